@@ -1,0 +1,221 @@
+//! Finding the model package to deploy. The newest Approved package comes from one
+//! ListModelPackages call sorted by CreationTime *descending* (the seed sorted ascending and could
+//! ship the oldest package, B2), following NextToken only while a page is empty (B1): the number of
+//! calls does not grow with the group. A pinned ARN is described and checked instead.
+
+use aws_sdk_sagemaker::types::{ModelApprovalStatus, ModelPackageSortBy, SortOrder};
+use aws_sdk_sagemaker::Client;
+use deploy_common::AwsCallError;
+use serde::Serialize;
+
+use crate::error::BuildError;
+
+/// Page size for the Approved-package search: small, because only the first hit matters.
+pub const PAGE_SIZE: i32 = 10;
+
+/// The model package being deployed, as the template, the summary and the checks need it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ModelPackage {
+    pub arn: String,
+    pub group: String,
+    pub version: Option<i32>,
+    pub approval_status: String,
+    pub created: Option<String>,
+    pub last_modified: Option<String>,
+    /// Instance types the package declares for real-time inference (may be empty).
+    #[serde(skip)]
+    pub realtime_instance_types: Vec<String>,
+}
+
+impl ModelPackage {
+    /// Stands in for the package during the preflight check, before any AWS call.
+    pub fn placeholder(group: &str) -> Self {
+        Self {
+            arn: format!("arn:aws:sagemaker:::model-package/{group}/0"),
+            group: group.to_owned(),
+            version: None,
+            approval_status: ModelApprovalStatus::Approved.as_str().to_owned(),
+            created: None,
+            last_modified: None,
+            realtime_instance_types: Vec::new(),
+        }
+    }
+}
+
+/// The newest Approved package of `group`.
+pub async fn newest_approved(client: &Client, group: &str) -> Result<ModelPackage, BuildError> {
+    let mut next_token = None;
+    loop {
+        let page = client
+            .list_model_packages()
+            .model_package_group_name(group)
+            .model_approval_status(ModelApprovalStatus::Approved)
+            .sort_by(ModelPackageSortBy::CreationTime)
+            .sort_order(SortOrder::Descending)
+            .max_results(PAGE_SIZE)
+            .set_next_token(next_token)
+            .send()
+            .await
+            .map_err(|e| AwsCallError::new("sagemaker:ListModelPackages", e))?;
+        if let Some(arn) = page
+            .model_package_summary_list()
+            .first()
+            .and_then(|s| s.model_package_arn())
+        {
+            return describe(client, arn).await;
+        }
+        match page.next_token() {
+            Some(token) if !token.is_empty() => next_token = Some(token.to_owned()),
+            _ => break,
+        }
+    }
+    // Nothing approved: say whether the group is empty or missing (only on this failure path).
+    group_arn(client, group).await?;
+    Err(BuildError::NothingApproved {
+        group: group.to_owned(),
+    })
+}
+
+/// The pinned package, checked to be in `group` and Approved.
+pub async fn pinned(client: &Client, group: &str, arn: &str) -> Result<ModelPackage, BuildError> {
+    let problem = |problem: String| BuildError::PinnedPackage {
+        arn: arn.to_owned(),
+        group: group.to_owned(),
+        problem,
+    };
+    let package = match describe(client, arn).await {
+        Err(BuildError::Aws(err)) if err.code() == Some("ValidationException") => {
+            return Err(problem(format!("cannot be found ({})", err.detail)));
+        }
+        other => other?,
+    };
+    if package.group != group {
+        return Err(problem(format!(
+            "belongs to group \"{}\", not \"{group}\"",
+            package.group
+        )));
+    }
+    if package.approval_status != ModelApprovalStatus::Approved.as_str() {
+        return Err(problem(format!(
+            "is {}, not Approved",
+            package.approval_status
+        )));
+    }
+    Ok(package)
+}
+
+/// The ARN of `group`, or [`BuildError::GroupMissing`].
+pub async fn group_arn(client: &Client, group: &str) -> Result<String, BuildError> {
+    match client
+        .describe_model_package_group()
+        .model_package_group_name(group)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out.model_package_group_arn().unwrap_or_default().to_owned()),
+        Err(err) => {
+            let err = AwsCallError::new("sagemaker:DescribeModelPackageGroup", err);
+            if matches!(err.code(), Some("ValidationException" | "ResourceNotFound")) {
+                Err(BuildError::GroupMissing {
+                    group: group.to_owned(),
+                })
+            } else {
+                Err(err.into())
+            }
+        }
+    }
+}
+
+async fn describe(client: &Client, arn: &str) -> Result<ModelPackage, BuildError> {
+    let out = client
+        .describe_model_package()
+        .model_package_name(arn)
+        .send()
+        .await
+        .map_err(|e| AwsCallError::new("sagemaker:DescribeModelPackage", e))?;
+    let rfc3339 = |t: Option<&aws_sdk_sagemaker::primitives::DateTime>| {
+        t.and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok())
+    };
+    Ok(ModelPackage {
+        arn: out.model_package_arn().unwrap_or(arn).to_owned(),
+        group: out
+            .model_package_group_name()
+            .unwrap_or_default()
+            .to_owned(),
+        version: out.model_package_version(),
+        approval_status: out
+            .model_approval_status()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default(),
+        created: rfc3339(out.creation_time()),
+        last_modified: rfc3339(out.last_modified_time()),
+        realtime_instance_types: out
+            .inference_specification()
+            .map(|spec| {
+                spec.supported_realtime_inference_instance_types()
+                    .iter()
+                    .map(|t| t.as_str().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_sagemaker::operation::describe_model_package::DescribeModelPackageOutput;
+    use aws_sdk_sagemaker::operation::list_model_packages::ListModelPackagesOutput;
+    use aws_sdk_sagemaker::types::ModelPackageSummary;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+
+    /// Pins B1 where the emulator cannot: real AWS may answer a filtered list with an empty page
+    /// and a NextToken; the search must follow it (and stop once a package is found).
+    #[tokio::test]
+    async fn b1_follows_next_token_past_empty_pages() {
+        let empty_first_page = mock!(Client::list_model_packages)
+            .match_requests(|r| r.next_token().is_none())
+            .then_output(|| {
+                ListModelPackagesOutput::builder()
+                    .set_model_package_summary_list(Some(vec![]))
+                    .next_token("t1")
+                    .build()
+            });
+        let second_page = mock!(Client::list_model_packages)
+            .match_requests(|r| {
+                r.next_token() == Some("t1")
+                    && r.sort_order() == Some(&SortOrder::Descending)
+                    && r.model_approval_status() == Some(&ModelApprovalStatus::Approved)
+            })
+            .then_output(|| {
+                ListModelPackagesOutput::builder()
+                    .model_package_summary_list(
+                        ModelPackageSummary::builder()
+                            .model_package_arn("arn:aws:sagemaker:us-east-1:1:model-package/g/7")
+                            .build(),
+                    )
+                    .next_token("t2")
+                    .build()
+            });
+        let describe = mock!(Client::describe_model_package).then_output(|| {
+            DescribeModelPackageOutput::builder()
+                .model_package_arn("arn:aws:sagemaker:us-east-1:1:model-package/g/7")
+                .model_package_group_name("g")
+                .model_package_version(7)
+                .model_approval_status(ModelApprovalStatus::Approved)
+                .build()
+        });
+        let client = mock_client!(
+            aws_sdk_sagemaker,
+            RuleMode::MatchAny,
+            [&empty_first_page, &second_page, &describe]
+        );
+
+        let package = newest_approved(&client, "g").await.unwrap();
+        assert_eq!(package.version, Some(7));
+        assert_eq!(
+            (empty_first_page.num_calls(), second_page.num_calls()),
+            (1, 1)
+        );
+    }
+}

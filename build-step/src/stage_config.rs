@@ -1,0 +1,329 @@
+//! Turning a stage config (the seed's `staging-config.json` / `prod-config.json`) into the
+//! StackSet parameter file the pipeline deploys. The rendered template's declared `Parameters` are
+//! the contract: unknown keys (typos) are rejected with the known ones, values are checked against
+//! each declaration's Type, AllowedValues, AllowedPattern and length/value bounds, and values
+//! build-step derives itself cannot be overridden from a file. A parameter file that CloudFormation
+//! would reject mid-deployment is rejected here, before anything is written.
+
+use deploy_common::endpoint::endpoint_name;
+use deploy_common::stack_params::ParameterList;
+
+use crate::error::BuildError;
+use crate::template::DeclaredParameter;
+
+pub const STAGE_NAME: &str = "StageName";
+pub const INSTANCE_TYPE: &str = "EndpointInstanceType";
+
+/// One stage's inputs: the config file's entries and where they came from.
+#[derive(Debug, Clone)]
+pub struct StageInput<'a> {
+    /// The config file, as named in messages (`staging-config.json (--import-staging-config)`).
+    pub file_label: String,
+    pub config: &'a ParameterList,
+    pub role_name: &'a str,
+    pub role_label: &'static str,
+}
+
+/// The values build-step derives itself and appends after a stage's own entries.
+#[derive(Debug, Clone)]
+pub struct Derived<'a> {
+    pub project_name: &'a str,
+    pub project_id: &'a str,
+    pub model_package_arn: &'a str,
+    pub artifact_bucket: Option<&'a str>,
+}
+
+/// A validated stage: its export parameter list and the facts the summary and checks need.
+#[derive(Debug, Clone)]
+pub struct StagePlan {
+    pub stage_name: String,
+    pub endpoint_name: String,
+    pub instance_type: Option<String>,
+    pub parameters: ParameterList,
+}
+
+/// Builds and validates one stage's StackSet parameter list: the config's entries in file order,
+/// then `SageMakerProjectName`, `SageMakerProjectId`, `ModelPackageName`, `RoleName` and, when
+/// known, `ArtifactBucket`.
+pub fn plan_stage(
+    declared: &[DeclaredParameter],
+    input: &StageInput<'_>,
+    derived: &Derived<'_>,
+) -> Result<StagePlan, BuildError> {
+    let derived_entries: [(&str, Option<&str>, &str); 5] = [
+        (
+            "SageMakerProjectName",
+            Some(derived.project_name),
+            "SAGEMAKER_PROJECT_NAME (--sagemaker-project-name)",
+        ),
+        (
+            "SageMakerProjectId",
+            Some(derived.project_id),
+            "SAGEMAKER_PROJECT_ID (--sagemaker-project-id)",
+        ),
+        (
+            "ModelPackageName",
+            Some(derived.model_package_arn),
+            "the chosen model package",
+        ),
+        ("RoleName", Some(input.role_name), input.role_label),
+        (
+            "ArtifactBucket",
+            derived.artifact_bucket,
+            "ARTIFACT_BUCKET (--artifact-bucket)",
+        ),
+    ];
+    let config_error = |message: String| BuildError::StageConfig {
+        file: input.file_label.clone(),
+        message,
+    };
+    let declaration = |key: &str| declared.iter().find(|d| d.name == key);
+
+    let mut parameters = ParameterList::default();
+    for entry in input.config.iter() {
+        let key = entry.parameter_key.as_str();
+        if let Some((_, _, source)) = derived_entries.iter().find(|(name, _, _)| *name == key) {
+            return Err(config_error(format!(
+                "ParameterKey \"{key}\" is set by build-step from {source}; remove it from the file"
+            )));
+        }
+        let Some(decl) = declaration(key) else {
+            return Err(config_error(unknown_key_message(
+                key,
+                declared,
+                &derived_entries.map(|d| d.0),
+            )));
+        };
+        check_value(decl, &entry.parameter_value)
+            .map_err(|why| config_error(format!("{key} {why}")))?;
+        parameters
+            .push(key, entry.parameter_value.as_str())
+            .map_err(|k| config_error(format!("sets \"{k}\" twice")))?;
+    }
+    for (key, value, source) in derived_entries {
+        let (Some(value), Some(decl)) = (value, declaration(key)) else {
+            continue;
+        };
+        check_value(decl, value).map_err(|why| BuildError::StageConfig {
+            file: source.to_owned(),
+            message: format!("the value for template parameter {key} {why}"),
+        })?;
+        parameters
+            .push(key, value)
+            .map_err(|k| config_error(format!("sets \"{k}\" twice")))?;
+    }
+
+    let effective = |key: &str| {
+        parameters
+            .get(key)
+            .map(str::to_owned)
+            .or_else(|| declaration(key)?.default.clone())
+    };
+    for decl in declared.iter().filter(|d| d.default.is_none()) {
+        if parameters.get(&decl.name).is_none() {
+            return Err(config_error(format!(
+                "sets no \"{0}\", which the template requires; add {{\"ParameterKey\": \"{0}\", \"ParameterValue\": \"...\"}}",
+                decl.name
+            )));
+        }
+    }
+    check_feature_combinations(&effective).map_err(config_error)?;
+
+    let stage_name = effective(STAGE_NAME)
+        .ok_or_else(|| config_error(format!("sets no \"{STAGE_NAME}\"; add {{\"ParameterKey\": \"{STAGE_NAME}\", \"ParameterValue\": \"staging\"}}")))?;
+    let endpoint_name = endpoint_name(derived.project_name, &stage_name)
+        .map_err(|e| config_error(e.to_string()))?;
+    Ok(StagePlan {
+        instance_type: effective(INSTANCE_TYPE),
+        stage_name,
+        endpoint_name,
+        parameters,
+    })
+}
+
+/// The stages must deploy distinct endpoints.
+pub fn check_distinct_stages(stages: &[(&str, &StagePlan)]) -> Result<(), BuildError> {
+    for (i, (label, plan)) in stages.iter().enumerate() {
+        if let Some((other, _)) = stages[..i]
+            .iter()
+            .find(|(_, p)| p.stage_name == plan.stage_name)
+        {
+            return Err(BuildError::StageConfig {
+                file: (*label).to_owned(),
+                message: format!(
+                    "StageName \"{}\" is also the StageName in {other}; each stage needs its own (for example staging and prod) or both deploy the same endpoint",
+                    plan.stage_name
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Checks one value against its declaration the way CloudFormation would, plus "whole numbers
+/// stay whole": a Number whose default is an integer (counts, capacities, percentages) must get one.
+pub fn check_value(decl: &DeclaredParameter, value: &str) -> Result<(), String> {
+    let why = |problem: String| match &decl.constraint_description {
+        Some(hint) => format!("{problem} (expected {hint})"),
+        None => problem,
+    };
+    if decl.kind == "Number" {
+        let number: f64 = value
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n: &f64| n.is_finite())
+            .ok_or_else(|| why(format!("\"{value}\" is not a number")))?;
+        if decl
+            .default
+            .as_deref()
+            .is_some_and(|d| d.parse::<i64>().is_ok())
+            && number.fract() != 0.0
+        {
+            return Err(why(format!("\"{value}\" must be a whole number")));
+        }
+        if let Some(min) = decl.min_value.filter(|min| number < *min) {
+            return Err(why(format!("\"{value}\" is below the minimum {min}")));
+        }
+        if let Some(max) = decl.max_value.filter(|max| number > *max) {
+            return Err(why(format!("\"{value}\" is above the maximum {max}")));
+        }
+    }
+    if !decl.allowed_values.is_empty() && !decl.allowed_values.iter().any(|v| v == value) {
+        return Err(why(format!(
+            "\"{value}\" is not one of {}",
+            decl.allowed_values.join(", ")
+        )));
+    }
+    let length = value.chars().count();
+    if let Some(max) = decl.max_length.filter(|max| length > *max) {
+        return Err(why(format!(
+            "\"{value}\" is {length} characters, over the maximum of {max}"
+        )));
+    }
+    if let Some(min) = decl.min_length.filter(|min| length < *min) {
+        return Err(why(format!(
+            "\"{value}\" is {length} characters, under the minimum of {min}"
+        )));
+    }
+    if let Some(pattern) = &decl.allowed_pattern {
+        let anchored = regex::Regex::new(&format!("^(?:{pattern})$"))
+            .map_err(|e| format!("cannot be checked: the template's AllowedPattern {pattern} is not a valid regex ({e})"))?;
+        if !anchored.is_match(value) {
+            return Err(why(format!(
+                "{value:?} does not match the pattern {pattern}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Settings that are valid one by one but not together.
+fn check_feature_combinations(effective: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
+    let number = |key: &str| effective(key).and_then(|v| v.trim().parse::<f64>().ok());
+    if let (Some(min), Some(max)) = (
+        number("AutoScalingMinCapacity"),
+        number("AutoScalingMaxCapacity"),
+    ) {
+        if max > 0.0 && min > max {
+            return Err(format!(
+                "AutoScalingMinCapacity ({min}) is above AutoScalingMaxCapacity ({max}); raise the maximum or lower the minimum"
+            ));
+        }
+    }
+    let capturing = number("DataCaptureSamplingPercentage").is_some_and(|p| p > 0.0);
+    let has_destination = effective("DataCaptureDestination").is_some_and(|d| !d.is_empty());
+    let has_bucket = effective("ArtifactBucket").is_some_and(|b| !b.is_empty());
+    if capturing && !has_destination && !has_bucket {
+        return Err(
+            "turns on data capture (DataCaptureSamplingPercentage > 0) with nowhere to write it; set DataCaptureDestination to an s3:// URI or set ARTIFACT_BUCKET".into(),
+        );
+    }
+    Ok(())
+}
+
+fn unknown_key_message(key: &str, declared: &[DeclaredParameter], derived: &[&str]) -> String {
+    let settable: Vec<&str> = declared
+        .iter()
+        .map(|d| d.name.as_str())
+        .filter(|name| !derived.contains(name))
+        .collect();
+    let suggestion = settable
+        .iter()
+        .map(|name| {
+            (
+                edit_distance(&key.to_ascii_lowercase(), &name.to_ascii_lowercase()),
+                *name,
+            )
+        })
+        .filter(|(distance, _)| *distance <= 3)
+        .min()
+        .map(|(_, name)| format!("did you mean \"{name}\"? "))
+        .unwrap_or_default();
+    format!(
+        "unknown ParameterKey \"{key}\"; {suggestion}the template accepts: {}",
+        settable.join(", ")
+    )
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            current.push(
+                (previous[j] + usize::from(ca != *cb))
+                    .min(previous[j + 1] + 1)
+                    .min(current[j] + 1),
+            );
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn number(name: &str, default: &str, min: f64) -> DeclaredParameter {
+        DeclaredParameter {
+            name: name.into(),
+            kind: "Number".into(),
+            default: Some(default.into()),
+            min_value: Some(min),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn numbers_are_checked() {
+        let count = number("EndpointInstanceCount", "1", 1.0);
+        assert!(check_value(&count, "2").is_ok());
+        assert_eq!(
+            check_value(&count, "two").unwrap_err(),
+            "\"two\" is not a number"
+        );
+        assert_eq!(
+            check_value(&count, "-1").unwrap_err(),
+            "\"-1\" is below the minimum 1"
+        );
+        assert_eq!(
+            check_value(&count, "1.5").unwrap_err(),
+            "\"1.5\" must be a whole number"
+        );
+        assert!(check_value(&count, "NaN").is_err() && check_value(&count, "inf").is_err());
+    }
+
+    #[test]
+    fn typos_get_a_suggestion() {
+        let declared = [number("EndpointInstanceCount", "1", 1.0)];
+        let message = unknown_key_message("EndpointInstanceCont", &declared, &[]);
+        assert!(
+            message.contains("did you mean \"EndpointInstanceCount\"?"),
+            "{message}"
+        );
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+}

@@ -1,0 +1,108 @@
+//! What `build-step` reports on stdout when it succeeds: the chosen package, the files written
+//! (with sizes) and the accounts granted, as text for people or JSON for scripts. With
+//! `--dry-run` the same report is the plan.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::cli::OutputFormat;
+use crate::registry::ModelPackage;
+
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub dry_run: bool,
+    pub model_package: ModelPackage,
+    pub stages: Vec<StageSummary>,
+    pub files: Vec<WrittenFile>,
+    pub cross_account_access: Option<AccessSummary>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StageSummary {
+    pub stage_name: String,
+    pub endpoint_name: String,
+    pub parameter_file: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct WrittenFile {
+    pub path: String,
+    pub bytes: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AccessSummary {
+    pub accounts: Vec<String>,
+    pub policy: serde_json::Value,
+    /// False on a dry run: the policy was only computed.
+    pub applied: bool,
+}
+
+impl Summary {
+    pub fn print(&self, format: OutputFormat, out: &mut dyn Write) -> std::io::Result<()> {
+        match format {
+            OutputFormat::Json => {
+                serde_json::to_writer_pretty(&mut *out, self)?;
+                writeln!(out)
+            }
+            OutputFormat::Text => self.print_text(out),
+        }
+    }
+
+    fn print_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let package = &self.model_package;
+        if self.dry_run {
+            writeln!(out, "Dry run: nothing was written to disk or AWS.")?;
+        }
+        writeln!(out, "Model package:  {}", package.arn)?;
+        let version = package
+            .version
+            .map(|v| v.to_string())
+            .unwrap_or_else(|| "?".into());
+        writeln!(out, "  version {version}, {}", package.approval_status)?;
+        if let Some(created) = &package.created {
+            writeln!(out, "  created {created}")?;
+        }
+        if let Some(modified) = &package.last_modified {
+            writeln!(out, "  approved (last status change) {modified}")?;
+        }
+        for stage in &self.stages {
+            writeln!(
+                out,
+                "Stage {}: endpoint {} ({})",
+                stage.stage_name, stage.endpoint_name, stage.parameter_file
+            )?;
+        }
+        let verb = if self.dry_run { "Would write" } else { "Wrote" };
+        for file in &self.files {
+            writeln!(out, "{verb} {} ({} bytes)", file.path, file.bytes)?;
+        }
+        if let Some(access) = &self.cross_account_access {
+            let verb = if access.applied {
+                "Granted"
+            } else {
+                "Would grant"
+            };
+            writeln!(
+                out,
+                "{verb} cross-account access to {} account(s): {}",
+                access.accounts.len(),
+                access.accounts.join(", ")
+            )?;
+            if !access.applied {
+                writeln!(out, "Project statements of the group resource policy:")?;
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&access.policy).unwrap_or_default()
+                )?;
+            }
+        }
+        for warning in &self.warnings {
+            writeln!(out, "Warning: {warning}")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,128 @@
+//! The command line as people and scripts see it: help, dry runs, JSON output, endpoint
+//! overrides and the cross-account grant plan.
+
+use test_support::seed::Organization;
+use test_support::{moto, Cli};
+
+use crate::{group_with_one_approved, Workspace, BIN, INPUTS};
+
+#[test]
+fn help_documents_env_vars_and_exit_codes() {
+    let ws = Workspace::new("cli-help");
+    let out = Cli::new(BIN, &ws.path, moto()).args(["--help"]).run();
+    out.code(0);
+    for name in [
+        "SOURCE_MODEL_PACKAGE_GROUP_NAME",
+        "EXPORT_TEMPLATE_PROD_CONFIG",
+        "MODEL_PACKAGE_ARN",
+        "AWS_PROFILE",
+    ] {
+        out.stdout_contains(&format!("[env: {name}"));
+    }
+    out.stdout_contains("Exit codes:")
+        .stdout_contains("1  nothing to deploy")
+        .stdout_contains("3  AWS or network error");
+}
+
+#[tokio::test]
+async fn dry_run_validates_and_prints_the_plan_without_writing() {
+    let (group, arn) = group_with_one_approved("cli-dry-run").await;
+    let ws = Workspace::new(&group.name);
+    ws.build_step()
+        .args(["--dry-run"])
+        .run()
+        .code(0)
+        .stdout_contains("Dry run")
+        .stdout_contains(&arn)
+        .stdout_contains("Would write template-export.yml");
+    assert_eq!(ws.files(), INPUTS);
+}
+
+#[tokio::test]
+async fn json_output_reports_package_files_and_stages() {
+    let (group, arn) = group_with_one_approved("cli-json").await;
+    let ws = Workspace::new(&group.name);
+    let out = ws
+        .build_step()
+        .args(["--output", "json", "--log-format", "json"])
+        .run();
+    out.code(0);
+    let summary: serde_json::Value =
+        serde_json::from_str(&out.stdout).expect("stdout is one JSON document");
+    assert_eq!(summary["model_package"]["arn"], arn.as_str());
+    assert_eq!(summary["model_package"]["version"], 1);
+    assert_eq!(summary["stages"][1]["endpoint_name"], "churn-prod");
+    let template_bytes = ws.read("template-export.yml").len();
+    assert_eq!(summary["files"][0]["bytes"], template_bytes);
+    for line in out.stderr.lines() {
+        serde_json::from_str::<serde_json::Value>(line)
+            .unwrap_or_else(|_| panic!("log line is not JSON: {line}"));
+    }
+}
+
+/// The emulator is reached only through the standard endpoint variables, so a per-service
+/// override must win over a broken global one.
+#[tokio::test]
+async fn the_per_service_endpoint_variable_is_honoured() {
+    let (group, _) = group_with_one_approved("cli-endpoint-override").await;
+    let ws = Workspace::new(&group.name);
+    ws.build_step()
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_ENDPOINT_URL_SAGEMAKER", &moto().endpoint)
+        .run()
+        .code(0);
+}
+
+#[tokio::test]
+async fn warns_when_the_instance_type_is_not_supported_by_the_package() {
+    let (group, _) = group_with_one_approved("cli-instance-warning").await;
+    let ws = Workspace::new(&group.name);
+    ws.write(
+        "prod-config.json",
+        r#"[{"ParameterKey": "StageName", "ParameterValue": "prod"}, {"ParameterKey": "EndpointInstanceType", "ParameterValue": "ml.c5.large"}]"#,
+    );
+    ws.build_step().run().code(0).stdout_contains(
+        "prod: EndpointInstanceType ml.c5.large is not among the package's supported",
+    );
+}
+
+/// Pins B3 and B9 through the binary: the plan covers ACTIVE accounts of both OUs and a child
+/// OU, not the suspended one, and grants more than CreateModel.
+#[tokio::test]
+async fn grant_dry_run_lists_active_accounts_of_both_ous_and_child_ous() {
+    let (group, _) = group_with_one_approved("cli-grant").await;
+    let org = Organization::get(moto()).await;
+    let staging_ou = org.create_ou(&org.root_id, "grant-staging").await;
+    let child_ou = org.create_ou(&staging_ou, "grant-staging-child").await;
+    let prod_ou = org.create_ou(&org.root_id, "grant-prod").await;
+    let staging = org.create_account(&staging_ou, "grant-staging-a").await;
+    let nested = org.create_account(&child_ou, "grant-staging-nested").await;
+    let suspended = org
+        .create_account(&staging_ou, "grant-staging-closed")
+        .await;
+    org.close_account(&suspended).await;
+    let prod = org.create_account(&prod_ou, "grant-prod-a").await;
+
+    let ws = Workspace::new(&group.name);
+    let out = ws
+        .build_step()
+        .env("GRANT_CROSS_ACCOUNT_ACCESS", "true")
+        .env("ORGANIZATIONAL_UNIT_STAGING_ID", &staging_ou)
+        .env("ORGANIZATIONAL_UNIT_PROD_ID", &prod_ou)
+        .args(["--dry-run", "--output", "json"])
+        .run();
+    out.code(0);
+    let summary: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let access = &summary["cross_account_access"];
+    let mut expected = vec![staging, nested, prod];
+    expected.sort();
+    assert_eq!(access["accounts"], serde_json::json!(expected));
+    assert_eq!(access["applied"], false);
+    let actions = access["policy"]["Statement"][1]["Action"].to_string();
+    assert!(
+        actions.contains("sagemaker:CreateModel")
+            && actions.contains("sagemaker:DescribeModelPackage"),
+        "{actions}"
+    );
+    assert_eq!(ws.files(), INPUTS);
+}

@@ -1,0 +1,98 @@
+//! `build-step` as CodeBuild runs it: the real binary, env vars named as the seed's CodeBuild
+//! project sets them, against a real moto_server. One test binary for the crate.
+
+mod cli;
+mod errors;
+mod render;
+mod search;
+
+use std::path::{Path, PathBuf};
+
+use test_support::seed::GroupSeed;
+use test_support::{moto, Cli};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_build-step");
+pub const SEED_STAGING: &str = include_str!("../../../seed-repo/staging-config.json");
+pub const SEED_PROD: &str = include_str!("../../../seed-repo/prod-config.json");
+
+/// A working directory holding the seed's stage configs, as the checked-out repo does.
+pub struct Workspace {
+    _dir: tempfile::TempDir,
+    pub path: PathBuf,
+    pub group: String,
+}
+
+impl Workspace {
+    pub fn new(group: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().to_path_buf();
+        std::fs::write(path.join("staging-config.json"), SEED_STAGING).unwrap();
+        std::fs::write(path.join("prod-config.json"), SEED_PROD).unwrap();
+        Self {
+            _dir: dir,
+            path,
+            group: group.to_owned(),
+        }
+    }
+
+    pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> &Self {
+        std::fs::write(self.path.join(name), contents).unwrap();
+        self
+    }
+
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.path.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+
+    /// Names of the files in the workspace: inputs only, unless a run wrote outputs.
+    pub fn files(&self) -> Vec<String> {
+        test_support::cli::file_names(&self.path)
+    }
+
+    /// `build-step` with the CodeBuild project's environment for this workspace's group.
+    pub fn build_step(&self) -> Cli {
+        Cli::new(BIN, &self.path, moto()).envs([
+            ("SOURCE_MODEL_PACKAGE_GROUP_NAME", self.group.as_str()),
+            ("SAGEMAKER_PROJECT_NAME", "churn"),
+            ("SAGEMAKER_PROJECT_ID", "p-abc123"),
+            ("ARTIFACT_BUCKET", "sagemaker-project-p-abc123"),
+            (
+                "SAGEMAKER_EXECUTION_ROLE_STAGING_NAME",
+                "sagemaker-role-staging",
+            ),
+            ("SAGEMAKER_EXECUTION_ROLE_PROD_NAME", "sagemaker-role-prod"),
+            ("EXPORT_TEMPLATE_NAME", "template-export.yml"),
+            (
+                "EXPORT_TEMPLATE_STAGING_CONFIG",
+                "staging-config-export.json",
+            ),
+            ("EXPORT_TEMPLATE_PROD_CONFIG", "prod-config-export.json"),
+        ])
+    }
+}
+
+pub const INPUTS: [&str; 2] = ["prod-config.json", "staging-config.json"];
+pub const OUTPUTS: [&str; 3] = [
+    "prod-config-export.json",
+    "staging-config-export.json",
+    "template-export.yml",
+];
+
+/// A group with one Approved package; returns the group seed and the package ARN.
+pub async fn group_with_one_approved(name: &str) -> (GroupSeed, String) {
+    let group = GroupSeed::create(moto(), name).await;
+    let arn = group
+        .add_package(Some(
+            aws_sdk_sagemaker::types::ModelApprovalStatus::Approved,
+        ))
+        .await;
+    (group, arn)
+}
+
+pub fn exists(path: &Path) -> bool {
+    path.exists()
+}

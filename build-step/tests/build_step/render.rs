@@ -1,0 +1,167 @@
+//! What gets written: byte-for-byte snapshots, cfn-lint with every optional feature on and off,
+//! and values that try to break out of YAML or JSON.
+
+use test_support::cli::assert_cfn_lint_passes;
+
+use crate::{group_with_one_approved, Workspace, OUTPUTS};
+
+#[tokio::test]
+async fn exported_files_match_their_snapshots_and_pass_cfn_lint() {
+    let (group, _) = group_with_one_approved("render-snapshot").await;
+    let ws = Workspace::new(&group.name);
+    ws.build_step().run().code(0);
+    let mut files = ws.files();
+    files.retain(|f| OUTPUTS.contains(&f.as_str()));
+    assert_eq!(files, OUTPUTS);
+    insta::assert_snapshot!("template-export.yml", ws.read("template-export.yml"));
+    insta::assert_snapshot!(
+        "staging-config-export.json",
+        ws.read("staging-config-export.json")
+    );
+    insta::assert_snapshot!(
+        "prod-config-export.json",
+        ws.read("prod-config-export.json")
+    );
+    let template = ws.file("template-export.yml");
+    assert_cfn_lint_passes(&template, &[]);
+    assert_cfn_lint_passes(&template, &[&ws.file("staging-config-export.json")]);
+    assert_cfn_lint_passes(&template, &[&ws.file("prod-config-export.json")]);
+}
+
+/// Pins B7: the role ARN follows the partition of the account it is deployed into.
+#[tokio::test]
+async fn b7_the_role_arn_is_partition_aware() {
+    let (group, _) = group_with_one_approved("render-partition").await;
+    let ws = Workspace::new(&group.name);
+    ws.build_step().run().code(0);
+    let template = ws.read("template-export.yml");
+    assert!(template.contains("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${RoleName}"));
+    assert!(!template.contains("arn:aws:iam"), "hard-coded partition");
+}
+
+#[tokio::test]
+async fn every_optional_feature_passes_cfn_lint_on_and_off() {
+    let (group, _) = group_with_one_approved("render-features").await;
+    let features_on = |stage: &str, routing: &str| {
+        serde_json::json!([
+            {"ParameterKey": "StageName", "ParameterValue": stage},
+            {"ParameterKey": "EndpointInstanceType", "ParameterValue": "ml.m5.xlarge"},
+            {"ParameterKey": "EndpointInstanceCount", "ParameterValue": "2"},
+            {"ParameterKey": "DataCaptureSamplingPercentage", "ParameterValue": "50"},
+            {"ParameterKey": "DataCaptureDestination", "ParameterValue": "s3://capture-bucket/prefix"},
+            {"ParameterKey": "AutoScalingMinCapacity", "ParameterValue": "2"},
+            {"ParameterKey": "AutoScalingMaxCapacity", "ParameterValue": "6"},
+            {"ParameterKey": "AutoScalingTargetInvocationsPerInstance", "ParameterValue": "750"},
+            {"ParameterKey": "BlueGreenTrafficRouting", "ParameterValue": routing},
+            {"ParameterKey": "BlueGreenTrafficPercentage", "ParameterValue": "20"},
+            {"ParameterKey": "BlueGreenWaitIntervalSeconds", "ParameterValue": "600"}
+        ])
+        .to_string()
+    };
+    for (staging_routing, prod_routing) in [("Canary", "Linear"), ("AllAtOnce", "Disabled")] {
+        let ws = Workspace::new(&group.name);
+        ws.write(
+            "staging-config.json",
+            features_on("staging", staging_routing),
+        );
+        ws.write("prod-config.json", features_on("prod", prod_routing));
+        ws.build_step().run().code(0);
+        let template = ws.file("template-export.yml");
+        assert_cfn_lint_passes(&template, &[&ws.file("staging-config-export.json")]);
+        assert_cfn_lint_passes(&template, &[&ws.file("prod-config-export.json")]);
+    }
+    // All off: only the three required keys, everything else from the template's defaults.
+    let ws = Workspace::new(&group.name);
+    ws.write(
+        "staging-config.json",
+        r#"[{"ParameterKey": "StageName", "ParameterValue": "staging"}]"#,
+    );
+    ws.write(
+        "prod-config.json",
+        r#"[{"ParameterKey": "StageName", "ParameterValue": "prod"}]"#,
+    );
+    ws.build_step().env("ARTIFACT_BUCKET", "").run().code(0);
+    assert_cfn_lint_passes(
+        &ws.file("template-export.yml"),
+        &[&ws.file("prod-config-export.json")],
+    );
+}
+
+/// Values built to break out of YAML, JSON or tera land verbatim as data, or are rejected.
+#[tokio::test]
+async fn hostile_values_are_escaped_or_rejected() {
+    let (group, _) = group_with_one_approved("render-hostile").await;
+    let ws = Workspace::new(&group.name);
+    let hostile_bucket = "b\"\n  Resources: {}\n!Sub ${AWS::Region} {{ x }} {% if %}";
+    let hostile_id = "id\",\"ParameterKey\":\"Injected";
+    ws.build_step()
+        .env("ARTIFACT_BUCKET", hostile_bucket)
+        .env("SAGEMAKER_PROJECT_ID", hostile_id)
+        .run()
+        .code(0);
+    let staging: serde_json::Value =
+        serde_json::from_str(&ws.read("staging-config-export.json")).unwrap();
+    let value_of = |key: &str| {
+        staging
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["ParameterKey"] == key)
+            .map(|p| p["ParameterValue"].clone())
+    };
+    assert_eq!(value_of("ArtifactBucket").unwrap(), hostile_bucket);
+    assert_eq!(value_of("SageMakerProjectId").unwrap(), hostile_id);
+    assert!(value_of("Injected").is_none());
+
+    let template: serde_yaml::Value =
+        serde_yaml::from_str(&ws.read("template-export.yml")).unwrap();
+    assert_eq!(
+        template["Metadata"]["BuildStep"]["ModelPackageGroupName"],
+        "render-hostile"
+    );
+
+    // In the project name (which the template renders) the same text is rejected, not pasted.
+    ws.build_step()
+        .env("SAGEMAKER_PROJECT_NAME", "churn\nResources: {}")
+        .run()
+        .code(2)
+        .stderr_contains("SAGEMAKER_PROJECT_NAME (--sagemaker-project-name)");
+}
+
+#[tokio::test]
+async fn a_custom_template_declares_its_own_parameters() {
+    let (group, arn) = group_with_one_approved("render-custom").await;
+    let ws = Workspace::new(&group.name);
+    ws.write(
+        "custom.yml.tera",
+        "AWSTemplateFormatVersion: \"2010-09-09\"\nDescription: {{ package.arn }}\nParameters:\n  StageName:\n    Type: String\n  SageMakerProjectName:\n    Type: String\n  ModelPackageName:\n    Type: String\nResources:\n  Topic:\n    Type: AWS::SNS::Topic\n",
+    );
+    ws.write(
+        "staging-config.json",
+        r#"[{"ParameterKey": "StageName", "ParameterValue": "staging"}]"#,
+    );
+    ws.write("prod-config.json", r#"[{"ParameterKey": "StageName", "ParameterValue": "prod"}, {"ParameterKey": "EndpointInstanceType", "ParameterValue": "ml.m5.large"}]"#);
+    ws.build_step()
+        .args(["--template", "custom.yml.tera"])
+        .run()
+        .code(2)
+        .stderr_contains(
+            "unknown ParameterKey \"EndpointInstanceType\"; the template accepts: StageName",
+        );
+    ws.write(
+        "prod-config.json",
+        r#"[{"ParameterKey": "StageName", "ParameterValue": "prod"}]"#,
+    );
+    ws.build_step()
+        .args(["--template", "custom.yml.tera"])
+        .run()
+        .code(0);
+    assert!(ws
+        .read("template-export.yml")
+        .contains(&format!("Description: \"{arn}\"")));
+    let prod = ws.read("prod-config-export.json");
+    assert!(
+        prod.contains("ModelPackageName") && !prod.contains("RoleName"),
+        "{prod}"
+    );
+}

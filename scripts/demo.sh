@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The demo: build-step end to end against a local AWS emulator (no AWS account needed).
+# Installs what is missing, builds the release binaries, then runs the demo driver, which starts
+# moto_server, seeds it, runs build-step as CodeBuild would, shows the outputs and stops moto.
+set -euo pipefail
+source "$(dirname "$0")/ensure-tools.sh"
+ensure_rust
+ensure_musl
+ensure_python_tools
+cd "$REPO_ROOT"
+say "building the release binaries (x86_64-unknown-linux-musl)"
+cargo build --release --quiet --target x86_64-unknown-linux-musl -p build-step -p test-step
+cargo run --quiet -p test-support --bin demo -- "$CARGO_TARGET_DIR/x86_64-unknown-linux-musl/release" "$CARGO_TARGET_DIR/demo"

@@ -1,0 +1,151 @@
+//! Running a real binary the way CodeBuild does: a clean environment (only what the test sets,
+//! plus PATH), a working directory of the test's own, and assertions that read like a spec.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::Moto;
+
+/// A binary invocation being built.
+pub struct Cli {
+    command: Command,
+    description: String,
+}
+
+/// What a finished run printed and returned.
+#[derive(Debug)]
+pub struct CliOutput {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    description: String,
+}
+
+impl Cli {
+    /// `binary` in `dir`, pointed at `moto` and nothing else.
+    pub fn new(binary: impl AsRef<Path>, dir: &Path, moto: &Moto) -> Self {
+        let mut command = Command::new(binary.as_ref());
+        command.env_clear().current_dir(dir);
+        if let Some(path) = std::env::var_os("PATH") {
+            command.env("PATH", path);
+        }
+        command.envs(moto.env());
+        Self {
+            command,
+            description: binary.as_ref().display().to_string(),
+        }
+    }
+
+    pub fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.command.env(key, value);
+        self
+    }
+
+    pub fn env_remove(mut self, key: &str) -> Self {
+        self.command.env_remove(key);
+        self
+    }
+
+    pub fn envs<'a>(mut self, vars: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        for (k, v) in vars {
+            self.command.env(k, v);
+        }
+        self
+    }
+
+    pub fn args<'a>(mut self, args: impl IntoIterator<Item = &'a str>) -> Self {
+        for arg in args {
+            self.description.push(' ');
+            self.description.push_str(arg);
+            self.command.arg(arg);
+        }
+        self
+    }
+
+    pub fn run(mut self) -> CliOutput {
+        let output = self
+            .command
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", self.description));
+        CliOutput {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            description: self.description,
+        }
+    }
+}
+
+impl CliOutput {
+    /// Asserts the exit code, showing both streams when it differs.
+    #[track_caller]
+    pub fn code(&self, expected: i32) -> &Self {
+        assert_eq!(
+            self.code,
+            Some(expected),
+            "`{}` exited {:?}, expected {expected}\n--- stdout\n{}\n--- stderr\n{}",
+            self.description,
+            self.code,
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr_contains(&self, needle: &str) -> &Self {
+        assert!(
+            self.stderr.contains(needle),
+            "stderr of `{}` lacks {needle:?}:\n{}",
+            self.description,
+            self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stdout_contains(&self, needle: &str) -> &Self {
+        assert!(
+            self.stdout.contains(needle),
+            "stdout of `{}` lacks {needle:?}:\n{}",
+            self.description,
+            self.stdout
+        );
+        self
+    }
+}
+
+/// Files in `dir` (names only, sorted), for "no partial output" checks.
+pub fn file_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// Runs `cfn-lint` on a template (optionally with StackSet parameter files) and fails the test
+/// with its findings. A missing cfn-lint fails loudly: the README's test command installs it.
+#[track_caller]
+pub fn assert_cfn_lint_passes(template: &Path, parameter_files: &[&Path]) {
+    let mut command = Command::new("cfn-lint");
+    if !parameter_files.is_empty() {
+        command.arg("--parameter-files").args(parameter_files);
+    }
+    command.arg("--").arg(template);
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run cfn-lint ({e}); install it with: pip install cfn-lint (the README's test command does this)"));
+    assert!(
+        output.status.success(),
+        "cfn-lint rejected {} with {parameter_files:?}:\n{}{}",
+        template.display(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
