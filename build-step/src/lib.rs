@@ -16,7 +16,8 @@ pub mod template;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use deploy_common::aws::load_sdk_config;
+use aws_config::SdkConfig;
+use deploy_common::aws::{load_sdk_config, name_principal};
 use deploy_common::env_vars as env;
 use deploy_common::files::write_all_atomically;
 use deploy_common::organizations::active_accounts_under;
@@ -114,7 +115,31 @@ pub async fn run(args: &Args) -> Result<Summary, BuildError> {
     )?;
 
     let sdk_config = load_sdk_config(&args.aws).await?;
-    let sagemaker = aws_sdk_sagemaker::Client::new(&sdk_config);
+    match deploy(
+        args,
+        &settings,
+        &template,
+        [&staging_config, &prod_config],
+        grant_ous,
+        &sdk_config,
+    )
+    .await
+    {
+        Err(BuildError::Aws(err)) => Err(BuildError::Aws(name_principal(&sdk_config, err).await)),
+        other => other,
+    }
+}
+
+/// The AWS part of the run: choose the package, plan for real, grant access, write the outputs.
+async fn deploy(
+    args: &Args,
+    settings: &Settings<'_>,
+    template: &Template,
+    [staging_config, prod_config]: [&ParameterList; 2],
+    grant_ous: Option<(String, String)>,
+    sdk_config: &SdkConfig,
+) -> Result<Summary, BuildError> {
+    let sagemaker = aws_sdk_sagemaker::Client::new(sdk_config);
     let package = match non_empty(&args.model_package_arn) {
         Some(arn) => registry::pinned(&sagemaker, settings.group, arn).await?,
         None => registry::newest_approved(&sagemaker, settings.group).await?,
@@ -135,7 +160,7 @@ pub async fn run(args: &Args) -> Result<Summary, BuildError> {
 
     let cross_account_access = match grant_ous {
         Some((staging_ou, prod_ou)) => {
-            let organizations = aws_sdk_organizations::Client::new(&sdk_config);
+            let organizations = aws_sdk_organizations::Client::new(sdk_config);
             Some(
                 grant_access(
                     &sagemaker,

@@ -90,6 +90,8 @@ pub struct AwsCallError {
     pub code: Option<String>,
     /// AWS's message, or the transport error's chain.
     pub detail: String,
+    /// Who made the call, when it was denied and STS could tell (see [`name_principal`]).
+    pub principal: Option<String>,
     kind: FailureKind,
 }
 
@@ -123,6 +125,7 @@ impl AwsCallError {
                     action,
                     code,
                     detail,
+                    principal: None,
                     kind,
                 }
             }
@@ -130,6 +133,7 @@ impl AwsCallError {
                 action,
                 code: None,
                 detail: DisplayErrorContext(&err).to_string(),
+                principal: None,
                 kind: FailureKind::Network,
             },
         }
@@ -148,8 +152,10 @@ impl AwsCallError {
         let action = self.action;
         match self.kind {
             FailureKind::AccessDenied => format!(
-                "AWS denied {action}: {}. Grant the permission {action} to the principal named above (the CodeBuild project's service role in the pipeline, your profile's role on a laptop), then run again.",
-                self.detail
+                "AWS denied {action} to {}: {}. Grant {} the permission {action} (in the pipeline that is the CodeBuild project's service role, on a laptop your profile's role), then run again.",
+                self.principal.as_deref().unwrap_or("the caller"),
+                self.detail,
+                self.principal.as_deref().unwrap_or("the principal running this tool"),
             ),
             FailureKind::Service => format!(
                 "AWS call {action} failed with {}: {}",
@@ -162,6 +168,22 @@ impl AwsCallError {
             ),
         }
     }
+}
+
+/// Adds the caller's identity (STS GetCallerIdentity) to an AccessDenied error, so the message
+/// names the principal that lacks the permission. Any other error, or an STS failure, is returned
+/// unchanged: this only ever improves a message.
+pub async fn name_principal(config: &SdkConfig, err: AwsCallError) -> AwsCallError {
+    name_principal_with(&aws_sdk_sts::Client::new(config), err).await
+}
+
+async fn name_principal_with(sts: &aws_sdk_sts::Client, mut err: AwsCallError) -> AwsCallError {
+    if err.is_access_denied() && err.principal.is_none() {
+        if let Ok(identity) = sts.get_caller_identity().send().await {
+            err.principal = identity.arn().map(str::to_owned);
+        }
+    }
+    err
 }
 
 fn is_access_denied(code: &str) -> bool {
@@ -177,4 +199,60 @@ fn is_access_denied(code: &str) -> bool {
             | "UnrecognizedClientException"
             | "SignatureDoesNotMatch"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_organizations::operation::list_roots::ListRootsError;
+    use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput;
+    use aws_smithy_mocks::{mock, mock_client};
+    use aws_smithy_types::error::ErrorMetadata;
+
+    /// An AccessDenied answer to a real (mocked) SDK call, classified by its error code.
+    async fn denied() -> AwsCallError {
+        let rule = mock!(aws_sdk_organizations::Client::list_roots).then_error(|| {
+            ListRootsError::generic(
+                ErrorMetadata::builder()
+                    .code("AccessDeniedException")
+                    .message("not authorized")
+                    .build(),
+            )
+        });
+        let client = mock_client!(aws_sdk_organizations, [&rule]);
+        let err = client.list_roots().send().await.unwrap_err();
+        AwsCallError::new("organizations:ListRoots", err)
+    }
+
+    #[tokio::test]
+    async fn access_denied_names_the_permission_and_the_fix() {
+        let err = denied().await;
+        assert!(err.is_access_denied());
+        let message = err.to_string();
+        assert!(
+            message
+                .starts_with("AWS denied organizations:ListRoots to the caller: not authorized."),
+            "{message}"
+        );
+        assert!(
+            message.contains("the permission organizations:ListRoots"),
+            "{message}"
+        );
+    }
+
+    #[tokio::test]
+    async fn access_denied_names_the_principal_from_sts() {
+        let identity = mock!(aws_sdk_sts::Client::get_caller_identity).then_output(|| {
+            GetCallerIdentityOutput::builder()
+                .arn("arn:aws:sts::111122223333:assumed-role/ci/build")
+                .build()
+        });
+        let sts = mock_client!(aws_sdk_sts, [&identity]);
+        let err = name_principal_with(&sts, denied().await).await;
+        assert!(
+            err.to_string()
+                .contains("to arn:aws:sts::111122223333:assumed-role/ci/build:"),
+            "{err}"
+        );
+    }
 }
