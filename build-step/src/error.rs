@@ -58,6 +58,7 @@ impl BuildError {
     pub fn exit_status(&self) -> ExitStatus {
         match self {
             BuildError::NothingApproved { .. } => ExitStatus::Negative,
+            BuildError::Aws(err) if err.is_missing_credentials() => ExitStatus::BadInput,
             BuildError::Aws(_) => ExitStatus::AwsError,
             BuildError::MissingSetting { .. }
             | BuildError::ParameterFile(_)

@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use aws_config::SdkConfig;
-use deploy_common::aws::{load_sdk_config, name_principal};
+use deploy_common::aws::{explain_failure, load_sdk_config};
 use deploy_common::env_vars as env;
 use deploy_common::files::write_all_atomically;
 use deploy_common::organizations::active_accounts_under;
@@ -125,7 +125,7 @@ pub async fn run(args: &Args) -> Result<Summary, BuildError> {
     )
     .await
     {
-        Err(BuildError::Aws(err)) => Err(BuildError::Aws(name_principal(&sdk_config, err).await)),
+        Err(BuildError::Aws(err)) => Err(BuildError::Aws(explain_failure(&sdk_config, err).await)),
         other => other,
     }
 }

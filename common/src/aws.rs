@@ -9,6 +9,7 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::ProvideCredentials;
 use aws_smithy_http_client::tls;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -90,7 +91,7 @@ pub struct AwsCallError {
     pub code: Option<String>,
     /// AWS's message, or the transport error's chain.
     pub detail: String,
-    /// Who made the call, when it was denied and STS could tell (see [`name_principal`]).
+    /// Who made the call, when it was denied and STS could tell (see [`explain_failure`]).
     pub principal: Option<String>,
     kind: FailureKind,
 }
@@ -100,6 +101,8 @@ enum FailureKind {
     AccessDenied,
     Service,
     Network,
+    /// No usable credentials: a setup problem (bad input), not an AWS failure.
+    Credentials,
 }
 
 impl AwsCallError {
@@ -148,6 +151,11 @@ impl AwsCallError {
         self.kind == FailureKind::AccessDenied
     }
 
+    /// True when the call failed for want of usable credentials (see [`explain_failure`]).
+    pub fn is_missing_credentials(&self) -> bool {
+        self.kind == FailureKind::Credentials
+    }
+
     fn describe(&self) -> String {
         let action = self.action;
         match self.kind {
@@ -162,6 +170,10 @@ impl AwsCallError {
                 self.code.as_deref().unwrap_or("an error"),
                 self.detail
             ),
+            FailureKind::Credentials => format!(
+                "no usable AWS credentials for {action}: {}. Pass --profile NAME (or set AWS_PROFILE) or put credentials in the environment; an IAM Identity Center (SSO) profile must be used through a credential_process profile (see the README).",
+                self.detail
+            ),
             FailureKind::Network => format!(
                 "AWS call {action} could not complete after {MAX_ATTEMPTS} attempts: {}. Check the network, the region and any AWS_ENDPOINT_URL setting, then run again.",
                 self.detail
@@ -170,15 +182,36 @@ impl AwsCallError {
     }
 }
 
-/// Adds the caller's identity (STS GetCallerIdentity) to an AccessDenied error, so the message
-/// names the principal that lacks the permission. Any other error, or an STS failure, is returned
-/// unchanged: this only ever improves a message.
-pub async fn name_principal(config: &SdkConfig, err: AwsCallError) -> AwsCallError {
-    name_principal_with(&aws_sdk_sts::Client::new(config), err).await
+/// Makes a failed call's error say what to fix, at no cost on the happy path: an AccessDenied
+/// error gains the caller's identity (STS GetCallerIdentity), and a call that failed before AWS
+/// answered is checked against the credential chain, so "no credentials" (a setup problem) is not
+/// reported as a network error. Anything else, or a failing probe, leaves the error unchanged.
+pub async fn explain_failure(config: &SdkConfig, err: AwsCallError) -> AwsCallError {
+    match err.kind {
+        FailureKind::AccessDenied => name_principal(&aws_sdk_sts::Client::new(config), err).await,
+        FailureKind::Network => match config.credentials_provider() {
+            Some(provider) => {
+                check_credentials(provider.provide_credentials().await.map(|_| ()), err)
+            }
+            None => check_credentials(Err("no credentials provider is configured".to_owned()), err),
+        },
+        FailureKind::Service | FailureKind::Credentials => err,
+    }
 }
 
-async fn name_principal_with(sts: &aws_sdk_sts::Client, mut err: AwsCallError) -> AwsCallError {
-    if err.is_access_denied() && err.principal.is_none() {
+fn check_credentials<E: std::fmt::Display>(
+    probe: Result<(), E>,
+    mut err: AwsCallError,
+) -> AwsCallError {
+    if let Err(why) = probe {
+        err.kind = FailureKind::Credentials;
+        err.detail = why.to_string();
+    }
+    err
+}
+
+async fn name_principal(sts: &aws_sdk_sts::Client, mut err: AwsCallError) -> AwsCallError {
+    if err.principal.is_none() {
         if let Ok(identity) = sts.get_caller_identity().send().await {
             err.principal = identity.arn().map(str::to_owned);
         }
@@ -248,7 +281,7 @@ mod tests {
                 .build()
         });
         let sts = mock_client!(aws_sdk_sts, [&identity]);
-        let err = name_principal_with(&sts, denied().await).await;
+        let err = name_principal(&sts, denied().await).await;
         assert!(
             err.to_string()
                 .contains("to arn:aws:sts::111122223333:assumed-role/ci/build:"),

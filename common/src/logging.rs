@@ -24,7 +24,7 @@ pub struct LogArgs {
     /// Log format on stderr
     #[arg(long, env = env_vars::LOG_FORMAT, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
-    /// More log detail (-v debug, -vv trace)
+    /// More log detail: -v debug, -vv trace (trace events are compiled into debug builds only)
     #[arg(short, long, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
     /// Only warnings and errors

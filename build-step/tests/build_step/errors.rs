@@ -243,3 +243,32 @@ fn unknown_flags_are_rejected() {
         .code(2)
         .stderr_contains("unexpected argument");
 }
+
+#[test]
+fn missing_credentials_are_bad_input_not_a_network_error() {
+    let ws = Workspace::new("errors-no-credentials");
+    ws.build_step()
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .run()
+        .code(2)
+        .stderr_contains("no usable AWS credentials for sagemaker:ListModelPackages");
+}
+
+/// The binaries carry no SSO client; an SSO profile must get a message that says what to do.
+#[test]
+fn an_sso_profile_is_pointed_at_credential_process() {
+    let ws = Workspace::new("errors-sso-profile");
+    ws.write(
+        "aws-config",
+        "[profile sso]\nsso_start_url = https://example.awsapps.com/start\nsso_region = us-east-1\nsso_account_id = 123456789012\nsso_role_name = Dev\nregion = us-east-1\n",
+    );
+    ws.build_step()
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env("AWS_CONFIG_FILE", ws.file("aws-config"))
+        .args(["--profile", "sso"])
+        .run()
+        .code(2)
+        .stderr_contains("must be used through a credential_process profile");
+}

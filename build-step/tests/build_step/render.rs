@@ -15,11 +15,17 @@ async fn exported_files_match_their_snapshots_and_pass_cfn_lint() {
     assert_eq!(files, OUTPUTS);
     // insta ignores leading and trailing blank lines; pin the exact edges of each file here.
     let template_text = ws.read("template-export.yml");
-    assert!(template_text.starts_with("AWSTemplateFormatVersion: \"2010-09-09\"\n"), "{template_text:.80}");
+    assert!(
+        template_text.starts_with("AWSTemplateFormatVersion: \"2010-09-09\"\n"),
+        "{template_text:.80}"
+    );
     assert!(template_text.ends_with("Value: !GetAtt Model.ModelName\n"));
     for file in ["staging-config-export.json", "prod-config-export.json"] {
         let text = ws.read(file);
-        assert!(text.starts_with("[\n  {\n") && text.ends_with("}\n]\n"), "{file}: {text}");
+        assert!(
+            text.starts_with("[\n  {\n") && text.ends_with("}\n]\n"),
+            "{file}: {text}"
+        );
     }
     insta::assert_snapshot!("template-export.yml", template_text);
     insta::assert_snapshot!(
