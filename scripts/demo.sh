@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The demo: build-step end to end against a local AWS emulator (no AWS account needed).
-# Installs what is missing, builds the release binaries, then runs the demo driver, which starts
-# moto_server, seeds it, runs build-step as CodeBuild would, shows the outputs and stops moto.
+# The demo: build-step and test-step end to end against a local AWS emulator (no AWS account
+# needed). Installs what is missing, builds the release binaries, then runs the demo driver, which
+# starts moto_server, seeds it, runs build-step as CodeBuild would, deploys the staging endpoint
+# into each staging account, runs test-step against them, shows the outputs and stops moto.
 set -euo pipefail
 source "$(dirname "$0")/ensure-tools.sh"
 ensure_rust

@@ -4,17 +4,12 @@
 
 use std::path::PathBuf;
 
-use clap::{ArgAction, Parser, ValueEnum};
+use clap::{ArgAction, Parser};
+use deploy_common::cli::path_or_default;
+pub use deploy_common::cli::OutputFormat;
 use deploy_common::env_vars as env;
 use deploy_common::logging::LogArgs;
 use deploy_common::AwsArgs;
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    #[default]
-    Text,
-    Json,
-}
 
 /// Picks the newest Approved model package of a SageMaker model package group and renders the
 /// endpoint template and the StackSet parameter files the deployment pipeline deploys.
@@ -52,13 +47,13 @@ pub struct Args {
     #[arg(long, value_name = "FILE", default_value = "prod-config.json")]
     pub import_prod_config: PathBuf,
     /// Rendered endpoint template to write
-    #[arg(long, env = env::EXPORT_TEMPLATE_NAME, value_name = "FILE", default_value = "template-export.yml")]
+    #[arg(long, env = env::EXPORT_TEMPLATE_NAME, value_name = "FILE", default_value = "template-export.yml", value_parser = path_or_default("template-export.yml"))]
     pub export_template: PathBuf,
     /// Staging StackSet parameter file to write
-    #[arg(long, env = env::EXPORT_TEMPLATE_STAGING_CONFIG, value_name = "FILE", default_value = "staging-config-export.json")]
+    #[arg(long, env = env::EXPORT_TEMPLATE_STAGING_CONFIG, value_name = "FILE", default_value = "staging-config-export.json", value_parser = path_or_default("staging-config-export.json"))]
     pub export_staging_config: PathBuf,
     /// Prod StackSet parameter file to write
-    #[arg(long, env = env::EXPORT_TEMPLATE_PROD_CONFIG, value_name = "FILE", default_value = "prod-config-export.json")]
+    #[arg(long, env = env::EXPORT_TEMPLATE_PROD_CONFIG, value_name = "FILE", default_value = "prod-config-export.json", value_parser = path_or_default("prod-config-export.json"))]
     pub export_prod_config: PathBuf,
     /// Deploy this package (it must be in the group and Approved) instead of the newest Approved one
     #[arg(long, env = env::MODEL_PACKAGE_ARN, value_name = "ARN")]

@@ -1,8 +1,6 @@
 //! Everything that can stop `build-step`, each with the exit code it maps to and a one-paragraph
 //! message that names the input (or AWS call) and the fix.
 
-use std::path::PathBuf;
-
 use deploy_common::aws::MissingRegion;
 use deploy_common::stack_params::ParameterFileError;
 use deploy_common::{AwsCallError, ExitStatus};
@@ -43,11 +41,8 @@ pub enum BuildError {
     NothingApproved { group: String },
     #[error("cross-account access: {0}")]
     Access(String),
-    #[error("cannot write {}: {source}; check that the directory exists and is writable", path.display())]
-    WriteOutput {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    WriteOutput(#[from] deploy_common::files::WriteError),
     #[error(transparent)]
     MissingRegion(#[from] MissingRegion),
     #[error(transparent)]
@@ -67,17 +62,8 @@ impl BuildError {
             | BuildError::PinnedPackage { .. }
             | BuildError::GroupMissing { .. }
             | BuildError::Access(_)
-            | BuildError::WriteOutput { .. }
+            | BuildError::WriteOutput(_)
             | BuildError::MissingRegion(_) => ExitStatus::BadInput,
-        }
-    }
-}
-
-impl From<deploy_common::files::WriteError> for BuildError {
-    fn from(err: deploy_common::files::WriteError) -> Self {
-        BuildError::WriteOutput {
-            path: err.path,
-            source: err.source,
         }
     }
 }

@@ -147,11 +147,11 @@ async fn deploy(
     tracing::info!(arn = %package.arn, version = ?package.version, "chose model package");
     let (rendered, stages) = plan(
         args,
-        &settings,
-        &template,
+        settings,
+        template,
         &package,
-        &staging_config,
-        &prod_config,
+        staging_config,
+        prod_config,
     )?;
     let warnings = instance_type_warnings(&package, &stages);
     for warning in &warnings {
@@ -214,15 +214,18 @@ async fn deploy(
     })
 }
 
+/// The rendered template and both stages' plans, staging first, each with its name.
+type Plan = (String, [(&'static str, StagePlan); 2]);
+
 /// Renders the template for `package` and plans both stages against its declared parameters.
-fn plan<'a>(
+fn plan(
     args: &Args,
     settings: &Settings<'_>,
     template: &Template,
     package: &ModelPackage,
     staging_config: &ParameterList,
     prod_config: &ParameterList,
-) -> Result<(String, [(&'a str, StagePlan); 2]), BuildError> {
+) -> Result<Plan, BuildError> {
     let context = RenderContext {
         package: PackageContext::new(package),
         project: ProjectContext {

@@ -46,6 +46,12 @@ impl ModelPackage {
 pub async fn newest_approved(client: &Client, group: &str) -> Result<ModelPackage, BuildError> {
     let mut next_token = None;
     loop {
+        tracing::debug!(
+            group,
+            page_size = PAGE_SIZE,
+            following_token = next_token.is_some(),
+            "ListModelPackages (Approved, newest first)"
+        );
         let page = client
             .list_model_packages()
             .model_package_group_name(group)

@@ -7,7 +7,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// A write that failed, with the file it was for.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {}: {source}; check that the directory exists and is writable", path.display())]
 pub struct WriteError {
     pub path: PathBuf,
     pub source: std::io::Error,

@@ -5,6 +5,7 @@
 //! parameter-file format, the OU walk).
 
 pub mod aws;
+pub mod cli;
 pub mod endpoint;
 pub mod env_vars;
 pub mod exit;

@@ -1,6 +1,8 @@
 //! Logging set up once, the same way for both binaries: human text on stderr by default (no
 //! timestamps: CodeBuild adds its own), JSON lines on request, `-v`/`-q` to move the level and
-//! `RUST_LOG` to override it. Filtering uses `Targets`, not `EnvFilter`, to keep regex-based
+//! `RUST_LOG` to override it. `-v` only ever raises this project's own crates: the SDK's debug and
+//! trace events print access key ids and request bodies (payloads), so they stay off unless
+//! `RUST_LOG` asks for them by name. Filtering uses `Targets`, not `EnvFilter`, to keep regex-based
 //! filter machinery out of the static binaries. Nothing here ever logs credentials or payloads.
 
 use clap::{Args, ValueEnum};
@@ -24,7 +26,7 @@ pub struct LogArgs {
     /// Log format on stderr
     #[arg(long, env = env_vars::LOG_FORMAT, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
-    /// More log detail: -v debug, -vv trace (trace events are compiled into debug builds only)
+    /// More log detail from this tool: -v debug, -vv trace (SDK internals only through RUST_LOG)
     #[arg(short, long, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
     /// Only warnings and errors
@@ -43,12 +45,22 @@ impl LogArgs {
     }
 }
 
+/// This project's crates at `level`; everything else (the SDK, hyper, rustls) at most at info.
+fn filter_for(level: LevelFilter) -> Targets {
+    OWN_CRATES.iter().fold(
+        Targets::new().with_default(level.min(LevelFilter::INFO)),
+        |targets, krate| targets.with_target(*krate, level),
+    )
+}
+
+const OWN_CRATES: [&str; 3] = ["build_step", "test_step", "deploy_common"];
+
 /// Installs the global subscriber. `RUST_LOG`, when set and valid, replaces the level from flags.
 pub fn init(args: &LogArgs) {
     let filter = std::env::var(env_vars::RUST_LOG)
         .ok()
         .and_then(|spec| spec.parse::<Targets>().ok())
-        .unwrap_or_else(|| Targets::new().with_default(args.level()));
+        .unwrap_or_else(|| filter_for(args.level()));
     let registry = tracing_subscriber::registry().with(filter);
     let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
@@ -59,4 +71,20 @@ pub fn init(args: &LogArgs) {
             .try_init(),
         LogFormat::Json => registry.with(fmt.json().flatten_event(true)).try_init(),
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verbose_raises_only_this_projects_crates() {
+        let filter = filter_for(LevelFilter::TRACE);
+        assert!(filter.would_enable("build_step::registry", &tracing::Level::TRACE));
+        assert!(filter.would_enable("deploy_common::aws", &tracing::Level::DEBUG));
+        assert!(!filter.would_enable("aws_smithy_runtime::client", &tracing::Level::DEBUG));
+        assert!(filter.would_enable("aws_smithy_runtime::client", &tracing::Level::INFO));
+        let quiet = filter_for(LevelFilter::WARN);
+        assert!(!quiet.would_enable("aws_config", &tracing::Level::INFO));
+    }
 }

@@ -187,7 +187,8 @@ mod tests {
 
     #[test]
     fn rejects_each_broken_shape_with_its_own_problem() {
-        let cases: &[(&str, fn(&Problem) -> bool)] = &[
+        type Expectation = fn(&Problem) -> bool;
+        let cases: &[(&str, Expectation)] = &[
             ("", |p| *p == Problem::Empty),
             ("[", |p| matches!(p, Problem::MalformedJson(_))),
             (r#"{"StageName": "x"}"#, |p| {

@@ -8,6 +8,7 @@
 //! never through a global reset, so they can run in parallel against one emulator.
 
 pub mod cli;
+pub mod endpoints;
 pub mod moto;
 pub mod seed;
 

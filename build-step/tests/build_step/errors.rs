@@ -272,3 +272,17 @@ fn an_sso_profile_is_pointed_at_credential_process() {
         .code(2)
         .stderr_contains("must be used through a credential_process profile");
 }
+
+/// Pins B10 for path settings: an empty EXPORT_* variable means the default file name.
+#[tokio::test]
+async fn b10_empty_export_variables_mean_the_default_names() {
+    let (group, _) = group_with_one_approved("errors-b10-paths").await;
+    let ws = Workspace::new(&group.name);
+    ws.build_step()
+        .env("EXPORT_TEMPLATE_NAME", "")
+        .env("EXPORT_TEMPLATE_STAGING_CONFIG", "")
+        .env("EXPORT_TEMPLATE_PROD_CONFIG", " ")
+        .run()
+        .code(0);
+    assert!(ws.file("template-export.yml").exists() && ws.file("prod-config-export.json").exists());
+}

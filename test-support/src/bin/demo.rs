@@ -1,15 +1,25 @@
-//! The README's demo: a local emulator seeded like a real organization, and `build-step` run the
-//! way CodeBuild runs it. Usage: `demo <dir with the release binaries> <output dir>` (see
-//! scripts/demo.sh, which builds the binaries first).
+//! The README's demo: a local emulator seeded like a real organization, `build-step` run the way
+//! CodeBuild runs it, the staging endpoint deployed into each staging account (what the StackSet
+//! does), and `test-step` run against them the way the test CodeBuild project runs it. Usage:
+//! `demo <dir with the release binaries> <output dir>` (see scripts/demo.sh, which builds the
+//! binaries first).
 
 use std::path::PathBuf;
 use std::process::Command;
 
 use aws_sdk_sagemaker::types::ModelApprovalStatus::{Approved, PendingManualApproval, Rejected};
+use deploy_common::stack_params::ParameterList;
+use test_support::endpoints::{deploy_endpoint, queue_json_answers, STAGING_ROLE};
 use test_support::moto;
-use test_support::seed::{GroupSeed, Organization};
+use test_support::seed::{GroupSeed, Organization, REGION};
 
 const GROUP: &str = "demo-churn";
+const PROJECT: &str = "demo-churn";
+/// What the demo's endpoints answer to the shipped payloads (test/payloads), in case order.
+const ANSWERS: [&str; 2] = [
+    r#"{"predictions": [0.18]}"#,
+    r#"{"predictions": [0.18, 0.04, 0.71, 0.33, 0.09]}"#,
+];
 
 fn section(title: &str) {
     println!("\n=== {title}");
@@ -40,9 +50,11 @@ async fn main() -> std::process::ExitCode {
         org.create_account(&staging_ou, "staging-a").await,
         org.create_account(&staging_ou, "staging-b").await,
     ];
+    let closed_account = org.create_account(&staging_ou, "staging-closed").await;
+    org.close_account(&closed_account).await;
     let prod_account = org.create_account(&prod_ou, "production").await;
     println!(
-        "staging OU {staging_ou}: accounts {}",
+        "staging OU {staging_ou}: accounts {} (and {closed_account}, closed: SUSPENDED)",
         staging_accounts.join(", ")
     );
     println!("prod OU    {prod_ou}: account {prod_account}");
@@ -64,7 +76,7 @@ async fn main() -> std::process::ExitCode {
     }
     let codebuild_env = [
         ("SOURCE_MODEL_PACKAGE_GROUP_NAME", GROUP),
-        ("SAGEMAKER_PROJECT_NAME", "demo-churn"),
+        ("SAGEMAKER_PROJECT_NAME", PROJECT),
         ("SAGEMAKER_PROJECT_ID", "p-demo0001"),
         ("ARTIFACT_BUCKET", "sagemaker-project-p-demo0001"),
         (
@@ -119,6 +131,69 @@ async fn main() -> std::process::ExitCode {
         "build-step --grant-cross-account-access --dry-run (the resource policy it would merge in)",
     );
     if !run(&["--grant-cross-account-access", "--dry-run"]) {
+        return std::process::ExitCode::FAILURE;
+    }
+
+    let staging_params = ParameterList::read(
+        &out_dir.join("staging-config-export.json"),
+        "the demo's staging config",
+    )
+    .expect("read the staging parameters build-step wrote");
+    let package = staging_params
+        .get("ModelPackageName")
+        .expect("ModelPackageName in the staging parameters")
+        .to_owned();
+    let endpoint = format!(
+        "{PROJECT}-{}",
+        staging_params.get("StageName").expect("StageName")
+    );
+    section(&format!(
+        "Deploying {endpoint} into each staging account (the StackSet's job; moto's CloudFormation ignores EndpointName)"
+    ));
+    for account in &staging_accounts {
+        deploy_endpoint(moto, account, REGION, &endpoint, &package).await;
+        queue_json_answers(moto, account, REGION, &ANSWERS);
+        println!("{account} {REGION}: {endpoint} InService, model from {package}");
+    }
+
+    let payloads = std::env::current_dir()
+        .expect("the current directory")
+        .join("test/payloads");
+    let test_env = [
+        ("SAGEMAKER_PROJECT_NAME", PROJECT),
+        ("SAGEMAKER_PROJECT_ID", "p-demo0001"),
+        ("BUILD_CONFIG", "staging-config-export.json"),
+        ("EXPORT_TEST_RESULTS", "test-results.json"),
+        ("SAGEMAKER_EXECUTION_ROLE_NAME", STAGING_ROLE),
+        ("ORGANIZATIONAL_UNIT_ID", staging_ou.as_str()),
+        (
+            "CODEBUILD_BUILD_ID",
+            "demo-churn-test:6d0c5bd2-3f4e-4a61-9b1c-0e2f3a4b5c6d",
+        ),
+    ];
+    section("test-step, as the test CodeBuild project runs it");
+    let started = std::time::Instant::now();
+    let status = Command::new(bin_dir.join("test-step"))
+        .current_dir(&out_dir)
+        .envs(moto.env())
+        .envs(test_env)
+        .arg("--payloads")
+        .arg(&payloads)
+        .status()
+        .expect("run test-step");
+    println!(
+        "(exit {}, {} ms)",
+        status.code().unwrap_or(-1),
+        started.elapsed().as_millis()
+    );
+    for file in ["test-results.json", "test-results.xml"] {
+        section(&format!("{} ({})", file, out_dir.display()));
+        print!(
+            "{}",
+            std::fs::read_to_string(out_dir.join(file)).expect("read a test report")
+        );
+    }
+    if !status.success() {
         return std::process::ExitCode::FAILURE;
     }
     section("Done; the emulator stops with this process");

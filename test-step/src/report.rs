@@ -1,0 +1,613 @@
+//! The verdict, in the three forms people and tools read: the JSON report (`test-results.json`,
+//! one document, versioned by `schema_version`, its schema in the README), the JUnit XML report for
+//! CodeBuild's `reports:` section (one test case per target x payload), and a short text or JSON
+//! summary on stdout. The JSON replaces the seed's file of concatenated objects, which was not
+//! valid JSON as soon as there were two accounts (B4). The reports hold statuses, timings and
+//! messages; never credentials, and never a request or response body.
+
+use std::io::Write;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::cli::OutputFormat;
+use deploy_common::ExitStatus;
+
+/// Bumped when a field changes meaning or disappears (adding fields does not bump it).
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: String,
+    /// `passed` only when every target passed.
+    pub status: RunStatus,
+    pub exit_code: u8,
+    pub started_at: Option<String>,
+    pub duration_seconds: f64,
+    pub build_config: String,
+    pub stage: Option<String>,
+    pub project_name: Option<String>,
+    pub endpoint_name: Option<String>,
+    pub model_package_name: Option<String>,
+    pub role_name: Option<String>,
+    pub session_name: Option<String>,
+    pub organizational_unit_id: Option<String>,
+    pub regions: Vec<String>,
+    pub payloads: String,
+    pub invocations_per_case: u32,
+    pub summary: Counts,
+    pub targets: Vec<TargetReport>,
+    /// Why the run stopped before it could test (bad input, AWS error); null otherwise.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Passed,
+    Failed,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub targets: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub errors: usize,
+}
+
+/// One account x region.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetReport {
+    pub account_id: String,
+    pub region: String,
+    pub endpoint_name: String,
+    pub status: TargetStatus,
+    pub role_arn: String,
+    pub duration_seconds: f64,
+    /// The endpoint status last seen (null when it could not be described).
+    pub endpoint_status: Option<String>,
+    pub wait_seconds: f64,
+    /// DescribeEndpoint calls made while waiting.
+    pub polls: u32,
+    pub model_check: Option<ModelCheck>,
+    pub cases: Vec<CaseReport>,
+    /// Why the target failed or could not be tested; null when it passed.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetStatus {
+    /// Endpoint InService, serving the exported package, every case met its expectations.
+    Passed,
+    /// The target failed its tests (exit 1).
+    Failed,
+    /// An AWS or network error prevented testing it (exit 3).
+    Error,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelCheck {
+    pub status: CheckStatus,
+    pub expected_model_package: String,
+    pub endpoint_config_name: String,
+    pub variants: Vec<VariantModel>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    Passed,
+    Failed,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VariantModel {
+    pub variant_name: String,
+    pub model_name: String,
+    /// ModelPackageName of the model's containers (empty when it was not built from a package).
+    pub model_package_names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseReport {
+    pub name: String,
+    pub body_file: String,
+    pub status: CaseStatus,
+    pub invocations: u32,
+    pub succeeded: u32,
+    /// Time spent invoking this case (all its invocations).
+    pub duration_seconds: f64,
+    pub latency_ms: Option<Latency>,
+    pub response_content_type: Option<String>,
+    pub response_bytes: Option<usize>,
+    /// Unmet expectations or the invocation error; empty when the case passed.
+    pub failures: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    Passed,
+    Failed,
+    /// The target stopped before this case (see the target's `error`).
+    NotRun,
+}
+
+/// Latency of the successful invocations, in milliseconds, nearest-rank percentiles.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Latency {
+    pub count: usize,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl Latency {
+    pub fn of(samples: &[Duration]) -> Option<Self> {
+        if samples.is_empty() {
+            return None;
+        }
+        let mut sorted = samples.to_vec();
+        sorted.sort_unstable();
+        let n = sorted.len();
+        let rank = |p: f64| {
+            let index = ((p / 100.0) * n as f64).ceil() as usize;
+            millis(sorted[index.clamp(1, n) - 1])
+        };
+        Some(Self {
+            count: n,
+            p50: rank(50.0),
+            p90: rank(90.0),
+            p99: rank(99.0),
+            max: millis(sorted[n - 1]),
+        })
+    }
+}
+
+fn millis(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
+}
+
+/// Seconds with millisecond precision, for the report.
+pub fn seconds(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1000.0).round() / 1000.0
+}
+
+impl Report {
+    /// Counts the targets and sets the overall status and exit code: any failed target means 1
+    /// (the answer is no, whatever else happened), else any target that could not be tested
+    /// means 3, else 0.
+    pub fn conclude(&mut self) {
+        let mut counts = Counts {
+            targets: self.targets.len(),
+            ..Counts::default()
+        };
+        for target in &self.targets {
+            match target.status {
+                TargetStatus::Passed => counts.passed += 1,
+                TargetStatus::Failed => counts.failed += 1,
+                TargetStatus::Error => counts.errors += 1,
+            }
+        }
+        self.summary = counts;
+        let status = if counts.failed > 0 {
+            ExitStatus::Negative
+        } else if counts.errors > 0 {
+            ExitStatus::AwsError
+        } else if counts.targets == 0 {
+            ExitStatus::BadInput
+        } else {
+            ExitStatus::Success
+        };
+        self.set_exit(status);
+    }
+
+    /// Records a run-level failure (nothing or not everything was tested).
+    pub fn stopped(&mut self, message: String, status: ExitStatus) {
+        self.error = Some(message);
+        self.set_exit(status);
+    }
+
+    fn set_exit(&mut self, status: ExitStatus) {
+        self.exit_code = status.code();
+        self.status = if status == ExitStatus::Success {
+            RunStatus::Passed
+        } else {
+            RunStatus::Failed
+        };
+    }
+
+    pub fn exit_status(&self) -> ExitStatus {
+        match self.exit_code {
+            0 => ExitStatus::Success,
+            1 => ExitStatus::Negative,
+            3 => ExitStatus::AwsError,
+            _ => ExitStatus::BadInput,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).expect("the report always serializes");
+        text.push('\n');
+        text
+    }
+
+    /// The summary on stdout.
+    pub fn print(&self, format: OutputFormat, out: &mut dyn Write) -> std::io::Result<()> {
+        match format {
+            OutputFormat::Json => out.write_all(self.to_json().as_bytes()),
+            OutputFormat::Text => self.print_text(out),
+        }
+    }
+
+    fn print_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let unknown = || "?".to_owned();
+        writeln!(
+            out,
+            "Endpoint {} (stage {}), model package {}",
+            self.endpoint_name.clone().unwrap_or_else(unknown),
+            self.stage.clone().unwrap_or_else(unknown),
+            self.model_package_name.clone().unwrap_or_else(unknown)
+        )?;
+        for target in &self.targets {
+            let status = match target.status {
+                TargetStatus::Passed => "PASSED",
+                TargetStatus::Failed => "FAILED",
+                TargetStatus::Error => "ERROR ",
+            };
+            let passed = target
+                .cases
+                .iter()
+                .filter(|c| c.status == CaseStatus::Passed)
+                .count();
+            let p99 = target
+                .cases
+                .iter()
+                .filter_map(|c| c.latency_ms.map(|l| l.p99))
+                .fold(None, |acc: Option<f64>, v| {
+                    Some(acc.map_or(v, |a| a.max(v)))
+                });
+            write!(
+                out,
+                "  {status} {} {}: {}/{} cases passed",
+                target.account_id,
+                target.region,
+                passed,
+                target.cases.len()
+            )?;
+            if let Some(p99) = p99 {
+                write!(out, ", p99 {p99:.1} ms")?;
+            }
+            if target.wait_seconds >= 1.0 {
+                write!(out, ", waited {:.0} s", target.wait_seconds)?;
+            }
+            writeln!(out)?;
+            if let Some(error) = &target.error {
+                writeln!(out, "         {error}")?;
+            }
+            for case in target
+                .cases
+                .iter()
+                .filter(|c| c.status == CaseStatus::Failed)
+            {
+                for failure in &case.failures {
+                    writeln!(out, "         case {}: {failure}", case.name)?;
+                }
+            }
+        }
+        let s = &self.summary;
+        writeln!(
+            out,
+            "Result: {} ({} targets: {} passed, {} failed, {} errors)",
+            match self.status {
+                RunStatus::Passed => "PASSED",
+                RunStatus::Failed => "FAILED",
+            },
+            s.targets,
+            s.passed,
+            s.failed,
+            s.errors
+        )
+    }
+}
+
+/// The JUnit XML report: one `<testsuite>` per target, one `<testcase>` per payload case. A case
+/// the target never reached carries the target's reason, as a failure (the target failed) or an
+/// error (it could not be tested). A run that stopped before testing has one `setup` test case.
+pub fn junit_xml(report: &Report) -> String {
+    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let (mut tests, mut failures, mut errors) = (0, 0, 0);
+    let mut suites = String::new();
+    for target in &report.targets {
+        let suite_name = format!(
+            "{} {} {}",
+            target.endpoint_name, target.account_id, target.region
+        );
+        let classname = format!(
+            "{}.{}.{}",
+            target.endpoint_name, target.account_id, target.region
+        );
+        let (mut suite_failures, mut suite_errors) = (0, 0);
+        let mut cases = String::new();
+        for case in &target.cases {
+            let time = case.duration_seconds;
+            cases.push_str(&format!(
+                "    <testcase classname=\"{}\" name=\"{}\" time=\"{time:.3}\"",
+                escape(&classname),
+                escape(&case.name)
+            ));
+            let problem = match case.status {
+                CaseStatus::Passed => None,
+                CaseStatus::Failed => Some(("failure", case.failures.join("; "))),
+                CaseStatus::NotRun => {
+                    let reason = target.error.clone().unwrap_or_else(|| "not run".into());
+                    let kind = if target.status == TargetStatus::Error {
+                        "error"
+                    } else {
+                        "failure"
+                    };
+                    Some((kind, format!("not run: {reason}")))
+                }
+            };
+            match problem {
+                None => cases.push_str("/>\n"),
+                Some((kind, message)) => {
+                    if kind == "error" {
+                        suite_errors += 1;
+                    } else {
+                        suite_failures += 1;
+                    }
+                    cases.push_str(&format!(
+                        ">\n      <{kind} message=\"{}\">{}</{kind}>\n    </testcase>\n",
+                        escape(&message),
+                        escape(&message)
+                    ));
+                }
+            }
+        }
+        tests += target.cases.len();
+        failures += suite_failures;
+        errors += suite_errors;
+        suites.push_str(&format!(
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{suite_failures}\" errors=\"{suite_errors}\" skipped=\"0\" time=\"{:.3}\">\n{cases}  </testsuite>\n",
+            escape(&suite_name),
+            target.cases.len(),
+            target.duration_seconds
+        ));
+    }
+    if let Some(error) = &report.error {
+        tests += 1;
+        errors += 1;
+        suites.push_str(&format!(
+            "  <testsuite name=\"test-step\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" time=\"0.000\">\n    <testcase classname=\"test-step\" name=\"setup\" time=\"0.000\">\n      <error message=\"{}\">{}</error>\n    </testcase>\n  </testsuite>\n",
+            escape(error),
+            escape(error)
+        ));
+    }
+    xml.push_str(&format!(
+        "<testsuites name=\"test-step\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\" time=\"{:.3}\">\n{suites}</testsuites>\n",
+        report.duration_seconds
+    ));
+    xml
+}
+
+/// Escapes text for an XML attribute or element, dropping characters XML 1.0 cannot carry.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            '\t' => out.push_str("&#9;"),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn empty_report() -> Report {
+        Report {
+            schema_version: SCHEMA_VERSION,
+            tool: "test-step".into(),
+            status: RunStatus::Failed,
+            exit_code: 2,
+            started_at: None,
+            duration_seconds: 1.5,
+            build_config: "staging-config-export.json".into(),
+            stage: Some("staging".into()),
+            project_name: Some("churn".into()),
+            endpoint_name: Some("churn-staging".into()),
+            model_package_name: Some("arn:aws:sagemaker:us-east-1:1:model-package/g/3".into()),
+            role_name: Some("role".into()),
+            session_name: None,
+            organizational_unit_id: None,
+            regions: vec!["us-east-1".into()],
+            payloads: "test/payloads".into(),
+            invocations_per_case: 1,
+            summary: Counts::default(),
+            targets: vec![],
+            error: None,
+        }
+    }
+
+    fn target(account: &str, status: TargetStatus, cases: Vec<CaseReport>) -> TargetReport {
+        TargetReport {
+            account_id: account.into(),
+            region: "us-east-1".into(),
+            endpoint_name: "churn-staging".into(),
+            status,
+            role_arn: format!("arn:aws:iam::{account}:role/r"),
+            duration_seconds: 0.25,
+            endpoint_status: Some("InService".into()),
+            wait_seconds: 0.0,
+            polls: 1,
+            model_check: None,
+            cases,
+            error: (status != TargetStatus::Passed).then(|| "endpoint <gone> & \"failed\"".into()),
+        }
+    }
+
+    fn case(name: &str, status: CaseStatus, failures: &[&str]) -> CaseReport {
+        CaseReport {
+            name: name.into(),
+            body_file: "b.csv".into(),
+            status,
+            invocations: 2,
+            succeeded: 2,
+            duration_seconds: 0.008,
+            latency_ms: Latency::of(&[Duration::from_millis(3), Duration::from_millis(5)]),
+            response_content_type: None,
+            response_bytes: None,
+            failures: failures.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn percentiles_use_the_nearest_rank() {
+        let samples: Vec<Duration> = (1..=100).rev().map(Duration::from_millis).collect();
+        let l = Latency::of(&samples).unwrap();
+        assert_eq!(
+            (l.count, l.p50, l.p90, l.p99, l.max),
+            (100, 50.0, 90.0, 99.0, 100.0)
+        );
+        let one = Latency::of(&[Duration::from_micros(1500)]).unwrap();
+        assert_eq!((one.p50, one.p99, one.max), (1.5, 1.5, 1.5));
+        assert_eq!(Latency::of(&[]), None);
+    }
+
+    #[test]
+    fn the_exit_code_puts_a_failed_target_before_an_error() {
+        let mut report = empty_report();
+        report.targets = vec![
+            target("1", TargetStatus::Passed, vec![]),
+            target("2", TargetStatus::Error, vec![]),
+        ];
+        report.conclude();
+        assert_eq!((report.exit_code, report.status), (3, RunStatus::Failed));
+        report
+            .targets
+            .push(target("3", TargetStatus::Failed, vec![]));
+        report.conclude();
+        assert_eq!(report.exit_code, 1);
+        assert_eq!(
+            report.summary,
+            Counts {
+                targets: 3,
+                passed: 1,
+                failed: 1,
+                errors: 1
+            }
+        );
+        report.targets.retain(|t| t.status == TargetStatus::Passed);
+        report.conclude();
+        assert_eq!((report.exit_code, report.status), (0, RunStatus::Passed));
+        report.targets.clear();
+        report.conclude();
+        assert_eq!(report.exit_code, 2, "zero targets is never a pass");
+    }
+
+    #[test]
+    fn junit_has_one_case_per_target_and_payload_with_escaped_text() {
+        let mut report = empty_report();
+        report.targets = vec![
+            target(
+                "111111111111",
+                TargetStatus::Failed,
+                vec![
+                    case("ok", CaseStatus::Passed, &[]),
+                    case(
+                        "bad <one>",
+                        CaseStatus::Failed,
+                        &["/p is 2 & more", "x\u{1}y"],
+                    ),
+                ],
+            ),
+            target(
+                "222222222222",
+                TargetStatus::Error,
+                vec![
+                    case("ok", CaseStatus::NotRun, &[]),
+                    case("bad <one>", CaseStatus::NotRun, &[]),
+                ],
+            ),
+        ];
+        report.conclude();
+        let xml = junit_xml(&report);
+        assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"test-step\" tests=\"4\" failures=\"1\" errors=\"2\""), "{xml}");
+        assert_eq!(xml.matches("<testcase ").count(), 4);
+        assert!(xml.contains("name=\"bad &lt;one&gt;\""), "{xml}");
+        assert!(xml.contains("/p is 2 &amp; more; x\u{FFFD}y"), "{xml}");
+        assert!(
+            xml.contains(
+                "<error message=\"not run: endpoint &lt;gone&gt; &amp; &quot;failed&quot;\""
+            ),
+            "{xml}"
+        );
+        assert!(!xml.contains('\u{1}'));
+    }
+
+    #[test]
+    fn a_stopped_run_has_one_setup_case() {
+        let mut report = empty_report();
+        report.stopped("bad <manifest>".into(), ExitStatus::BadInput);
+        let xml = junit_xml(&report);
+        assert!(
+            xml.contains("tests=\"1\" failures=\"0\" errors=\"1\""),
+            "{xml}"
+        );
+        assert!(xml.contains("<testcase classname=\"test-step\" name=\"setup\""));
+        let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+        assert_eq!(json["status"], "failed");
+        assert_eq!(json["exit_code"], 2);
+        assert_eq!(json["error"], "bad <manifest>");
+        assert_eq!(json["schema_version"], SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn the_text_summary_names_each_target_and_failure() {
+        let mut report = empty_report();
+        report.targets = vec![
+            target(
+                "111111111111",
+                TargetStatus::Passed,
+                vec![case("ok", CaseStatus::Passed, &[])],
+            ),
+            target(
+                "222222222222",
+                TargetStatus::Failed,
+                vec![case("bad", CaseStatus::Failed, &["/p is 2"])],
+            ),
+        ];
+        report.conclude();
+        let mut out = Vec::new();
+        report.print(OutputFormat::Text, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("PASSED 111111111111 us-east-1: 1/1 cases passed, p99 5.0 ms"),
+            "{text}"
+        );
+        assert!(
+            text.contains("FAILED 222222222222 us-east-1: 0/1 cases passed"),
+            "{text}"
+        );
+        assert!(text.contains("case bad: /p is 2"), "{text}");
+        assert!(
+            text.ends_with("Result: FAILED (2 targets: 1 passed, 1 failed, 0 errors)\n"),
+            "{text}"
+        );
+    }
+}

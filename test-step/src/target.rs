@@ -1,0 +1,1035 @@
+//! Testing one target (an account and a region): assume the role, wait for the endpoint, check
+//! that it serves the exported model package, invoke it with every case of the manifest. Whatever
+//! happens, the target ends as a [`TargetReport`]: a failure or an AWS error in one account never
+//! stops the others, and the report always has every case of every target.
+
+use std::sync::Arc;
+
+use aws_sdk_sagemakerruntime::operation::invoke_endpoint::InvokeEndpointError;
+use aws_smithy_types::Blob;
+use deploy_common::AwsCallError;
+
+use crate::clock::Clock;
+use crate::manifest::{Case, Manifest};
+use crate::report::{
+    seconds, CaseReport, CaseStatus, CheckStatus, Latency, ModelCheck, TargetReport, TargetStatus,
+    VariantModel,
+};
+use crate::session::{ClientFactory, RoleToAssume, Session};
+use crate::wait::{WaitPolicy, WaitRecord, Waiter};
+
+/// An account and a region to test.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Target {
+    pub account_id: String,
+    pub region: String,
+}
+
+/// Why a target did not pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetError {
+    /// The target failed its tests: the answer is no.
+    Failed(String),
+    /// AWS or the network prevented testing it (after the SDK's retries).
+    Error(String),
+}
+
+/// Everything every target's test shares.
+pub struct Tester {
+    pub role: RoleToAssume,
+    pub factory: Arc<dyn ClientFactory>,
+    pub clock: Arc<dyn Clock>,
+    pub progress: Arc<dyn Fn(String) + Send + Sync>,
+    pub wait: WaitPolicy,
+    pub endpoint_name: String,
+    pub model_package_name: String,
+    pub manifest: Arc<Manifest>,
+    pub invocations: u32,
+}
+
+impl Tester {
+    /// Tests one target; never fails: the outcome is in the report.
+    pub async fn test(&self, target: &Target) -> TargetReport {
+        let started = self.clock.now();
+        let mut report = TargetReport {
+            account_id: target.account_id.clone(),
+            region: target.region.clone(),
+            endpoint_name: self.endpoint_name.clone(),
+            status: TargetStatus::Passed,
+            role_arn: self.role.role_arn(&target.account_id),
+            duration_seconds: 0.0,
+            endpoint_status: None,
+            wait_seconds: 0.0,
+            polls: 0,
+            model_check: None,
+            cases: Vec::new(),
+            error: None,
+        };
+        let mut record = WaitRecord::default();
+        let outcome = self.run(target, &mut report, &mut record).await;
+        report.endpoint_status = record.last_status;
+        report.wait_seconds = seconds(record.waited);
+        report.polls = record.polls;
+        // Every case appears in the report, run or not.
+        for case in self.manifest.cases.iter().skip(report.cases.len()) {
+            report.cases.push(not_run(case, self.invocations));
+        }
+        match outcome {
+            Err(TargetError::Failed(message)) => {
+                report.status = TargetStatus::Failed;
+                report.error = Some(message);
+            }
+            Err(TargetError::Error(message)) => {
+                report.status = TargetStatus::Error;
+                report.error = Some(message);
+            }
+            Ok(()) => {
+                let failed = report
+                    .cases
+                    .iter()
+                    .filter(|c| c.status != CaseStatus::Passed)
+                    .count();
+                if failed > 0 {
+                    report.status = TargetStatus::Failed;
+                    report.error = Some(format!(
+                        "{failed} of {} payload cases failed",
+                        report.cases.len()
+                    ));
+                }
+            }
+        }
+        report.duration_seconds = seconds(self.clock.now().saturating_duration_since(started));
+        let label = format!("account {} region {}", target.account_id, target.region);
+        match (&report.error, report.status) {
+            (None, _) => tracing::info!("{label}: passed"),
+            (Some(error), TargetStatus::Error) => {
+                tracing::warn!("{label}: could not be tested: {error}")
+            }
+            (Some(error), _) => tracing::warn!("{label}: failed: {error}"),
+        }
+        report
+    }
+
+    async fn run(
+        &self,
+        target: &Target,
+        report: &mut TargetReport,
+        record: &mut WaitRecord,
+    ) -> Result<(), TargetError> {
+        let mut session = Session::open(
+            self.role.clone(),
+            self.factory.clone(),
+            self.clock.clone(),
+            target.clone(),
+        )
+        .await?;
+        let waiter = Waiter {
+            clock: self.clock.as_ref(),
+            policy: self.wait,
+            progress: self.progress.as_ref(),
+        };
+        let endpoint = waiter
+            .until_in_service(&mut session, target, &self.endpoint_name, record)
+            .await?;
+        let check = self
+            .check_model(&mut session, &endpoint.endpoint_config_name)
+            .await?;
+        let serves_package = check.status == CheckStatus::Passed;
+        let message = (!serves_package).then(|| stale_message(&check, &self.endpoint_name));
+        report.model_check = Some(check);
+        if let Some(message) = message {
+            return Err(TargetError::Failed(message));
+        }
+        for case in &self.manifest.cases {
+            let case_report = self.invoke_case(&mut session, case).await?;
+            report.cases.push(case_report);
+        }
+        Ok(())
+    }
+
+    /// DescribeEndpointConfig, then DescribeModel for each production variant: every variant's
+    /// model must come from the exported package (an update that rolled back leaves the endpoint
+    /// InService on the old one).
+    async fn check_model(
+        &self,
+        session: &mut Session,
+        config_name: &str,
+    ) -> Result<ModelCheck, TargetError> {
+        let sagemaker = session.sagemaker().await?;
+        let config = sagemaker
+            .describe_endpoint_config()
+            .endpoint_config_name(config_name)
+            .send()
+            .await
+            .map_err(|e| {
+                let err = AwsCallError::new("sagemaker:DescribeEndpointConfig", e);
+                if err.code() == Some("ValidationException") {
+                    TargetError::Failed(format!(
+                        "endpoint {} uses the endpoint config {config_name}, which does not exist ({})",
+                        self.endpoint_name, err.detail
+                    ))
+                } else {
+                    TargetError::Error(session.explain(err))
+                }
+            })?;
+        let mut variants = Vec::new();
+        for variant in config.production_variants() {
+            let variant_name = variant.variant_name().unwrap_or_default().to_owned();
+            let Some(model_name) = variant.model_name().filter(|m| !m.is_empty()) else {
+                variants.push(VariantModel {
+                    variant_name,
+                    model_name: String::new(),
+                    model_package_names: Vec::new(),
+                });
+                continue;
+            };
+            let model = sagemaker
+                .describe_model()
+                .model_name(model_name)
+                .send()
+                .await
+                .map_err(|e| {
+                    let err = AwsCallError::new("sagemaker:DescribeModel", e);
+                    if err.code() == Some("ValidationException") {
+                        TargetError::Failed(format!(
+                            "the model {model_name} of variant {variant_name} (endpoint config {config_name}) does not exist ({})",
+                            err.detail
+                        ))
+                    } else {
+                        TargetError::Error(session.explain(err))
+                    }
+                })?;
+            let model_package_names = model
+                .primary_container()
+                .into_iter()
+                .chain(model.containers())
+                .filter_map(|c| c.model_package_name())
+                .map(str::to_owned)
+                .collect();
+            variants.push(VariantModel {
+                variant_name,
+                model_name: model_name.to_owned(),
+                model_package_names,
+            });
+        }
+        let passed = !variants.is_empty()
+            && variants.iter().all(|v| {
+                v.model_package_names
+                    .iter()
+                    .any(|p| same_package(p, &self.model_package_name))
+            });
+        Ok(ModelCheck {
+            status: if passed {
+                CheckStatus::Passed
+            } else {
+                CheckStatus::Failed
+            },
+            expected_model_package: self.model_package_name.clone(),
+            endpoint_config_name: config_name.to_owned(),
+            variants,
+        })
+    }
+
+    /// `--invocations` calls with one case's body; stops at the first unmet expectation or model
+    /// error (the case failed) and gives up on the target at an AWS error (it cannot be tested).
+    async fn invoke_case(
+        &self,
+        session: &mut Session,
+        case: &Case,
+    ) -> Result<CaseReport, TargetError> {
+        let mut report = not_run(case, self.invocations);
+        report.status = CaseStatus::Passed;
+        let mut latencies = Vec::with_capacity(self.invocations as usize);
+        let case_started = self.clock.now();
+        for attempt in 1..=self.invocations {
+            let runtime = session.runtime().await?;
+            let started = self.clock.now();
+            let result = runtime
+                .invoke_endpoint()
+                .endpoint_name(&self.endpoint_name)
+                .body(Blob::new(case.body.clone()))
+                .set_content_type(case.content_type.clone())
+                .set_accept(case.accept.clone())
+                .send()
+                .await;
+            let elapsed = self.clock.now().saturating_duration_since(started);
+            match result {
+                Ok(out) => {
+                    latencies.push(elapsed);
+                    report.succeeded += 1;
+                    let body = out.body().map(|b| b.as_ref()).unwrap_or_default();
+                    report.response_content_type = out.content_type().map(str::to_owned);
+                    report.response_bytes = Some(body.len());
+                    let failures = case.expect.check(out.content_type(), body);
+                    if !failures.is_empty() {
+                        report.status = CaseStatus::Failed;
+                        report.failures = failures
+                            .into_iter()
+                            .map(|f| self.numbered(attempt, f))
+                            .collect();
+                        break;
+                    }
+                }
+                Err(err) => {
+                    let log_stream = match err.as_service_error() {
+                        Some(InvokeEndpointError::ModelError(e)) => {
+                            e.log_stream_arn().map(str::to_owned)
+                        }
+                        _ => None,
+                    };
+                    let err = AwsCallError::new("sagemaker:InvokeEndpoint", err);
+                    match err.code() {
+                        // The endpoint answered: the model or the request is wrong, the case fails.
+                        Some(
+                            "ModelError"
+                            | "ModelNotReadyException"
+                            | "ValidationError"
+                            | "ValidationException",
+                        ) => {
+                            let mut message = err.to_string();
+                            if let Some(stream) = log_stream {
+                                message.push_str(&format!(" (model log stream: {stream})"));
+                            }
+                            report.status = CaseStatus::Failed;
+                            report.failures = vec![self.numbered(attempt, message)];
+                            break;
+                        }
+                        _ => {
+                            return Err(TargetError::Error(format!(
+                                "case \"{}\": {}",
+                                case.name,
+                                session.explain(err)
+                            )))
+                        }
+                    }
+                }
+            }
+        }
+        report.duration_seconds = seconds(self.clock.now().saturating_duration_since(case_started));
+        report.latency_ms = Latency::of(&latencies);
+        Ok(report)
+    }
+
+    fn numbered(&self, attempt: u32, message: String) -> String {
+        if self.invocations == 1 {
+            message
+        } else {
+            format!("invocation {attempt} of {}: {message}", self.invocations)
+        }
+    }
+}
+
+fn not_run(case: &Case, invocations: u32) -> CaseReport {
+    CaseReport {
+        name: case.name.clone(),
+        body_file: case.body_file.clone(),
+        status: CaseStatus::NotRun,
+        invocations,
+        succeeded: 0,
+        duration_seconds: 0.0,
+        latency_ms: None,
+        response_content_type: None,
+        response_bytes: None,
+        failures: Vec::new(),
+    }
+}
+
+/// SageMaker lowercases the names inside the ARNs it returns; the version part still differs for
+/// a stale model, so ARNs compare without case and plain names exactly.
+fn same_package(found: &str, expected: &str) -> bool {
+    found == expected || (expected.starts_with("arn:") && found.eq_ignore_ascii_case(expected))
+}
+
+fn stale_message(check: &ModelCheck, endpoint: &str) -> String {
+    if check.variants.is_empty() {
+        return format!(
+            "endpoint {endpoint} (config {}) has no production variants",
+            check.endpoint_config_name
+        );
+    }
+    let serving: Vec<String> = check
+        .variants
+        .iter()
+        .map(|v| {
+            let packages = if v.model_package_names.is_empty() {
+                "no model package".to_owned()
+            } else {
+                v.model_package_names.join(", ")
+            };
+            format!(
+                "variant {} serves {packages} (model {})",
+                v.variant_name, v.model_name
+            )
+        })
+        .collect();
+    format!(
+        "endpoint {endpoint} does not serve the exported ModelPackageName {}: {}; the StackSet did not update this account, or an update rolled back",
+        check.expected_model_package,
+        serving.join("; ")
+    )
+}
+
+/// What the emulator cannot do (endpoints that are Updating, Failed with a reason, throttling,
+/// model errors, expiring credentials) is covered here with `aws-smithy-mocks` and a fake clock.
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::time::{Duration, SystemTime};
+
+    use aws_sdk_sagemaker::config::Credentials;
+    use aws_sdk_sagemaker::operation::describe_endpoint::{
+        DescribeEndpointError, DescribeEndpointOutput,
+    };
+    use aws_sdk_sagemaker::operation::describe_endpoint_config::DescribeEndpointConfigOutput;
+    use aws_sdk_sagemaker::operation::describe_model::DescribeModelOutput;
+    use aws_sdk_sagemaker::types::{ContainerDefinition, EndpointStatus, ProductionVariant};
+    use aws_sdk_sagemakerruntime::operation::invoke_endpoint::InvokeEndpointOutput;
+    use aws_sdk_sagemakerruntime::types::error::ModelError;
+    use aws_sdk_sts::operation::assume_role::{AssumeRoleError, AssumeRoleOutput};
+    use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+    use aws_smithy_types::error::ErrorMetadata;
+
+    use super::*;
+    use crate::clock::FakeClock;
+    use crate::manifest::Expect;
+
+    const PACKAGE: &str = "arn:aws:sagemaker:us-east-1:111111111111:model-package/churn/3";
+
+    fn error(code: &str, message: &str) -> ErrorMetadata {
+        ErrorMetadata::builder().code(code).message(message).build()
+    }
+
+    fn endpoint(status: EndpointStatus) -> DescribeEndpointOutput {
+        DescribeEndpointOutput::builder()
+            .endpoint_name("churn-staging")
+            .endpoint_config_name("churn-staging-config")
+            .endpoint_status(status)
+            .build()
+    }
+
+    fn assume_role(lifetime: Duration) -> Rule {
+        mock!(aws_sdk_sts::Client::assume_role).then_output(move || {
+            AssumeRoleOutput::builder()
+                .credentials(
+                    aws_sdk_sts::types::Credentials::builder()
+                        .access_key_id("ASIAMOCKACCESSKEY")
+                        .secret_access_key("mock-secret")
+                        .session_token("mock-token")
+                        .expiration((SystemTime::now() + lifetime).into())
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+        })
+    }
+
+    /// The model check's calls, answering with `package` for the one variant.
+    fn serving(package: &'static str) -> Vec<Rule> {
+        vec![
+            mock!(aws_sdk_sagemaker::Client::describe_endpoint_config).then_output(|| {
+                DescribeEndpointConfigOutput::builder()
+                    .endpoint_config_name("churn-staging-config")
+                    .production_variants(
+                        ProductionVariant::builder()
+                            .variant_name("AllTraffic")
+                            .model_name("churn-model")
+                            .build(),
+                    )
+                    .build()
+            }),
+            mock!(aws_sdk_sagemaker::Client::describe_model).then_output(move || {
+                DescribeModelOutput::builder()
+                    .model_name("churn-model")
+                    .primary_container(
+                        ContainerDefinition::builder()
+                            .model_package_name(package)
+                            .build(),
+                    )
+                    .build()
+            }),
+        ]
+    }
+
+    fn answers(body: &'static str) -> Rule {
+        mock!(aws_sdk_sagemakerruntime::Client::invoke_endpoint).then_output(move || {
+            InvokeEndpointOutput::builder()
+                .body(Blob::new(body))
+                .content_type("application/json")
+                .build()
+        })
+    }
+
+    /// The binaries' retry policy (standard, MAX_ATTEMPTS), with a backoff too short to wait for.
+    fn fast_retries() -> aws_sdk_sagemaker::config::retry::RetryConfig {
+        aws_sdk_sagemaker::config::retry::RetryConfig::standard()
+            .with_max_attempts(deploy_common::aws::MAX_ATTEMPTS)
+            .with_initial_backoff(Duration::from_millis(1))
+    }
+
+    struct Factory {
+        sagemaker: aws_sdk_sagemaker::Client,
+        runtime: aws_sdk_sagemakerruntime::Client,
+        built: Mutex<Vec<String>>,
+    }
+
+    impl ClientFactory for Factory {
+        fn sagemaker(&self, _: &Credentials, region: &str) -> aws_sdk_sagemaker::Client {
+            self.built.lock().unwrap().push(region.to_owned());
+            self.sagemaker.clone()
+        }
+        fn runtime(&self, _: &Credentials, _: &str) -> aws_sdk_sagemakerruntime::Client {
+            self.runtime.clone()
+        }
+    }
+
+    struct Kit {
+        clock: Arc<FakeClock>,
+        progress: Arc<Mutex<Vec<String>>>,
+        tester: Tester,
+    }
+
+    fn kit(sts: &[&Rule], sagemaker: &[&Rule], runtime: &[&Rule], invocations: u32) -> Kit {
+        let clock = Arc::new(FakeClock::default());
+        let progress = Arc::new(Mutex::new(Vec::new()));
+        let lines = progress.clone();
+        let manifest = Manifest {
+            path: "manifest.json".into(),
+            cases: ["first", "second"]
+                .into_iter()
+                .map(|name| Case {
+                    name: name.into(),
+                    body_file: format!("{name}.csv"),
+                    body: b"1,2,3".to_vec(),
+                    content_type: Some("text/csv".into()),
+                    accept: None,
+                    expect: Expect {
+                        body_regex: Some(regex::bytes::Regex::new("^\\{").unwrap()),
+                        ..Expect::default()
+                    },
+                })
+                .collect(),
+        };
+        let tester = Tester {
+            role: RoleToAssume {
+                sts: mock_client!(aws_sdk_sts, RuleMode::MatchAny, sts.iter().copied(), |c| c
+                    .retry_config(fast_retries())),
+                partition: "aws".into(),
+                role_name: "sagemaker-role-staging".into(),
+                session_name: "build-1".into(),
+            },
+            factory: Arc::new(Factory {
+                sagemaker: mock_client!(
+                    aws_sdk_sagemaker,
+                    RuleMode::MatchAny,
+                    sagemaker.iter().copied(),
+                    |c| c.retry_config(fast_retries())
+                ),
+                runtime: mock_client!(
+                    aws_sdk_sagemakerruntime,
+                    RuleMode::MatchAny,
+                    runtime.iter().copied(),
+                    |c| c.retry_config(fast_retries())
+                ),
+                built: Mutex::new(Vec::new()),
+            }),
+            clock: clock.clone(),
+            progress: Arc::new(move |line| lines.lock().unwrap().push(line)),
+            wait: WaitPolicy::with_timeout(Duration::from_secs(30 * 60)),
+            endpoint_name: "churn-staging".into(),
+            model_package_name: PACKAGE.into(),
+            manifest: Arc::new(manifest),
+            invocations,
+        };
+        Kit {
+            clock,
+            progress,
+            tester,
+        }
+    }
+
+    fn target() -> Target {
+        Target {
+            account_id: "222222222222".into(),
+            region: "eu-west-1".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn b5_updating_then_in_service_waits_with_backoff_and_a_progress_line_every_30s() {
+        let sts = assume_role(Duration::from_secs(3600));
+        let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
+            .sequence()
+            .output(|| endpoint(EndpointStatus::Updating))
+            .times(6)
+            .output(|| endpoint(EndpointStatus::InService))
+            .build();
+        let model = serving(PACKAGE);
+        let invoke = answers("{\"predictions\": [0.2]}");
+        let kit = kit(&[&sts], &[&describe, &model[0], &model[1]], &[&invoke], 1);
+
+        let report = kit.tester.test(&target()).await;
+
+        assert_eq!(report.status, TargetStatus::Passed, "{:?}", report.error);
+        let secs: Vec<u64> = kit.clock.sleeps().iter().map(|d| d.as_secs()).collect();
+        assert_eq!(secs, [5, 10, 20, 30, 30, 30]);
+        assert_eq!((report.polls, report.wait_seconds), (7, 125.0));
+        assert_eq!(report.endpoint_status.as_deref(), Some("InService"));
+        let progress = kit.progress.lock().unwrap().clone();
+        assert_eq!(
+            progress,
+            [
+                "endpoint churn-staging in account 222222222222 region eu-west-1 is Updating; waiting up to 30m0s",
+                "endpoint churn-staging in account 222222222222 region eu-west-1 is still Updating after 35s",
+                "endpoint churn-staging in account 222222222222 region eu-west-1 is still Updating after 1m5s",
+                "endpoint churn-staging in account 222222222222 region eu-west-1 is still Updating after 1m35s",
+            ]
+        );
+        assert_eq!(report.cases.len(), 2);
+        assert!(report.cases.iter().all(|c| c.status == CaseStatus::Passed));
+        assert_eq!(invoke.num_calls(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_failed_endpoint_fails_the_target_with_its_failure_reason() {
+        let sts = assume_role(Duration::from_secs(3600));
+        let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint).then_output(|| {
+            DescribeEndpointOutput::builder()
+                .endpoint_name("churn-staging")
+                .endpoint_status(EndpointStatus::Failed)
+                .failure_reason("Image 1.dkr.ecr/x:latest does not exist")
+                .build()
+        });
+        let kit = kit(&[&sts], &[&describe], &[], 1);
+
+        let report = kit.tester.test(&target()).await;
+
+        assert_eq!(report.status, TargetStatus::Failed);
+        assert_eq!(
+            report.error.as_deref(),
+            Some("endpoint churn-staging in account 222222222222 region eu-west-1 is Failed: Image 1.dkr.ecr/x:latest does not exist")
+        );
+        assert!(
+            kit.clock.sleeps().is_empty(),
+            "a failed endpoint is not waited for"
+        );
+        assert_eq!(report.endpoint_status.as_deref(), Some("Failed"));
+        assert!(report.cases.iter().all(|c| c.status == CaseStatus::NotRun));
+        assert_eq!(report.cases.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn rolling_back_and_out_of_service_fail_without_waiting() {
+        for status in [EndpointStatus::RollingBack, EndpointStatus::OutOfService] {
+            let sts = assume_role(Duration::from_secs(3600));
+            let shown = status.as_str().to_owned();
+            let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
+                .then_output(move || endpoint(status.clone()));
+            let kit = kit(&[&sts], &[&describe], &[], 1);
+            let report = kit.tester.test(&target()).await;
+            assert_eq!(report.status, TargetStatus::Failed, "{shown}");
+            let error = report.error.unwrap();
+            assert!(
+                error.contains(&format!("is {shown}: SageMaker gives no FailureReason")),
+                "{error}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn the_wait_gives_up_at_the_timeout() {
+        let sts = assume_role(Duration::from_secs(3600));
+        let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
+            .then_output(|| endpoint(EndpointStatus::Creating));
+        let mut kit = kit(&[&sts], &[&describe], &[], 1);
+        kit.tester.wait = WaitPolicy::with_timeout(Duration::from_secs(60));
+
+        let report = kit.tester.test(&target()).await;
+
+        assert_eq!(report.status, TargetStatus::Failed);
+        let error = report.error.unwrap();
+        assert!(
+            error.contains("is still Creating after 1m0s, the --wait-timeout"),
+            "{error}"
+        );
+        let secs: Vec<u64> = kit.clock.sleeps().iter().map(|d| d.as_secs()).collect();
+        assert_eq!(
+            secs,
+            [5, 10, 20, 25],
+            "the last sleep stops at the deadline"
+        );
+        assert_eq!(kit.clock.elapsed(), Duration::from_secs(60));
+    }
+
+    #[tokio::test]
+    async fn throttling_after_the_sdk_retries_is_an_error_not_a_failure() {
+        let sts = assume_role(Duration::from_secs(3600));
+        let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint).then_error(|| {
+            DescribeEndpointError::generic(error("ThrottlingException", "Rate exceeded"))
+        });
+        let kit = kit(&[&sts], &[&describe], &[], 1);
+
+        let report = kit.tester.test(&target()).await;
+
+        assert_eq!(report.status, TargetStatus::Error);
+        assert_eq!(
+            report.error.as_deref(),
+            Some("AWS call sagemaker:DescribeEndpoint failed with ThrottlingException: Rate exceeded")
+        );
+        assert!(report.cases.iter().all(|c| c.status == CaseStatus::NotRun));
+        assert_eq!(
+            describe.num_calls(),
+            deploy_common::aws::MAX_ATTEMPTS as usize,
+            "retried first"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_invocation_throttled_after_retries_stops_the_target_as_an_error() {
+        let sts = assume_role(Duration::from_secs(3600));
+        let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
+            .then_output(|| endpoint(EndpointStatus::InService));
+        let model = serving(PACKAGE);
+        let invoke = mock!(aws_sdk_sagemakerruntime::Client::invoke_endpoint).then_error(|| {
+            aws_sdk_sagemakerruntime::operation::invoke_endpoint::InvokeEndpointError::generic(
+                error("ThrottlingException", "Rate exceeded"),
+            )
+        });
+        let kit = kit(&[&sts], &[&describe, &model[0], &model[1]], &[&invoke], 3);
+
+        let report = kit.tester.test(&target()).await;
+
+        assert_eq!(report.status, TargetStatus::Error);
+        assert!(report.error.unwrap().starts_with(
+            "case \"first\": AWS call sagemaker:InvokeEndpoint failed with ThrottlingException"
+        ));
+        // One invocation (of 3 asked for), attempted MAX_ATTEMPTS times by the SDK.
+        assert_eq!(
+            invoke.num_calls(),
+            deploy_common::aws::MAX_ATTEMPTS as usize
+        );
+        assert_eq!(report.model_check.unwrap().status, CheckStatus::Passed);
+    }
+
+    #[tokio::test]
+    async fn a_denied_assume_role_names_the_role_and_the_trust_policy() {
+        let sts = mock!(aws_sdk_sts::Client::assume_role).then_error(|| {
+            AssumeRoleError::generic(error(
+                "AccessDenied",
+                "not authorized to perform sts:AssumeRole",
+            ))
+        });
+        let kit = kit(&[&sts], &[], &[], 1);
+
+        let report = kit.tester.test(&target()).await;
+
+        assert_eq!(report.status, TargetStatus::Error);
+        let error = report.error.unwrap();
+        assert!(error.starts_with("cannot assume arn:aws:iam::222222222222:role/sagemaker-role-staging (session build-1): AWS denied sts:AssumeRole"), "{error}");
+        assert!(error.contains("trust policy"), "{error}");
+        assert!(!error.contains("mock-secret"));
+    }
+
+    #[tokio::test]
+    async fn a_denied_call_names_the_assumed_role_whose_policy_lacks_it() {
+        let sts = assume_role(Duration::from_secs(3600));
+        let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint).then_error(|| {
+            DescribeEndpointError::generic(error("AccessDeniedException", "not authorized"))
+        });
+        let kit = kit(&[&sts], &[&describe], &[], 1);
+
+        let report = kit.tester.test(&target()).await;
+
+        assert_eq!(report.status, TargetStatus::Error);
+        assert_eq!(
+            report.error.as_deref(),
+            Some("AWS denied sagemaker:DescribeEndpoint to the assumed role arn:aws:iam::222222222222:role/sagemaker-role-staging: not authorized. Allow sagemaker:DescribeEndpoint in that role's policy in account 222222222222, then run again.")
+        );
+    }
+
+    #[tokio::test]
+    async fn credentials_are_renewed_during_a_long_wait() {
+        let sts = assume_role(Duration::from_secs(10 * 60));
+        let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
+            .sequence()
+            .output(|| endpoint(EndpointStatus::Creating))
+            .times(43)
+            .output(|| endpoint(EndpointStatus::InService))
+            .build();
+        let model = serving(PACKAGE);
+        let invoke = answers("{}");
+        let kit = kit(&[&sts], &[&describe, &model[0], &model[1]], &[&invoke], 1);
+
+        let report = kit.tester.test(&target()).await;
+
+        assert_eq!(report.status, TargetStatus::Passed, "{:?}", report.error);
+        assert!(kit.clock.elapsed() >= Duration::from_secs(20 * 60));
+        // First at 0, then about every 5 minutes (10-minute credentials renewed 5 minutes early).
+        assert!(
+            (4..=6).contains(&sts.num_calls()),
+            "{} AssumeRole calls",
+            sts.num_calls()
+        );
+    }
+
+    #[tokio::test]
+    async fn every_variant_must_serve_the_exported_package() {
+        let sts = assume_role(Duration::from_secs(3600));
+        let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
+            .then_output(|| endpoint(EndpointStatus::InService));
+        let config = mock!(aws_sdk_sagemaker::Client::describe_endpoint_config).then_output(|| {
+            DescribeEndpointConfigOutput::builder()
+                .production_variants(
+                    ProductionVariant::builder()
+                        .variant_name("Blue")
+                        .model_name("new")
+                        .build(),
+                )
+                .production_variants(
+                    ProductionVariant::builder()
+                        .variant_name("Green")
+                        .model_name("old")
+                        .build(),
+                )
+                .build()
+        });
+        let new_model = mock!(aws_sdk_sagemaker::Client::describe_model)
+            .match_requests(|r| r.model_name() == Some("new"))
+            .then_output(|| {
+                // A pipeline model: the package is in a later container, its ARN lowercased.
+                DescribeModelOutput::builder()
+                    .containers(ContainerDefinition::builder().image("preprocess").build())
+                    .containers(
+                        ContainerDefinition::builder()
+                            .model_package_name(
+                                PACKAGE
+                                    .to_uppercase()
+                                    .replace("ARN:AWS:SAGEMAKER", "arn:aws:sagemaker"),
+                            )
+                            .build(),
+                    )
+                    .build()
+            });
+        let old_model = mock!(aws_sdk_sagemaker::Client::describe_model)
+            .match_requests(|r| r.model_name() == Some("old"))
+            .then_output(|| {
+                DescribeModelOutput::builder()
+                    .primary_container(
+                        ContainerDefinition::builder()
+                            .model_package_name(
+                                "arn:aws:sagemaker:us-east-1:111111111111:model-package/churn/2",
+                            )
+                            .build(),
+                    )
+                    .build()
+            });
+        let kit = kit(
+            &[&sts],
+            &[&describe, &config, &new_model, &old_model],
+            &[],
+            1,
+        );
+
+        let report = kit.tester.test(&target()).await;
+
+        assert_eq!(report.status, TargetStatus::Failed);
+        let error = report.error.unwrap();
+        assert!(
+            error.contains("does not serve the exported ModelPackageName"),
+            "{error}"
+        );
+        assert!(error.contains("variant Green serves arn:aws:sagemaker:us-east-1:111111111111:model-package/churn/2 (model old)"), "{error}");
+        let check = report.model_check.unwrap();
+        assert_eq!(check.status, CheckStatus::Failed);
+        assert_eq!(check.variants.len(), 2);
+        assert_eq!(check.variants[0].model_package_names.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_model_error_fails_the_case_and_points_at_the_model_log() {
+        let sts = assume_role(Duration::from_secs(3600));
+        let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
+            .then_output(|| endpoint(EndpointStatus::InService));
+        let model = serving(PACKAGE);
+        let invoke = mock!(aws_sdk_sagemakerruntime::Client::invoke_endpoint)
+            .sequence()
+            .output(|| {
+                InvokeEndpointOutput::builder()
+                    .body(Blob::new("{}"))
+                    .content_type("application/json")
+                    .build()
+            })
+            .error(|| {
+                aws_sdk_sagemakerruntime::operation::invoke_endpoint::InvokeEndpointError::ModelError(
+                    ModelError::builder()
+                        .message("Received server error (500) from primary")
+                        .log_stream_arn("arn:aws:logs:eu-west-1:222222222222:log-group:/aws/sagemaker/Endpoints/churn-staging")
+                        .meta(error("ModelError", "Received server error (500) from primary"))
+                        .build(),
+                )
+            })
+            .repeatedly()
+            .build();
+        let kit = kit(&[&sts], &[&describe, &model[0], &model[1]], &[&invoke], 3);
+
+        let report = kit.tester.test(&target()).await;
+
+        assert_eq!(
+            report.status,
+            TargetStatus::Failed,
+            "a model error is a failed test, not an AWS error"
+        );
+        let first = &report.cases[0];
+        assert_eq!((first.status, first.succeeded), (CaseStatus::Failed, 1));
+        assert_eq!(first.failures.len(), 1);
+        assert!(
+            first.failures[0].starts_with(
+                "invocation 2 of 3: AWS call sagemaker:InvokeEndpoint failed with ModelError"
+            ),
+            "{:?}",
+            first.failures
+        );
+        assert!(
+            first.failures[0].contains("(model log stream: arn:aws:logs:"),
+            "{:?}",
+            first.failures
+        );
+        assert_eq!(
+            report.cases[1].status,
+            CaseStatus::Failed,
+            "later cases still run"
+        );
+        assert_eq!(report.error.as_deref(), Some("2 of 2 payload cases failed"));
+    }
+
+    #[tokio::test]
+    async fn latency_percentiles_come_from_timing_each_invocation() {
+        let sts = assume_role(Duration::from_secs(3600));
+        let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
+            .then_output(|| endpoint(EndpointStatus::InService));
+        let model = serving(PACKAGE);
+        let clock = Arc::new(FakeClock::default());
+        let calls = Arc::new(Mutex::new(0u64));
+        let (call_clock, call_count) = (clock.clone(), calls.clone());
+        let invoke = mock!(aws_sdk_sagemakerruntime::Client::invoke_endpoint).then_compute_output(
+            move |_| {
+                let mut n = call_count.lock().unwrap();
+                *n += 1;
+                // Call k of each case takes k milliseconds.
+                call_clock.advance(Duration::from_millis((*n - 1) % 10 + 1));
+                InvokeEndpointOutput::builder()
+                    .body(Blob::new("{}"))
+                    .build()
+            },
+        );
+        let mut kit = kit(&[&sts], &[&describe, &model[0], &model[1]], &[&invoke], 10);
+        kit.tester.clock = clock;
+
+        let report = kit.tester.test(&target()).await;
+
+        assert_eq!(report.status, TargetStatus::Passed, "{:?}", report.error);
+        let latency = report.cases[1].latency_ms.unwrap();
+        assert_eq!(
+            (
+                latency.count,
+                latency.p50,
+                latency.p90,
+                latency.p99,
+                latency.max
+            ),
+            (10, 5.0, 9.0, 10.0, 10.0)
+        );
+        assert_eq!(report.cases[1].duration_seconds, 0.055);
+        assert_eq!(invoke.num_calls(), 20);
+    }
+
+    /// A clock whose sleeps yield to the runtime, counting how many targets sleep at once.
+    #[derive(Default)]
+    struct CountingClock {
+        inner: FakeClock,
+        sleeping: Mutex<(usize, usize)>,
+    }
+
+    impl Clock for CountingClock {
+        fn now(&self) -> std::time::Instant {
+            self.inner.now()
+        }
+        fn sleep(
+            &self,
+            duration: Duration,
+        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+            Box::pin(async move {
+                {
+                    let mut s = self.sleeping.lock().unwrap();
+                    s.0 += 1;
+                    s.1 = s.1.max(s.0);
+                }
+                for _ in 0..10 {
+                    tokio::task::yield_now().await;
+                }
+                self.inner.advance(duration);
+                self.sleeping.lock().unwrap().0 -= 1;
+            })
+        }
+    }
+
+    /// Hands every target fresh clients whose endpoint is Creating once, then InService.
+    struct FreshClients;
+
+    impl ClientFactory for FreshClients {
+        fn sagemaker(&self, _: &Credentials, _: &str) -> aws_sdk_sagemaker::Client {
+            let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
+                .sequence()
+                .output(|| endpoint(EndpointStatus::Creating))
+                .output(|| endpoint(EndpointStatus::InService))
+                .build();
+            let model = serving(PACKAGE);
+            mock_client!(
+                aws_sdk_sagemaker,
+                RuleMode::MatchAny,
+                [&describe, &model[0], &model[1]]
+            )
+        }
+        fn runtime(&self, _: &Credentials, _: &str) -> aws_sdk_sagemakerruntime::Client {
+            mock_client!(
+                aws_sdk_sagemakerruntime,
+                RuleMode::MatchAny,
+                [&answers("{}")]
+            )
+        }
+    }
+
+    #[tokio::test]
+    async fn at_most_concurrency_targets_are_tested_at_once_and_reports_keep_target_order() {
+        let sts = assume_role(Duration::from_secs(3600));
+        let mut kit = kit(&[&sts], &[], &[], 1);
+        let clock = Arc::new(CountingClock::default());
+        kit.tester.clock = clock.clone();
+        kit.tester.factory = Arc::new(FreshClients);
+        let targets: Vec<Target> = (1..=5)
+            .map(|i| Target {
+                account_id: format!("{i:012}"),
+                region: "us-east-1".into(),
+            })
+            .collect();
+
+        let reports = crate::test_all(Arc::new(kit.tester), &targets, 2).await;
+
+        let accounts: Vec<&str> = reports.iter().map(|r| r.account_id.as_str()).collect();
+        assert_eq!(
+            accounts,
+            [
+                "000000000001",
+                "000000000002",
+                "000000000003",
+                "000000000004",
+                "000000000005"
+            ]
+        );
+        assert!(reports
+            .iter()
+            .all(|r| r.status == TargetStatus::Passed && r.polls == 2));
+        let max_at_once = clock.sleeping.lock().unwrap().1;
+        assert_eq!(max_at_once, 2, "the semaphore bounds the targets in flight");
+        assert_eq!(sts.num_calls(), 5);
+    }
+}

@@ -1,0 +1,91 @@
+//! What the staging StackSet deploys, created directly in the emulator: moto's CloudFormation
+//! ignores `EndpointName`, so the endpoint `<project>-<stage>` is made with the SDK, through
+//! credentials assumed in the target account exactly as the pipeline's role would. Also the
+//! runtime answers each account's endpoint gives.
+
+use aws_sdk_sagemaker::types::{
+    ContainerDefinition, ProductionVariant, ProductionVariantInstanceType,
+};
+
+use crate::seed::{assume_account, sdk_config_with};
+use crate::Moto;
+
+/// The role the tests assume in every staging account (moto does not require it to exist).
+pub const STAGING_ROLE: &str = "sagemaker-role-staging";
+
+/// One endpoint as deployed into an account and region.
+#[derive(Debug, Clone)]
+pub struct DeployedEndpoint {
+    pub account_id: String,
+    pub region: String,
+    pub endpoint_name: String,
+    pub endpoint_config_name: String,
+    pub model_name: String,
+}
+
+/// Creates the model (from `model_package`, as the template's `AWS::SageMaker::Model` does), an
+/// endpoint config with one `AllTraffic` variant and the endpoint, in `account_id` and `region`.
+pub async fn deploy_endpoint(
+    moto: &Moto,
+    account_id: &str,
+    region: &str,
+    endpoint_name: &str,
+    model_package: &str,
+) -> DeployedEndpoint {
+    let credentials = assume_account(moto, account_id, STAGING_ROLE).await;
+    let client = aws_sdk_sagemaker::Client::new(&sdk_config_with(moto, region, credentials).await);
+    let model_name = format!("{endpoint_name}-model");
+    let endpoint_config_name = format!("{endpoint_name}-config");
+    client
+        .create_model()
+        .model_name(&model_name)
+        .execution_role_arn(format!("arn:aws:iam::{account_id}:role/{STAGING_ROLE}"))
+        .primary_container(
+            ContainerDefinition::builder()
+                .model_package_name(model_package)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateModel");
+    client
+        .create_endpoint_config()
+        .endpoint_config_name(&endpoint_config_name)
+        .production_variants(
+            ProductionVariant::builder()
+                .variant_name("AllTraffic")
+                .model_name(&model_name)
+                .initial_instance_count(1)
+                .instance_type(ProductionVariantInstanceType::MlM5Large)
+                .initial_variant_weight(1.0)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateEndpointConfig");
+    client
+        .create_endpoint()
+        .endpoint_name(endpoint_name)
+        .endpoint_config_name(&endpoint_config_name)
+        .send()
+        .await
+        .expect("CreateEndpoint");
+    DeployedEndpoint {
+        account_id: account_id.to_owned(),
+        region: region.to_owned(),
+        endpoint_name: endpoint_name.to_owned(),
+        endpoint_config_name,
+        model_name,
+    }
+}
+
+/// Queues JSON answers for the endpoints of one account and region: the first distinct request
+/// gets the first body, the next distinct request the second, and so on; a repeated request gets
+/// its first answer again (moto caches by request body).
+pub fn queue_json_answers(moto: &Moto, account_id: &str, region: &str, bodies: &[&str]) {
+    let results: Vec<serde_json::Value> = bodies
+        .iter()
+        .map(|body| serde_json::json!({"Body": body, "ContentType": "application/json"}))
+        .collect();
+    moto.queue_endpoint_results(account_id, region, serde_json::Value::Array(results));
+}
