@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the shipped binaries for x86_64-unknown-linux-musl in release and checks the promises:
-# statically linked (no interpreter, no dynamic section) and at most 5 MB stripped each.
+# statically linked (no interpreter, no dynamic section) and at most 5 MiB stripped each.
 set -euo pipefail
 source "$(dirname "$0")/ensure-tools.sh"
 cd "$REPO_ROOT"

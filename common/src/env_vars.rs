@@ -49,10 +49,10 @@ registry! {
     ORGANIZATIONAL_UNIT_ID, TestStep, "OU whose ACTIVE accounts are tested";
     CODEBUILD_BUILD_ID, TestStep, "set by CodeBuild; names the assumed-role session";
     AWS_REGION, Both, "region (flag `--region`)";
-    AWS_PROFILE, Both, "named profile, SSO included (flag `--profile`)";
+    AWS_PROFILE, Both, "named profile (flag `--profile`); SSO profiles through `credential_process`, see below";
     AWS_ENDPOINT_URL, Both, "send every AWS call to this endpoint (the emulator); `AWS_ENDPOINT_URL_<SERVICE>` for one service";
     LOG_FORMAT, Both, "`text` (default) or `json` (flag `--log-format`)";
-    RUST_LOG, Both, "log filter, overrides `-v`/`-q` (for example `debug` or `build_step=trace`)";
+    RUST_LOG, Both, "log filter, overrides `-v`/`-q` (for example `build_step=debug`); the only way to see the SDK's own debug output";
 }
 
 #[cfg(test)]

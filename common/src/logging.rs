@@ -26,7 +26,7 @@ pub struct LogArgs {
     /// Log format on stderr
     #[arg(long, env = env_vars::LOG_FORMAT, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
-    /// More log detail from this tool: -v debug, -vv trace (SDK internals only through RUST_LOG)
+    /// More log detail from this tool: -v debug, -vv trace (debug builds; release builds log info and up)
     #[arg(short, long, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
     /// Only warnings and errors

@@ -123,7 +123,7 @@ impl RoleToAssume {
         now: SystemTime,
     ) -> Result<(Credentials, Option<Duration>), TargetError> {
         let role_arn = self.role_arn(account_id);
-        tracing::debug!(role = %role_arn, session = %self.session_name, "assuming the staging role");
+        tracing::info!(role = %role_arn, session = %self.session_name, "assuming the staging role");
         let out = self
             .sts
             .assume_role()

@@ -253,6 +253,7 @@ impl Tester {
                 .send()
                 .await;
             let elapsed = self.clock.now().saturating_duration_since(started);
+            tracing::debug!(case = %case.name, attempt, ok = result.is_ok(), ms = elapsed.as_millis() as u64, "InvokeEndpoint");
             match result {
                 Ok(out) => {
                     latencies.push(elapsed);
