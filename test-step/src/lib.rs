@@ -259,18 +259,8 @@ pub async fn test_all(
         .zip(targets)
         .map(|(report, target)| {
             report.unwrap_or_else(|| TargetReport {
-                account_id: target.account_id.clone(),
-                region: target.region.clone(),
-                endpoint_name: tester.endpoint_name.clone(),
-                status: TargetStatus::Error,
-                role_arn: tester.role.role_arn(&target.account_id),
-                duration_seconds: 0.0,
-                endpoint_status: None,
-                wait_seconds: 0.0,
-                polls: 0,
-                model_check: None,
-                cases: Vec::new(),
                 error: Some("the test of this target stopped unexpectedly (see the log)".into()),
+                ..tester.blank_report(target, TargetStatus::Error)
             })
         })
         .collect()

@@ -48,14 +48,13 @@ pub struct Tester {
 }
 
 impl Tester {
-    /// Tests one target; never fails: the outcome is in the report.
-    pub async fn test(&self, target: &Target) -> TargetReport {
-        let started = self.clock.now();
-        let mut report = TargetReport {
+    /// A report for `target` with `status` and nothing measured yet.
+    pub fn blank_report(&self, target: &Target, status: TargetStatus) -> TargetReport {
+        TargetReport {
             account_id: target.account_id.clone(),
             region: target.region.clone(),
             endpoint_name: self.endpoint_name.clone(),
-            status: TargetStatus::Passed,
+            status,
             role_arn: self.role.role_arn(&target.account_id),
             duration_seconds: 0.0,
             endpoint_status: None,
@@ -64,7 +63,13 @@ impl Tester {
             model_check: None,
             cases: Vec::new(),
             error: None,
-        };
+        }
+    }
+
+    /// Tests one target; never fails: the outcome is in the report.
+    pub async fn test(&self, target: &Target) -> TargetReport {
+        let started = self.clock.now();
+        let mut report = self.blank_report(target, TargetStatus::Passed);
         let mut record = WaitRecord::default();
         let outcome = self.run(target, &mut report, &mut record).await;
         report.endpoint_status = record.last_status;
