@@ -14,6 +14,6 @@ cargo fmt --all -- --check
 say "cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 say "cargo test (unit, emulator integration, snapshots, cfn-lint)"
-INSTA_UPDATE=no cargo test --workspace --quiet
+INSTA_UPDATE=no cargo test --workspace --all-targets --quiet
 say "release musl build: static and within the size budget"
 bash scripts/check-release.sh
