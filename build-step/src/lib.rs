@@ -272,22 +272,7 @@ fn plan(
         &derived,
     )?;
     let stages = [("staging", staging), ("prod", prod)];
-    check_distinct_stages(&[
-        (
-            &format!(
-                "{} (--import-staging-config)",
-                args.import_staging_config.display()
-            ),
-            &stages[0].1,
-        ),
-        (
-            &format!(
-                "{} (--import-prod-config)",
-                args.import_prod_config.display()
-            ),
-            &stages[1].1,
-        ),
-    ])?;
+    check_distinct_stages(&[&stages[0].1, &stages[1].1])?;
     Ok((rendered, stages))
 }
 

@@ -36,6 +36,8 @@ pub struct Derived<'a> {
 /// A validated stage: its export parameter list and the facts the summary and checks need.
 #[derive(Debug, Clone)]
 pub struct StagePlan {
+    /// The config file as named in messages (from [`StageInput::file_label`]).
+    pub file_label: String,
     pub stage_name: String,
     pub endpoint_name: String,
     pub instance_type: Option<String>,
@@ -134,6 +136,7 @@ pub fn plan_stage(
     let endpoint_name = endpoint_name(derived.project_name, &stage_name)
         .map_err(|e| config_error(e.to_string()))?;
     Ok(StagePlan {
+        file_label: input.file_label.clone(),
         instance_type: effective(INSTANCE_TYPE),
         stage_name,
         endpoint_name,
@@ -142,17 +145,14 @@ pub fn plan_stage(
 }
 
 /// The stages must deploy distinct endpoints.
-pub fn check_distinct_stages(stages: &[(&str, &StagePlan)]) -> Result<(), BuildError> {
-    for (i, (label, plan)) in stages.iter().enumerate() {
-        if let Some((other, _)) = stages[..i]
-            .iter()
-            .find(|(_, p)| p.stage_name == plan.stage_name)
-        {
+pub fn check_distinct_stages(stages: &[&StagePlan]) -> Result<(), BuildError> {
+    for (i, plan) in stages.iter().enumerate() {
+        if let Some(other) = stages[..i].iter().find(|p| p.stage_name == plan.stage_name) {
             return Err(BuildError::StageConfig {
-                file: (*label).to_owned(),
+                file: plan.file_label.clone(),
                 message: format!(
-                    "StageName \"{}\" is also the StageName in {other}; each stage needs its own (for example staging and prod) or both deploy the same endpoint",
-                    plan.stage_name
+                    "StageName \"{}\" is also the StageName in {}; each stage needs its own (for example staging and prod) or both deploy the same endpoint",
+                    plan.stage_name, other.file_label
                 ),
             });
         }

@@ -6,7 +6,7 @@ mod errors;
 mod render;
 mod search;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use test_support::seed::GroupSeed;
 use test_support::{moto, Cli};
@@ -91,8 +91,4 @@ pub async fn group_with_one_approved(name: &str) -> (GroupSeed, String) {
         ))
         .await;
     (group, arn)
-}
-
-pub fn exists(path: &Path) -> bool {
-    path.exists()
 }
