@@ -58,7 +58,7 @@ pub struct Args {
     /// Deploy this package (it must be in the group and Approved) instead of the newest Approved one
     #[arg(long, env = env::MODEL_PACKAGE_ARN, value_name = "ARN")]
     pub model_package_arn: Option<String>,
-    /// Custom tera template [default: the built-in templates/endpoint.yml.tera]
+    /// Custom Jinja template [default: the built-in templates/endpoint.yml.tera]
     #[arg(long, value_name = "FILE")]
     pub template: Option<PathBuf>,
     /// Let the ACTIVE accounts of the staging and prod OUs use the group's packages (resource policy)

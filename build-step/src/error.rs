@@ -1,7 +1,7 @@
 //! Everything that can stop `build-step`, each with the exit code it maps to and a one-paragraph
 //! message that names the input (or AWS call) and the fix.
 
-use deploy_common::aws::MissingRegion;
+use deploy_common::aws::AwsSetupError;
 use deploy_common::stack_params::ParameterFileError;
 use deploy_common::{AwsCallError, ExitStatus};
 use thiserror::Error;
@@ -44,7 +44,7 @@ pub enum BuildError {
     #[error(transparent)]
     WriteOutput(#[from] deploy_common::files::WriteError),
     #[error(transparent)]
-    MissingRegion(#[from] MissingRegion),
+    AwsSetup(#[from] AwsSetupError),
     #[error(transparent)]
     Aws(#[from] AwsCallError),
 }
@@ -63,7 +63,7 @@ impl BuildError {
             | BuildError::GroupMissing { .. }
             | BuildError::Access(_)
             | BuildError::WriteOutput(_)
-            | BuildError::MissingRegion(_) => ExitStatus::BadInput,
+            | BuildError::AwsSetup(_) => ExitStatus::BadInput,
         }
     }
 }

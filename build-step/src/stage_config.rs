@@ -207,7 +207,10 @@ pub fn check_value(decl: &DeclaredParameter, value: &str) -> Result<(), String> 
         )));
     }
     if let Some(pattern) = &decl.allowed_pattern {
-        let anchored = regex::Regex::new(&format!("^(?:{pattern})$"))
+        // regex-lite (the SDK links it anyway) reads CloudFormation's Java patterns as Java does
+        // in the common cases: `\w`, `\d`, `\s`, `\b` and `(?i)` are ASCII-only. It rejects
+        // `\p{..}` classes and class set operations (`[a-z&&[^c]]`): those "cannot be checked".
+        let anchored = regex_lite::Regex::new(&format!("^(?:{pattern})$"))
             .map_err(|e| format!("cannot be checked: the template's AllowedPattern {pattern} is not a valid regex ({e})"))?;
         if !anchored.is_match(value) {
             return Err(why(format!(
@@ -314,6 +317,30 @@ mod tests {
             "\"1.5\" must be a whole number"
         );
         assert!(check_value(&count, "NaN").is_err() && check_value(&count, "inf").is_err());
+    }
+
+    #[test]
+    fn patterns_are_whole_value_and_ascii_like_java() {
+        let pattern = |pattern: &str| DeclaredParameter {
+            name: "P".into(),
+            kind: "String".into(),
+            allowed_pattern: Some(pattern.into()),
+            ..Default::default()
+        };
+        let word = pattern("\\w+");
+        assert!(check_value(&word, "a_1").is_ok());
+        assert_eq!(
+            check_value(&word, "a-b").unwrap_err(),
+            "\"a-b\" does not match the pattern \\w+",
+            "anchored to the whole value"
+        );
+        assert!(check_value(&word, "é").is_err(), "\\w is ASCII, as in Java");
+        assert!(check_value(&pattern("(?i)ml\\..+"), "ML.m5.large").is_ok());
+        assert!(check_value(&pattern("\\p{L}+"), "a")
+            .unwrap_err()
+            .starts_with(
+                "cannot be checked: the template's AllowedPattern \\p{L}+ is not a valid regex"
+            ));
     }
 
     #[test]

@@ -1,13 +1,16 @@
-//! Rendering the endpoint template, and reading back what it declares. Tera renders it with
-//! autoescape on for every output and a YAML escape function (a JSON string serializer: JSON
-//! strings are valid YAML double-quoted scalars), so no value can break out of its scalar even in
-//! a custom `--template` that forgets a filter. The rendered YAML's `Parameters` section is then
-//! the single source of truth for what a stage config may set and what each value must look like.
+//! Rendering the endpoint template, and reading back what it declares. minijinja renders it (the
+//! Jinja syntax the built-in template and tera share) with a formatter that writes every
+//! `{{ value }}` as a JSON string (a valid YAML double-quoted scalar), so no value can break out
+//! of its scalar even in a custom `--template` that forgets a filter. The formatter ignores `safe`
+//! and `{% autoescape %}`: a template cannot paste raw text. The rendered YAML's `Parameters`
+//! section is then the single source of truth for what a stage config may set and what each
+//! value must look like.
 
+use std::borrow::Cow;
 use std::path::Path;
 
-use serde::Serialize;
-use tera::{Context, Tera};
+use minijinja::value::Value;
+use minijinja::{context, Environment, UndefinedBehavior};
 use yaml_rust2::{Yaml, YamlLoader};
 
 use crate::error::BuildError;
@@ -21,18 +24,18 @@ pub const MAX_TEMPLATE_BYTES: usize = 460_800;
 /// A compiled endpoint template.
 pub struct Template {
     source_name: String,
-    tera: Tera,
+    env: Environment<'static>,
 }
 
 /// What the template sees: `package`, `project` and `generator`, all strings.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct RenderContext<'a> {
     pub package: PackageContext<'a>,
     pub project: ProjectContext<'a>,
     pub generator: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct PackageContext<'a> {
     pub arn: &'a str,
     pub group: &'a str,
@@ -54,10 +57,26 @@ impl<'a> PackageContext<'a> {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct ProjectContext<'a> {
     pub name: &'a str,
     pub id: &'a str,
+}
+
+impl RenderContext<'_> {
+    fn to_value(&self) -> Value {
+        let (package, project) = (&self.package, &self.project);
+        context! {
+            package => context! {
+                arn => package.arn,
+                group => package.group,
+                version => package.version.as_str(),
+                approval_status => package.approval_status,
+            },
+            project => context! { name => project.name, id => project.id },
+            generator => self.generator.as_str(),
+        }
+    }
 }
 
 /// One entry of the rendered template's `Parameters` section.
@@ -84,27 +103,42 @@ impl Template {
                 let name = path.display().to_string();
                 let source = std::fs::read_to_string(path).map_err(|err| BuildError::Template {
                     source_name: format!("{name} (--template)"),
-                    message: format!(
-                        "cannot be read ({err}); pass the path of a tera template file"
-                    ),
+                    message: format!("cannot be read ({err}); pass the path of a template file"),
                 })?;
-                Self::compile(&name, &source)
+                Self::compile(&name, source)
             }
         }
     }
 
-    fn compile(source_name: &str, source: &str) -> Result<Self, BuildError> {
-        let mut tera = Tera::default();
-        tera.autoescape_on(vec![""]);
-        tera.set_escape_fn(yaml_quote);
-        tera.add_raw_template(source_name, source)
+    fn compile(
+        source_name: &str,
+        source: impl Into<Cow<'static, str>>,
+    ) -> Result<Self, BuildError> {
+        let mut env = Environment::new();
+        // Kept as tera did: the trailing newline stays, an undefined value is an error when
+        // printed or looked into, and false in an `if`.
+        env.set_syntax(
+            minijinja::syntax::SyntaxConfig::builder()
+                .keep_trailing_newline(true)
+                .build()
+                .expect("the default delimiters are valid"),
+        );
+        env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+        env.set_formatter(|out, _state, value| {
+            let quoted = match value.as_str() {
+                Some(text) => yaml_quote(text),
+                None => yaml_quote(&value.to_string()),
+            };
+            out.write_str(&quoted).map_err(minijinja::Error::from)
+        });
+        env.add_template_owned(source_name.to_owned(), source)
             .map_err(|err| BuildError::Template {
                 source_name: source_name.to_owned(),
-                message: format!("is not a valid tera template: {}", tera_error_chain(&err)),
+                message: format!("is not a valid template: {}", error_chain(&err)),
             })?;
         Ok(Self {
             source_name: source_name.to_owned(),
-            tera,
+            env,
         })
     }
 
@@ -118,11 +152,11 @@ impl Template {
             source_name: self.source_name.clone(),
             message,
         };
-        let context = Context::from_serialize(context).map_err(|e| fail(tera_error_chain(&e)))?;
         let rendered = self
-            .tera
-            .render(&self.source_name, &context)
-            .map_err(|e| fail(format!("failed to render: {}", tera_error_chain(&e))))?;
+            .env
+            .get_template(&self.source_name)
+            .and_then(|template| template.render(context.to_value()))
+            .map_err(|e| fail(format!("failed to render: {}", error_chain(&e))))?;
         if rendered.len() > MAX_TEMPLATE_BYTES {
             return Err(fail(format!(
                 "renders to {} bytes, over the {MAX_TEMPLATE_BYTES}-byte limit of the CodePipeline StackSet action",
@@ -171,9 +205,27 @@ impl Template {
     }
 }
 
-/// Tera's escape function: every `{{ value }}` becomes a YAML double-quoted scalar.
+/// What every `{{ value }}` becomes: a YAML double-quoted scalar. A JSON string is one, except
+/// that JSON leaves DEL, the C1 controls, LS, PS, the byte order mark and U+FFFE/U+FFFF raw: YAML
+/// 1.1 parsers (CloudFormation's among them) read NEL, LS and PS as line breaks and reject the
+/// others, so those get a `\uXXXX` escape, which JSON and YAML read alike.
 fn yaml_quote(text: &str) -> String {
-    serde_json::to_string(text).expect("a string always serializes")
+    let json = serde_json::to_string(text).expect("a string always serializes");
+    let raw = |c: char| {
+        matches!(
+            c,
+            '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+        )
+    };
+    let mut quoted = String::with_capacity(json.len());
+    for c in json.chars() {
+        if raw(c) {
+            quoted.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            quoted.push(c);
+        }
+    }
+    quoted
 }
 
 fn scalar(node: &Yaml) -> Option<String> {
@@ -185,7 +237,7 @@ fn scalar(node: &Yaml) -> Option<String> {
     }
 }
 
-fn tera_error_chain(err: &tera::Error) -> String {
+fn error_chain(err: &minijinja::Error) -> String {
     let mut message = err.to_string();
     let mut source = std::error::Error::source(err);
     while let Some(cause) = source {
@@ -236,6 +288,55 @@ mod tests {
         assert!(doc["Resources"].is_badvalue());
     }
 
+    fn render(source: &'static str) -> Result<String, BuildError> {
+        Template::compile("t", source)?.render(&RenderContext {
+            package: PackageContext::new(&package()),
+            project: ProjectContext {
+                name: "p\"",
+                id: "i",
+            },
+            generator: "g".into(),
+        })
+    }
+
+    #[test]
+    fn characters_yaml_reads_as_breaks_or_rejects_are_escaped() {
+        let value = "a\u{85}b\u{2028}c\u{2029}d\u{7f}\u{1}\u{9f}\u{feff}\u{ffff}\t\"é";
+        let quoted = yaml_quote(value);
+        assert_eq!(
+            quoted,
+            r#""a\u0085b\u2028c\u2029d\u007f\u0001\u009f\ufeff\uffff\t\"é""#
+        );
+        let doc = &YamlLoader::load_from_str(&format!("k: {quoted}")).unwrap()[0];
+        assert_eq!(doc["k"].as_str(), Some(value));
+        assert_eq!(serde_json::from_str::<String>(&quoted).unwrap(), value);
+    }
+
+    #[test]
+    fn neither_safe_nor_autoescape_blocks_paste_raw_text() {
+        assert_eq!(
+            render("{{ project.name | safe }} {% autoescape false %}{{ project.name }}{% endautoescape %} {{ 3 }}\n")
+                .unwrap(),
+            "\"p\\\"\" \"p\\\"\" \"3\"\n",
+            "and the trailing newline stays"
+        );
+    }
+
+    #[test]
+    fn undefined_values_fail_to_render_but_are_false_in_if() {
+        for source in ["{{ nope }}", "{{ project.nope }}", "{{ nope.x }}"] {
+            let err = render(source).unwrap_err().to_string();
+            assert!(
+                err.starts_with("template t: failed to render: undefined value"),
+                "{source}: {err}"
+            );
+        }
+        assert_eq!(
+            render("{% if project.nope %}x{% else %}{{ package.version }}{% endif %}").unwrap(),
+            "\"3\""
+        );
+    }
+
     #[test]
     fn reads_declared_parameters_with_their_constraints() {
         let template = Template::load(None).unwrap();
@@ -273,7 +374,7 @@ mod tests {
         let err = Template::compile("bad.tera", "{% if %}").err().unwrap();
         assert!(
             err.to_string()
-                .starts_with("template bad.tera: is not a valid tera template"),
+                .starts_with("template bad.tera: is not a valid template: syntax error"),
             "{err}"
         );
     }

@@ -4,6 +4,10 @@
 //! those built from assumed-role credentials, comes from this config, so `AWS_ENDPOINT_URL*` always
 //! applies.
 
+use std::fmt::Display;
+use std::ops::RangeInclusive;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
@@ -20,13 +24,21 @@ use thiserror::Error;
 
 use crate::env_vars;
 
-/// Attempts per call, the first included. Standard (not adaptive) retry: these tools make a
-/// handful of calls, so client-side rate limiting has nothing to learn from.
+/// Attempts per call, the first included (`AWS_MAX_ATTEMPTS` overrides it). Standard (not
+/// adaptive) retry: these tools make a handful of calls, so client-side rate limiting has nothing
+/// to learn from.
 pub const MAX_ATTEMPTS: u32 = 3;
 /// A TCP/TLS connection that takes longer than this is treated as a transient failure.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// Longest wait for one HTTP response. InvokeEndpoint may legitimately take up to 60 s.
+/// Longest wait for one HTTP response (`DEPLOY_STEPS_READ_TIMEOUT_SECONDS` overrides it).
+/// InvokeEndpoint may legitimately take up to 60 s.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(65);
+/// The SDK's standard backoff: retry n waits a random time up to this times 2^(n-1), at most 20 s
+/// (`DEPLOY_STEPS_RETRY_INITIAL_BACKOFF_MS` overrides it).
+pub const INITIAL_BACKOFF: Duration = Duration::from_secs(1);
+
+/// The attempts the loaded config makes, for messages about calls that ran out of them.
+static CONFIGURED_ATTEMPTS: AtomicU32 = AtomicU32::new(MAX_ATTEMPTS);
 
 /// The AWS flags both binaries accept.
 #[derive(Debug, Clone, Default, Args)]
@@ -39,18 +51,105 @@ pub struct AwsArgs {
     pub profile: Option<String>,
 }
 
+/// How hard each call is tried: the constants above unless the environment overrides them. The
+/// overrides are environment-only (no flags): they exist so a test can make a timeout cost seconds
+/// instead of a minute, and so an operator can give a slow link more patience, not for daily use.
+/// The SDK would read `AWS_MAX_ATTEMPTS` itself, but an explicit retry config replaces everything
+/// it reads (and it panics on 0), so the variable is read and checked here instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub read_timeout: Duration,
+    pub initial_backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: MAX_ATTEMPTS,
+            read_timeout: READ_TIMEOUT,
+            initial_backoff: INITIAL_BACKOFF,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The policy with the overrides `var` finds (a lookup such as `std::env::var(..).ok()`); an
+    /// empty variable counts as unset (B10). A value that is not a whole number in range is bad
+    /// input, never silently replaced by the default.
+    pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Self, AwsSetupError> {
+        let defaults = Self::default();
+        Ok(Self {
+            max_attempts: setting(
+                &var,
+                env_vars::AWS_MAX_ATTEMPTS,
+                1..=10,
+                defaults.max_attempts,
+            )?,
+            read_timeout: Duration::from_secs(setting(
+                &var,
+                env_vars::DEPLOY_STEPS_READ_TIMEOUT_SECONDS,
+                1..=900,
+                defaults.read_timeout.as_secs(),
+            )?),
+            initial_backoff: Duration::from_millis(setting(
+                &var,
+                env_vars::DEPLOY_STEPS_RETRY_INITIAL_BACKOFF_MS,
+                1..=20_000,
+                defaults.initial_backoff.as_millis() as u64,
+            )?),
+        })
+    }
+
+    fn retry_config(&self) -> RetryConfig {
+        RetryConfig::standard()
+            .with_max_attempts(self.max_attempts)
+            .with_initial_backoff(self.initial_backoff)
+    }
+
+    fn timeout_config(&self) -> TimeoutConfig {
+        TimeoutConfig::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .read_timeout(self.read_timeout)
+            .build()
+    }
+}
+
+fn setting<T>(
+    var: impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    range: RangeInclusive<T>,
+    default: T,
+) -> Result<T, AwsSetupError>
+where
+    T: FromStr + PartialOrd + Display,
+{
+    let Some(text) = var(name).filter(|v| !v.trim().is_empty()) else {
+        return Ok(default);
+    };
+    match text.trim().parse::<T>() {
+        Ok(value) if range.contains(&value) => Ok(value),
+        _ => Err(AwsSetupError::BadSetting {
+            name,
+            value: text,
+            expected: format!(
+                "a whole number from {} to {}, or unset for the default {default}",
+                range.start(),
+                range.end()
+            ),
+        }),
+    }
+}
+
 /// Loads the shared SDK config: default credential chain (env, profile/SSO, CodeBuild's container
 /// credentials), the region from the flags or environment, and this project's retry/timeout policy.
-pub async fn load_sdk_config(args: &AwsArgs) -> Result<SdkConfig, MissingRegion> {
+pub async fn load_sdk_config(args: &AwsArgs) -> Result<SdkConfig, AwsSetupError> {
+    let policy = RetryPolicy::from_env(|name| std::env::var(name).ok())?;
+    CONFIGURED_ATTEMPTS.store(policy.max_attempts, Ordering::Relaxed);
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(https_client())
-        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(CONNECT_TIMEOUT)
-                .read_timeout(READ_TIMEOUT)
-                .build(),
-        );
+        .retry_config(policy.retry_config())
+        .timeout_config(policy.timeout_config());
     if let Some(profile) = args.profile.as_deref().filter(|p| !p.is_empty()) {
         loader = loader.profile_name(profile);
     }
@@ -59,7 +158,7 @@ pub async fn load_sdk_config(args: &AwsArgs) -> Result<SdkConfig, MissingRegion>
     }
     let config = loader.load().await;
     if config.region().is_none() {
-        return Err(MissingRegion);
+        return Err(AwsSetupError::MissingRegion);
     }
     Ok(config)
 }
@@ -73,12 +172,21 @@ pub fn https_client() -> SharedHttpClient {
         .build_https()
 }
 
+/// The AWS setup is unusable before any call is made: bad input (exit 2).
 #[derive(Debug, Error)]
-#[error(
-    "no AWS region is configured: pass --region (for example --region us-east-1), set {}, or use a profile that sets one",
-    env_vars::AWS_REGION
-)]
-pub struct MissingRegion;
+pub enum AwsSetupError {
+    #[error(
+        "no AWS region is configured: pass --region (for example --region us-east-1), set {}, or use a profile that sets one",
+        env_vars::AWS_REGION
+    )]
+    MissingRegion,
+    #[error("{name} is \"{value}\": write {expected}")]
+    BadSetting {
+        name: &'static str,
+        value: String,
+        expected: String,
+    },
+}
 
 /// An AWS call that failed after the SDK's retries, described for a human: which call, what AWS
 /// said, and what to do about it.
@@ -175,7 +283,8 @@ impl AwsCallError {
                 self.detail
             ),
             FailureKind::Network => format!(
-                "AWS call {action} could not complete after {MAX_ATTEMPTS} attempts: {}. Check the network, the region and any AWS_ENDPOINT_URL setting, then run again.",
+                "AWS call {action} could not complete after {} attempts: {}. Check the network, the region and any AWS_ENDPOINT_URL setting, then run again.",
+                CONFIGURED_ATTEMPTS.load(Ordering::Relaxed),
                 self.detail
             ),
         }
@@ -255,6 +364,83 @@ mod tests {
         let client = mock_client!(aws_sdk_organizations, [&rule]);
         let err = client.list_roots().send().await.unwrap_err();
         AwsCallError::new("organizations:ListRoots", err)
+    }
+
+    fn policy(vars: &[(&str, &str)]) -> Result<RetryPolicy, AwsSetupError> {
+        RetryPolicy::from_env(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    #[test]
+    fn the_retry_policy_defaults_to_3_attempts_65s_and_1s_backoff() {
+        let defaults = RetryPolicy {
+            max_attempts: 3,
+            read_timeout: Duration::from_secs(65),
+            initial_backoff: Duration::from_secs(1),
+        };
+        assert_eq!(policy(&[]).unwrap(), defaults);
+        // Empty means unset (B10).
+        assert_eq!(
+            policy(&[
+                ("AWS_MAX_ATTEMPTS", ""),
+                ("DEPLOY_STEPS_READ_TIMEOUT_SECONDS", " ")
+            ])
+            .unwrap(),
+            defaults
+        );
+        let config = policy(&[]).unwrap();
+        assert_eq!(
+            config.retry_config().mode(),
+            aws_config::retry::RetryMode::Standard
+        );
+        assert_eq!(
+            config.timeout_config().connect_timeout(),
+            Some(CONNECT_TIMEOUT)
+        );
+    }
+
+    #[test]
+    fn the_environment_overrides_attempts_read_timeout_and_backoff() {
+        let tuned = policy(&[
+            ("AWS_MAX_ATTEMPTS", "5"),
+            ("DEPLOY_STEPS_READ_TIMEOUT_SECONDS", " 2 "),
+            ("DEPLOY_STEPS_RETRY_INITIAL_BACKOFF_MS", "10"),
+        ])
+        .unwrap();
+        assert_eq!(
+            tuned,
+            RetryPolicy {
+                max_attempts: 5,
+                read_timeout: Duration::from_secs(2),
+                initial_backoff: Duration::from_millis(10),
+            }
+        );
+        assert_eq!(tuned.retry_config().max_attempts(), 5);
+        assert_eq!(
+            tuned.retry_config().initial_backoff(),
+            Duration::from_millis(10)
+        );
+        assert_eq!(
+            tuned.timeout_config().read_timeout(),
+            Some(Duration::from_secs(2))
+        );
+    }
+
+    #[test]
+    fn a_bad_override_is_named_with_its_range_and_default() {
+        for (name, value, expected) in [
+            ("AWS_MAX_ATTEMPTS", "0", "AWS_MAX_ATTEMPTS is \"0\": write a whole number from 1 to 10, or unset for the default 3"),
+            ("AWS_MAX_ATTEMPTS", "three", "AWS_MAX_ATTEMPTS is \"three\": write a whole number from 1 to 10"),
+            ("DEPLOY_STEPS_READ_TIMEOUT_SECONDS", "1.5", "DEPLOY_STEPS_READ_TIMEOUT_SECONDS is \"1.5\": write a whole number from 1 to 900, or unset for the default 65"),
+            ("DEPLOY_STEPS_READ_TIMEOUT_SECONDS", "-1", "DEPLOY_STEPS_READ_TIMEOUT_SECONDS is \"-1\": write a whole number from 1 to 900"),
+            ("DEPLOY_STEPS_RETRY_INITIAL_BACKOFF_MS", "20001", "DEPLOY_STEPS_RETRY_INITIAL_BACKOFF_MS is \"20001\": write a whole number from 1 to 20000, or unset for the default 1000"),
+        ] {
+            let message = policy(&[(name, value)]).unwrap_err().to_string();
+            assert!(message.starts_with(expected), "{name}={value}: {message}");
+        }
     }
 
     #[tokio::test]

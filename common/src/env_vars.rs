@@ -51,6 +51,9 @@ registry! {
     AWS_REGION, Both, "region (flag `--region`)";
     AWS_PROFILE, Both, "named profile (flag `--profile`); SSO profiles through `credential_process`, see below";
     AWS_ENDPOINT_URL, Both, "send every AWS call to this endpoint (the emulator); `AWS_ENDPOINT_URL_<SERVICE>` for one service";
+    AWS_MAX_ATTEMPTS, Both, "attempts per AWS call, the first included (default 3, at most 10); see Retries and timeouts";
+    DEPLOY_STEPS_READ_TIMEOUT_SECONDS, Both, "longest wait for one AWS response, in seconds (default 65, 1 to 900)";
+    DEPLOY_STEPS_RETRY_INITIAL_BACKOFF_MS, Both, "longest wait before the first retry, in milliseconds, doubling per retry (default 1000, 1 to 20000)";
     LOG_FORMAT, Both, "`text` (default) or `json` (flag `--log-format`)";
     RUST_LOG, Both, "log filter, overrides `-v`/`-q` (for example `build_step=debug`); the only way to see the SDK's own debug output";
 }

@@ -37,7 +37,9 @@ pub fn help_table(negative_meaning: &str) -> String {
 }
 
 /// Prints the final error of a run on stderr: a plain `error: ...` paragraph, or one JSON line
-/// when logs are JSON, so log shippers parse it like every other line.
+/// when logs are JSON, so log shippers parse it like every other line. A message can quote input
+/// (a project name, a parameter key); line breaks and other control characters in it are printed
+/// escaped, so a hostile value cannot end the paragraph and forge lines of its own.
 pub fn print_failure(
     format: crate::logging::LogFormat,
     tool: &str,
@@ -45,10 +47,37 @@ pub fn print_failure(
     status: ExitStatus,
 ) {
     match format {
-        crate::logging::LogFormat::Text => eprintln!("{tool}: error: {message}"),
+        crate::logging::LogFormat::Text => eprintln!("{tool}: error: {}", one_line(message)),
         crate::logging::LogFormat::Json => eprintln!(
             "{}",
             serde_json::json!({"level": "ERROR", "message": message, "tool": tool, "exit_code": status.code()})
         ),
+    }
+}
+
+/// `message` with control characters and Unicode line and paragraph separators escaped.
+fn one_line(message: &str) -> String {
+    let mut line = String::with_capacity(message.len());
+    for c in message.chars() {
+        if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+            line.extend(c.escape_default());
+        } else {
+            line.push(c);
+        }
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_stays_one_line_whatever_it_quotes() {
+        assert_eq!(
+            one_line("name \"a\nb\r\u{85}c\u{2028}d\te\" is not valid"),
+            "name \"a\\nb\\r\\u{85}c\\u{2028}d\\te\" is not valid"
+        );
+        assert_eq!(one_line("café: ${AWS::Region}"), "café: ${AWS::Region}");
     }
 }

@@ -89,7 +89,8 @@ impl ParameterList {
         };
         let text = String::from_utf8(bytes)
             .map_err(|err| fail(Problem::NotUtf8(err.utf8_error().valid_up_to())))?;
-        Self::parse(&text).map_err(fail)
+        // Editors on Windows may save UTF-8 with a byte order mark; it is not part of the JSON.
+        Self::parse(text.strip_prefix('\u{feff}').unwrap_or(&text)).map_err(fail)
     }
 
     /// Parses the text of a parameter file.
@@ -115,7 +116,8 @@ impl ParameterList {
     }
 }
 
-fn json_kind(value: &serde_json::Value) -> &'static str {
+/// What a JSON value is, for messages about a file that holds the wrong kind.
+pub fn json_kind(value: &serde_json::Value) -> &'static str {
     match value {
         serde_json::Value::Object(_) => "an object",
         serde_json::Value::String(_) => "a string",
@@ -154,7 +156,7 @@ pub enum Problem {
     #[error("holds {0}, not a list; {FORMAT_HINT}")]
     NotAList(&'static str),
     #[error(
-        "entry {index} is not a {{\"ParameterKey\": \"...\", \"ParameterValue\": \"...\"}} pair of strings ({reason}); write every value as a JSON string, for example \"1\" rather than 1"
+        "entry {index} is not a {{\"ParameterKey\": \"...\", \"ParameterValue\": \"...\"}} pair of strings ({reason}); give every entry exactly these two keys, each with a JSON string value (for example \"1\" rather than 1)"
     )]
     BadEntry { index: usize, reason: String },
     #[error("sets ParameterKey \"{0}\" more than once; keep one entry per key")]
@@ -227,6 +229,18 @@ mod tests {
 
         let err = ParameterList::read(dir.path(), "--x").unwrap_err();
         assert!(matches!(err.problem, Problem::IsDirectory(_)), "{err:?}");
+
+        let bom = dir.path().join("bom.json");
+        std::fs::write(
+            &bom,
+            "\u{feff}[{\"ParameterKey\": \"StageName\", \"ParameterValue\": \"staging\"}]",
+        )
+        .unwrap();
+        assert_eq!(
+            ParameterList::read(&bom, "--x").unwrap().get("StageName"),
+            Some("staging"),
+            "a UTF-8 byte order mark is skipped"
+        );
 
         let bad = dir.path().join("latin1.json");
         std::fs::write(&bad, b"[\xff]").unwrap();

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use deploy_common::aws::MissingRegion;
+use deploy_common::aws::AwsSetupError;
 use deploy_common::stack_params::ParameterFileError;
 use deploy_common::{AwsCallError, ExitStatus};
 use thiserror::Error;
@@ -37,7 +37,7 @@ pub enum TestError {
     #[error(transparent)]
     WriteReport(#[from] deploy_common::files::WriteError),
     #[error(transparent)]
-    MissingRegion(#[from] MissingRegion),
+    AwsSetup(#[from] AwsSetupError),
     #[error(transparent)]
     Aws(#[from] AwsCallError),
 }
@@ -54,7 +54,7 @@ impl TestError {
             | TestError::Manifest { .. }
             | TestError::NoTargets(_)
             | TestError::WriteReport(_)
-            | TestError::MissingRegion(_) => ExitStatus::BadInput,
+            | TestError::AwsSetup(_) => ExitStatus::BadInput,
         }
     }
 }

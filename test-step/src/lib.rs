@@ -44,8 +44,11 @@ const BUILD_CONFIG_INPUT: &str = "BUILD_CONFIG (--build-config)";
 
 /// Runs the whole test step. `Ok` carries the report (whose exit status may still be 1 or 3: a
 /// target failed, or could not be tested); `Err` is a run that stopped before it could test. The
-/// reports are on disk in both cases (unless writing them is what failed).
+/// reports are on disk in both cases (unless their paths are what is wrong, or writing them
+/// failed).
 pub async fn run(args: &Args) -> Result<Report, TestError> {
+    // Checked first: with nowhere to write the reports, trying would only add a second error.
+    check_report_paths(args)?;
     let started = Instant::now();
     let mut report = skeleton(args);
     let outcome = test_everything(args, &mut report).await;
@@ -130,7 +133,6 @@ struct Deployment {
 }
 
 async fn test_everything(args: &Args, report: &mut Report) -> Result<(), TestError> {
-    check_report_paths(args)?;
     let deployment = read_build_config(args)?;
     report.stage = Some(deployment.stage.clone());
     report.project_name = Some(deployment.project_name.clone());

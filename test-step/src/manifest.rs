@@ -9,7 +9,8 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use regex::bytes::Regex;
+use deploy_common::stack_params::json_kind;
+use regex_lite::Regex;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -71,6 +72,8 @@ pub struct Case {
 #[derive(Debug, Clone, Default)]
 pub struct Expect {
     pub content_type: Option<String>,
+    /// regex-lite syntax: `\w`, `\d`, `\s`, `\b` and `(?i)` are ASCII-only, and `\p{..}` classes
+    /// and class set operations are rejected when the manifest is read.
     pub body_regex: Option<Regex>,
     pub json: Vec<(String, JsonCheck)>,
 }
@@ -92,19 +95,45 @@ impl Manifest {
             path: path.clone(),
             message,
         };
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(_) if dir.is_file() => {
+                return Err(fail(format!(
+                    "--payloads names a file, not a directory; point it at the directory that holds {MANIFEST_FILE}"
+                )))
+            }
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
                 return Err(fail(format!(
                     "file not found; point --payloads at the directory that holds {MANIFEST_FILE} (default test/payloads; see the README for the format)"
                 )))
             }
-            Err(err) => return Err(fail(format!("cannot be read ({err})"))),
+            Err(_) if path.is_dir() => {
+                return Err(fail(format!(
+                    "is a directory; the manifest is the JSON file {MANIFEST_FILE} directly inside --payloads"
+                )))
+            }
+            Err(err) => return Err(fail(format!("cannot be read ({err}); check its permissions"))),
         };
-        let file: ManifestFile = serde_json::from_str(&text).map_err(|err| {
+        let text = String::from_utf8(bytes).map_err(|err| {
             fail(format!(
-                "is not a valid manifest ({err}); the format is {{\"cases\": [{{\"name\": \"one-row\", \"body\": \"one-row.csv\", \"content_type\": \"text/csv\", \"expect\": {{...}}}}]}}"
+                "is not UTF-8 text (invalid byte after {} valid bytes); save it as UTF-8 JSON",
+                err.utf8_error().valid_up_to()
             ))
+        })?;
+        // Editors on Windows may save UTF-8 with a byte order mark; it is not part of the JSON.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        const FORMAT: &str = r#"{"cases": [{"name": "one-row", "body": "one-row.csv", "content_type": "text/csv", "expect": {...}}]}"#;
+        let file: ManifestFile = serde_json::from_str(text).map_err(|err| {
+            // serde reads a struct from a list too, which would blame the list's first element.
+            match serde_json::from_str::<Value>(text) {
+                Ok(value) if !value.is_object() => fail(format!(
+                    "holds {}, not an object; the format is {FORMAT}",
+                    json_kind(&value)
+                )),
+                _ => fail(format!(
+                    "is not a valid manifest ({err}); the format is {FORMAT}"
+                )),
+            }
         })?;
         if file.cases.is_empty() {
             return Err(fail(
@@ -166,11 +195,17 @@ fn load_body(dir: &Path, file: &str) -> Result<Vec<u8>, String> {
                 path.display()
             )
         } else {
-            format!("body file {} cannot be read ({err})", path.display())
+            format!(
+                "body file {} cannot be read ({err}); check its permissions",
+                path.display()
+            )
         }
     })?;
     if !metadata.is_file() {
-        return Err(format!("body {} is not a file", path.display()));
+        return Err(format!(
+            "body {} is not a file; name the request body's file, relative to the payloads directory",
+            path.display()
+        ));
     }
     if metadata.len() > MAX_BODY_BYTES {
         return Err(format!(
@@ -179,8 +214,12 @@ fn load_body(dir: &Path, file: &str) -> Result<Vec<u8>, String> {
             metadata.len()
         ));
     }
-    std::fs::read(&path)
-        .map_err(|err| format!("body file {} cannot be read ({err})", path.display()))
+    std::fs::read(&path).map_err(|err| {
+        format!(
+            "body file {} cannot be read ({err}); check its permissions",
+            path.display()
+        )
+    })
 }
 
 impl Expect {
@@ -234,7 +273,9 @@ impl Expect {
             }
         }
         if let Some(regex) = &self.body_regex {
-            if !regex.is_match(body) {
+            // regex-lite matches text, so bytes that are not UTF-8 become U+FFFD first (`.` and
+            // negated classes match them; the full `regex` crate's byte mode would not).
+            if !regex.is_match(&String::from_utf8_lossy(body)) {
                 failures.push(format!(
                     "the response body ({} bytes) does not match body_regex {}",
                     body.len(),
@@ -542,6 +583,12 @@ mod tests {
         assert!(
             e.check(None, b"\xff\xfe").len() == 1,
             "non-UTF-8 bodies are checked, not crashed on"
+        );
+        assert!(
+            expect(json!({"body_regex": "^\\{.\\}$"}))
+                .check(None, b"{\xff}")
+                .is_empty(),
+            "a byte that is not UTF-8 is one character"
         );
     }
 

@@ -509,7 +509,7 @@ mod tests {
                     content_type: Some("text/csv".into()),
                     accept: None,
                     expect: Expect {
-                        body_regex: Some(regex::bytes::Regex::new("^\\{").unwrap()),
+                        body_regex: Some(regex_lite::Regex::new("^\\{").unwrap()),
                         ..Expect::default()
                     },
                 })
