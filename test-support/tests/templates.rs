@@ -1,0 +1,1014 @@
+//! The templates and IAM documents under `templates/`, checked against what they must agree with:
+//! cfn-lint for every template, the env var registry for the CodeBuild projects, the binaries'
+//! AWS calls for the permissions, the buildspecs for paths and report groups, and each resource's
+//! name limit for a 32-character project. A change on either side fails here, not in an account.
+//!
+//! CloudFormation's short forms (`!Ref`, `!Sub`, `!If`) parse as `serde_yaml::Value::Tagged`.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use deploy_common::env_vars::{self, ReadBy};
+use serde_json::Value as Json;
+use serde_yaml::Value;
+use test_support::cli::assert_cfn_lint_passes;
+
+const PRODUCT: &str = "templates/sagemaker-project.yml";
+const TARGET_ROLE: &str = "templates/target-account-role.yml";
+const IAM_DIR: &str = "templates/iam";
+const IMAGE: &str = "aws/codebuild/amazonlinux-x86_64-standard:5.0";
+const DEPRECATED_IMAGE: &str = "aws/codebuild/amazonlinux2-x86_64-standard:3.0";
+/// The longest project name and id the product must carry end to end.
+const PROJECT_NAME_MAX: usize = 32;
+const PROJECT_ID_MAX: usize = 16;
+
+const BUILD_PROJECT_ENV: &[&str] = &[
+    env_vars::SOURCE_MODEL_PACKAGE_GROUP_NAME,
+    env_vars::SAGEMAKER_PROJECT_NAME,
+    env_vars::SAGEMAKER_PROJECT_ID,
+    env_vars::ARTIFACT_BUCKET,
+    env_vars::SAGEMAKER_EXECUTION_ROLE_STAGING_NAME,
+    env_vars::SAGEMAKER_EXECUTION_ROLE_PROD_NAME,
+    env_vars::ORGANIZATIONAL_UNIT_STAGING_ID,
+    env_vars::ORGANIZATIONAL_UNIT_PROD_ID,
+    env_vars::EXPORT_TEMPLATE_NAME,
+    env_vars::EXPORT_TEMPLATE_STAGING_CONFIG,
+    env_vars::EXPORT_TEMPLATE_PROD_CONFIG,
+    env_vars::GRANT_CROSS_ACCOUNT_ACCESS,
+    env_vars::AWS_REGION,
+];
+const TEST_PROJECT_ENV: &[&str] = &[
+    env_vars::SAGEMAKER_PROJECT_NAME,
+    env_vars::SAGEMAKER_PROJECT_ID,
+    env_vars::AWS_REGION,
+    env_vars::BUILD_CONFIG,
+    env_vars::EXPORT_TEST_RESULTS,
+    env_vars::SAGEMAKER_EXECUTION_ROLE_NAME,
+    env_vars::ORGANIZATIONAL_UNIT_ID,
+];
+
+/// What the binaries call as the pipeline's role (build-step, and test-step before AssumeRole).
+const PIPELINE_ROLE_CALLS: &[&str] = &[
+    "sagemaker:ListModelPackages",
+    "sagemaker:DescribeModelPackage",
+    "sagemaker:DescribeModelPackageGroup",
+    "sagemaker:GetModelPackageGroupPolicy",
+    "sagemaker:PutModelPackageGroupPolicy",
+    "organizations:ListAccountsForParent",
+    "organizations:ListOrganizationalUnitsForParent",
+    "sts:AssumeRole",
+    "sts:GetCallerIdentity",
+];
+/// What test-step calls as the assumed role in each staging account, with the resource type.
+const ASSUMED_ROLE_CALLS: &[(&str, &str)] = &[
+    ("sagemaker:DescribeEndpoint", "endpoint"),
+    ("sagemaker:DescribeEndpointConfig", "endpoint-config"),
+    ("sagemaker:DescribeModel", "model"),
+    ("sagemaker:InvokeEndpoint", "endpoint"),
+];
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("test-support lives inside the workspace")
+        .to_owned()
+}
+
+fn read(relative: &str) -> String {
+    std::fs::read_to_string(repo().join(relative))
+        .unwrap_or_else(|e| panic!("cannot read {relative}: {e}"))
+}
+
+fn yaml(relative: &str) -> Value {
+    serde_yaml::from_str(&read(relative)).unwrap_or_else(|e| panic!("{relative} is not YAML: {e}"))
+}
+
+/// The value of a short-form function call `!<function> value`.
+fn tagged<'a>(value: &'a Value, function: &str) -> Option<&'a Value> {
+    match value {
+        Value::Tagged(tagged) if tagged.tag == function => Some(&tagged.value),
+        _ => None,
+    }
+}
+
+fn ref_of(value: &Value) -> Option<&str> {
+    tagged(value, "Ref").and_then(Value::as_str)
+}
+
+/// A name as written: a literal or the string form of `!Sub`.
+fn text_of(value: &Value) -> Option<&str> {
+    value
+        .as_str()
+        .or_else(|| tagged(value, "Sub").and_then(Value::as_str))
+}
+
+/// The alternatives of an `!If` (recursively), without `AWS::NoValue`; any other value is itself.
+fn branches(value: &Value) -> Vec<&Value> {
+    match tagged(value, "If").and_then(Value::as_sequence) {
+        Some(parts) if parts.len() == 3 => parts[1..].iter().flat_map(branches).collect(),
+        _ if ref_of(value) == Some("AWS::NoValue") => Vec::new(),
+        _ => vec![value],
+    }
+}
+
+fn strings(value: &Value) -> Vec<&str> {
+    match value {
+        Value::Sequence(items) => items.iter().filter_map(Value::as_str).collect(),
+        other => other.as_str().into_iter().collect(),
+    }
+}
+
+struct Template {
+    path: &'static str,
+    doc: Value,
+}
+
+impl Template {
+    fn load(path: &'static str) -> Self {
+        Self {
+            path,
+            doc: yaml(path),
+        }
+    }
+
+    #[track_caller]
+    fn resource(&self, id: &str) -> &Value {
+        let resource = &self.doc["Resources"][id];
+        assert!(resource.is_mapping(), "{}: no resource {id}", self.path);
+        resource
+    }
+
+    fn resources_of_type<'a>(
+        &'a self,
+        kind: &'a str,
+    ) -> impl Iterator<Item = (&'a str, &'a Value)> {
+        self.doc["Resources"]
+            .as_mapping()
+            .into_iter()
+            .flatten()
+            .filter(move |(_, r)| r["Type"].as_str() == Some(kind))
+            .map(|(id, r)| (id.as_str().unwrap_or_default(), r))
+    }
+
+    #[track_caller]
+    fn max_length(&self, parameter: &str) -> usize {
+        self.doc["Parameters"][parameter]["MaxLength"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{}: parameter {parameter} has no MaxLength", self.path))
+            as usize
+    }
+
+    /// The longest value a name can take: each `${Parameter}` at its MaxLength, each `${Resource}`
+    /// at the longest of that resource's own name.
+    #[track_caller]
+    fn longest(&self, name: &str) -> usize {
+        let mut length = 0;
+        let mut rest = name;
+        while let Some(start) = rest.find("${") {
+            let end = start + rest[start..].find('}').expect("an unclosed ${ in a !Sub");
+            let variable = &rest[start + 2..end];
+            length += start
+                + if self.doc["Parameters"][variable].is_mapping() {
+                    self.max_length(variable)
+                } else {
+                    let resource = self.resource(variable);
+                    let (_, property, _) = NAME_LIMITS
+                        .iter()
+                        .find(|(kind, _, _)| resource["Type"].as_str() == Some(kind))
+                        .unwrap_or_else(|| {
+                            panic!("{}: no name length for ${{{variable}}}", self.path)
+                        });
+                    self.longest(
+                        text_of(&resource["Properties"][property])
+                            .unwrap_or_else(|| panic!("{variable} has no {property}")),
+                    )
+                };
+            rest = &rest[end + 1..];
+        }
+        length + rest.len()
+    }
+
+    /// Name -> value of a CodeBuild project's environment, in order.
+    fn environment(&self, project: &str) -> Vec<(&str, &Value)> {
+        self.resource(project)["Properties"]["Environment"]["EnvironmentVariables"]
+            .as_sequence()
+            .unwrap_or_else(|| panic!("{project} has no EnvironmentVariables"))
+            .iter()
+            .map(|v| {
+                (
+                    v["Name"].as_str().expect("a variable without a Name"),
+                    &v["Value"],
+                )
+            })
+            .collect()
+    }
+
+    #[track_caller]
+    fn literal_env(&self, project: &str, name: &str) -> &str {
+        self.environment(project)
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, v)| v.as_str())
+            .unwrap_or_else(|| panic!("{project} sets no literal {name}"))
+    }
+
+    /// The pipeline's actions, each with its stage index and RunOrder; an action written as
+    /// `!If` yields its alternatives in one entry.
+    fn pipeline_actions(&self) -> Vec<(usize, u64, Vec<&Value>)> {
+        let stages = self.resource("ModelDeployPipeline")["Properties"]["Stages"]
+            .as_sequence()
+            .expect("the pipeline has Stages");
+        stages
+            .iter()
+            .enumerate()
+            .flat_map(|(index, stage)| {
+                stage["Actions"]
+                    .as_sequence()
+                    .expect("a stage has Actions")
+                    .iter()
+                    .map(move |action| {
+                        let alternatives = branches(action);
+                        let run_order = alternatives[0]["RunOrder"].as_u64().unwrap_or(1);
+                        (index, run_order, alternatives)
+                    })
+            })
+            .collect()
+    }
+
+    fn stack_set_actions(&self) -> Vec<&Value> {
+        self.pipeline_actions()
+            .into_iter()
+            .flat_map(|(_, _, alternatives)| alternatives)
+            .filter(|a| a["ActionTypeId"]["Provider"].as_str() == Some("CloudFormationStackSet"))
+            .collect()
+    }
+
+    /// Every statement of the inline policies of `role` (a resource), `!If`s expanded.
+    fn role_statements(&self, role: &str) -> Vec<&Value> {
+        self.resource(role)["Properties"]["Policies"]
+            .as_sequence()
+            .expect("the role has inline Policies")
+            .iter()
+            .flat_map(|p| {
+                p["PolicyDocument"]["Statement"]
+                    .as_sequence()
+                    .expect("Statement list")
+            })
+            .flat_map(branches)
+            .collect()
+    }
+}
+
+/// The resources whose names derive from the project, with the property and AWS's limit.
+const NAME_LIMITS: &[(&str, &str, usize)] = &[
+    ("AWS::S3::Bucket", "BucketName", 63),
+    ("AWS::Events::Rule", "Name", 64),
+    ("AWS::CodeCommit::Repository", "RepositoryName", 100),
+    ("AWS::CodeBuild::Project", "Name", 255),
+    ("AWS::CodePipeline::Pipeline", "Name", 100),
+    ("AWS::IAM::Policy", "PolicyName", 128),
+];
+const EVENT_TARGET_ID_LIMIT: usize = 64;
+const STACK_SET_NAME_LIMIT: usize = 128;
+const REPORT_GROUP_NAME_LIMIT: usize = 128;
+
+#[test]
+fn every_template_passes_cfn_lint() {
+    let mut templates: Vec<PathBuf> = std::fs::read_dir(repo().join("templates"))
+        .expect("templates/ exists")
+        .map(|e| e.expect("a directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml"))
+        .collect();
+    templates.sort();
+    let names: Vec<String> = templates
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["sagemaker-project.yml", "target-account-role.yml"]);
+    for template in &templates {
+        assert_cfn_lint_passes(template, &[]);
+    }
+}
+
+#[track_caller]
+fn assert_environment(project: &str, expected: &[&str], binary: ReadBy) {
+    let template = Template::load(PRODUCT);
+    let names: BTreeSet<&str> = template
+        .environment(project)
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(
+        names,
+        expected.iter().copied().collect(),
+        "{project}'s env vars"
+    );
+    for name in names {
+        let entry = env_vars::ALL
+            .iter()
+            .find(|v| v.name == name)
+            .unwrap_or_else(|| panic!("{project} sets {name}, which is not in env_vars::ALL"));
+        assert!(
+            entry.read_by == binary || entry.read_by == ReadBy::Both,
+            "{project} sets {name}, which its binary does not read ({:?})",
+            entry.read_by
+        );
+    }
+}
+
+#[test]
+fn the_build_project_sets_exactly_the_env_vars_build_step_reads() {
+    assert_environment(
+        "ModelDeployBuildProject",
+        BUILD_PROJECT_ENV,
+        ReadBy::BuildStep,
+    );
+}
+
+#[test]
+fn the_test_project_sets_exactly_the_env_vars_test_step_reads() {
+    assert_environment("ModelDeployTestProject", TEST_PROJECT_ENV, ReadBy::TestStep);
+}
+
+#[test]
+fn codebuild_projects_run_the_repo_buildspecs_on_a_current_image() {
+    let template = Template::load(PRODUCT);
+    for (project, buildspec) in [
+        ("ModelDeployBuildProject", "buildspec.yml"),
+        ("ModelDeployTestProject", "test/buildspec.yml"),
+    ] {
+        let properties = &template.resource(project)["Properties"];
+        assert_eq!(
+            properties["Source"]["BuildSpec"].as_str(),
+            Some(buildspec),
+            "{project}"
+        );
+        assert!(repo().join(buildspec).is_file(), "{buildspec} is missing");
+        let image = properties["Environment"]["Image"].as_str();
+        assert_ne!(image, Some(DEPRECATED_IMAGE), "{project}");
+        assert_eq!(image, Some(IMAGE), "{project}");
+    }
+}
+
+/// What an action does, named after the pipeline's intended order.
+fn action_kind(action: &Value) -> &'static str {
+    let (kind, config) = (&action["ActionTypeId"], &action["Configuration"]);
+    match (kind["Category"].as_str(), kind["Provider"].as_str()) {
+        (Some("Source"), _) => "Source",
+        (Some("Build"), Some("CodeBuild")) => match ref_of(&config["ProjectName"]) {
+            Some("ModelDeployBuildProject") => "Build",
+            Some("ModelDeployTestProject") => "Test",
+            other => panic!("a CodeBuild action runs {other:?}"),
+        },
+        (Some("Deploy"), Some("CloudFormationStackSet")) => {
+            match ref_of(&config["DeploymentTargets"]) {
+                Some("OrganizationalUnitStagingId") => "StackSet to staging",
+                Some("OrganizationalUnitProdId") => "StackSet to prod",
+                other => panic!("a StackSet action targets {other:?}"),
+            }
+        }
+        (Some("Approval"), Some("Manual")) => "Approval",
+        other => panic!("unexpected action type {other:?}"),
+    }
+}
+
+#[test]
+fn the_pipeline_runs_source_build_staging_test_approval_prod_one_at_a_time() {
+    let template = Template::load(PRODUCT);
+    let mut actions: Vec<(usize, u64, &str)> = template
+        .pipeline_actions()
+        .into_iter()
+        .map(|(stage, run_order, alternatives)| {
+            let kinds: BTreeSet<&str> = alternatives.iter().map(|a| action_kind(a)).collect();
+            assert_eq!(
+                kinds.len(),
+                1,
+                "the alternatives of one action differ: {kinds:?}"
+            );
+            (stage, run_order, kinds.into_iter().next().unwrap())
+        })
+        .collect();
+    actions.sort();
+    let positions: BTreeSet<(usize, u64)> = actions.iter().map(|&(s, r, _)| (s, r)).collect();
+    assert_eq!(
+        positions.len(),
+        actions.len(),
+        "two actions run in parallel: {actions:?}"
+    );
+    assert_eq!(
+        actions.iter().map(|&(_, _, kind)| kind).collect::<Vec<_>>(),
+        [
+            "Source",
+            "Build",
+            "StackSet to staging",
+            "Test",
+            "Approval",
+            "StackSet to prod"
+        ]
+    );
+}
+
+#[test]
+fn stack_set_actions_target_an_ou_without_auto_deployment_and_read_build_step_outputs() {
+    let template = Template::load(PRODUCT);
+    let build = "ModelDeployBuildProject";
+    let template_file = template.literal_env(build, env_vars::EXPORT_TEMPLATE_NAME);
+    let actions = template.stack_set_actions();
+    assert_eq!(actions.len(), 2);
+    for action in actions {
+        let config = &action["Configuration"];
+        let parameters_var = match action_kind(action) {
+            "StackSet to staging" => env_vars::EXPORT_TEMPLATE_STAGING_CONFIG,
+            _ => env_vars::EXPORT_TEMPLATE_PROD_CONFIG,
+        };
+        assert!(
+            config.get("OrganizationsAutoDeployment").is_none(),
+            "OrganizationsAutoDeployment may not be given with DeploymentTargets/Regions: {config:?}"
+        );
+        assert!(ref_of(&config["DeploymentTargets"]).is_some(), "{config:?}");
+        assert_eq!(ref_of(&config["Regions"]), Some("AWS::Region"));
+        assert_eq!(config["PermissionModel"].as_str(), Some("SERVICE_MANAGED"));
+        assert_eq!(
+            config["TemplatePath"].as_str(),
+            Some(format!("BuildArtifact::{template_file}").as_str())
+        );
+        assert_eq!(
+            config["Parameters"].as_str(),
+            Some(
+                format!(
+                    "BuildArtifact::{}",
+                    template.literal_env(build, parameters_var)
+                )
+                .as_str()
+            )
+        );
+        assert_eq!(
+            strings(&action["InputArtifacts"][0]["Name"]),
+            ["BuildArtifact"]
+        );
+    }
+    assert_eq!(template_file, "template-export.yml");
+    assert_eq!(
+        template.literal_env("ModelDeployTestProject", env_vars::BUILD_CONFIG),
+        template.literal_env(build, env_vars::EXPORT_TEMPLATE_STAGING_CONFIG)
+    );
+}
+
+#[test]
+fn the_source_is_the_seeded_codecommit_repository_or_a_codeconnections_one() {
+    let template = Template::load(PRODUCT);
+    let parameters = &template.doc["Parameters"];
+    assert_eq!(
+        parameters["SourceProvider"]["Default"].as_str(),
+        Some("CodeCommit")
+    );
+    assert_eq!(
+        strings(&parameters["SourceProvider"]["AllowedValues"]),
+        ["CodeCommit", "CodeConnections"]
+    );
+    assert_eq!(parameters["SourceBranch"]["Default"].as_str(), Some("main"));
+    for id in [
+        "ModelDeployCodeCommitRepository",
+        "ModelDeployCodeCommitEventRule",
+    ] {
+        assert_eq!(
+            template.resource(id)["Condition"].as_str(),
+            Some("UseCodeCommit"),
+            "{id}"
+        );
+    }
+    let seed = &template.resource("ModelDeployCodeCommitRepository")["Properties"]["Code"]["S3"];
+    assert_eq!(
+        (ref_of(&seed["Bucket"]), ref_of(&seed["Key"])),
+        (Some("SeedBucket"), Some("SeedKey"))
+    );
+
+    let (_, _, sources) = template.pipeline_actions().remove(0);
+    let providers: Vec<(&str, &str)> = sources
+        .iter()
+        .map(|a| {
+            let kind = &a["ActionTypeId"];
+            (
+                kind["Owner"].as_str().unwrap(),
+                kind["Provider"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        providers,
+        [("AWS", "CodeCommit"), ("AWS", "CodeStarSourceConnection")]
+    );
+    let connection = &sources[1]["Configuration"];
+    assert_eq!(
+        ref_of(&connection["ConnectionArn"]),
+        Some("CodeConnectionArn")
+    );
+    assert_eq!(
+        ref_of(&connection["FullRepositoryId"]),
+        Some("FullRepositoryId")
+    );
+    assert_eq!(ref_of(&connection["BranchName"]), Some("SourceBranch"));
+    assert_eq!(
+        connection["OutputArtifactFormat"].as_str(),
+        Some("CODE_ZIP")
+    );
+    assert_eq!(
+        ref_of(&sources[0]["Configuration"]["BranchName"]),
+        Some("SourceBranch")
+    );
+    assert_eq!(
+        sources[0]["Configuration"]["PollForSourceChanges"].as_bool(),
+        Some(false)
+    );
+}
+
+#[test]
+fn every_derived_name_fits_its_limit_for_a_32_character_project() {
+    let template = Template::load(PRODUCT);
+    assert_eq!(
+        template.max_length("SageMakerProjectName"),
+        PROJECT_NAME_MAX
+    );
+    assert_eq!(template.max_length("SageMakerProjectId"), PROJECT_ID_MAX);
+    let mut names: Vec<(String, usize, usize)> = Vec::new();
+    let mut check = |what: String, name: &str, limit: usize| {
+        names.push((what, template.longest(name), limit));
+    };
+    for (kind, property, limit) in NAME_LIMITS {
+        let mut found = 0;
+        for (id, resource) in template.resources_of_type(kind) {
+            let properties = &resource["Properties"];
+            let name = text_of(&properties[property])
+                .unwrap_or_else(|| panic!("{id} has no {property} to check"));
+            check(format!("{id}.{property}"), name, *limit);
+            for target in properties["Targets"].as_sequence().into_iter().flatten() {
+                check(
+                    format!("{id} target Id"),
+                    text_of(&target["Id"]).unwrap(),
+                    EVENT_TARGET_ID_LIMIT,
+                );
+            }
+            found += 1;
+        }
+        assert!(found > 0, "no {kind} in {PRODUCT}");
+    }
+    for action in template.stack_set_actions() {
+        let name = text_of(&action["Configuration"]["StackSetName"]).expect("a StackSetName");
+        check(
+            format!("{} StackSetName", action["Name"].as_str().unwrap()),
+            name,
+            STACK_SET_NAME_LIMIT,
+        );
+    }
+    let report_arn = report_group_arn(&template);
+    let (_, report_group) = report_arn
+        .split_once(":report-group/")
+        .expect("a report group ARN");
+    check("report group".into(), report_group, REPORT_GROUP_NAME_LIMIT);
+
+    let too_long: Vec<_> = names
+        .iter()
+        .filter(|(_, longest, limit)| longest > limit)
+        .collect();
+    assert!(
+        too_long.is_empty(),
+        "names over their limit (what, longest, limit): {too_long:?}"
+    );
+    assert_eq!(names.len(), 13, "{names:?}");
+}
+
+#[test]
+fn the_artifact_bucket_is_encrypted_private_and_kept() {
+    let template = Template::load(PRODUCT);
+    let bucket = template.resource("MlOpsArtifactsBucket");
+    assert_eq!(bucket["DeletionPolicy"].as_str(), Some("Retain"));
+    assert_eq!(bucket["UpdateReplacePolicy"].as_str(), Some("Retain"));
+    let properties = &bucket["Properties"];
+    let encryption = &properties["BucketEncryption"]["ServerSideEncryptionConfiguration"][0];
+    assert_eq!(
+        encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"].as_str(),
+        Some("AES256")
+    );
+    let block = &properties["PublicAccessBlockConfiguration"];
+    for setting in [
+        "BlockPublicAcls",
+        "BlockPublicPolicy",
+        "IgnorePublicAcls",
+        "RestrictPublicBuckets",
+    ] {
+        assert_eq!(block[setting].as_bool(), Some(true), "{setting}");
+    }
+}
+
+#[test]
+fn the_rules_fire_on_approved_packages_of_the_group_and_on_the_source_branch() {
+    let template = Template::load(PRODUCT);
+    let (_, group) = template
+        .environment("ModelDeployBuildProject")
+        .into_iter()
+        .find(|(name, _)| *name == env_vars::SOURCE_MODEL_PACKAGE_GROUP_NAME)
+        .expect("the build project names the group");
+    let model = &template.resource("ModelDeploySageMakerEventRule")["Properties"]["EventPattern"];
+    assert_eq!(
+        strings(&model["detail-type"]),
+        ["SageMaker Model Package State Change"]
+    );
+    assert_eq!(
+        strings(&model["detail"]["ModelApprovalStatus"]),
+        ["Approved"]
+    );
+    assert_eq!(model["detail"]["ModelPackageGroupName"][0], *group);
+    let code = &template.resource("ModelDeployCodeCommitEventRule")["Properties"]["EventPattern"];
+    assert_eq!(strings(&code["detail"]["referenceType"]), ["branch"]);
+    assert_eq!(
+        ref_of(&code["detail"]["referenceName"][0]),
+        Some("SourceBranch")
+    );
+}
+
+/// The report group permission's resource in the product's `PipelinePermissions` policy.
+fn report_group_arn(template: &Template) -> &str {
+    let policy = template.resource("PipelinePermissions");
+    assert_eq!(
+        strings(&policy["Properties"]["Roles"]),
+        ["AmazonSageMakerServiceCatalogProductsUseRole"]
+    );
+    let statement = policy["Properties"]["PolicyDocument"]["Statement"]
+        .as_sequence()
+        .expect("Statement list")
+        .iter()
+        .flat_map(branches)
+        .find(|s| strings(&s["Action"]).contains(&"codebuild:BatchPutTestCases"))
+        .expect("a statement granting the CodeBuild report permissions");
+    assert_eq!(
+        strings(&statement["Action"]),
+        [
+            "codebuild:CreateReportGroup",
+            "codebuild:CreateReport",
+            "codebuild:UpdateReport",
+            "codebuild:BatchPutTestCases"
+        ]
+    );
+    text_of(&statement["Resource"]).expect("one report group ARN")
+}
+
+#[test]
+fn the_use_role_may_write_exactly_the_report_group_of_the_test_buildspec() {
+    let template = Template::load(PRODUCT);
+    let reports = yaml("test/buildspec.yml")["reports"].clone();
+    let groups: Vec<&str> = reports
+        .as_mapping()
+        .expect("test/buildspec.yml declares reports")
+        .keys()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(groups.len(), 1, "{groups:?}");
+    assert_eq!(
+        report_group_arn(&template),
+        format!(
+            "arn:${{AWS::Partition}}:codebuild:${{AWS::Region}}:${{AWS::AccountId}}:report-group/${{ModelDeployTestProject}}-{}",
+            groups[0]
+        )
+    );
+}
+
+/// Every string in a YAML tree, tags and keys included.
+fn yaml_strings<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+    match value {
+        Value::String(s) => out.push(s),
+        Value::Sequence(items) => items.iter().for_each(|v| yaml_strings(v, out)),
+        Value::Mapping(map) => map.iter().for_each(|(k, v)| {
+            yaml_strings(k, out);
+            yaml_strings(v, out);
+        }),
+        Value::Tagged(tagged) => yaml_strings(&tagged.value, out),
+        _ => {}
+    }
+}
+
+#[test]
+fn no_arn_names_a_partition() {
+    for path in [PRODUCT, TARGET_ROLE] {
+        let template = Template::load(path);
+        let mut texts = Vec::new();
+        yaml_strings(&template.doc["Resources"], &mut texts);
+        yaml_strings(&template.doc["Outputs"], &mut texts);
+        let fixed: Vec<_> = texts.iter().filter(|t| t.contains("arn:aws")).collect();
+        assert!(
+            fixed.is_empty(),
+            "{path}: ARNs with a fixed partition: {fixed:?}"
+        );
+        assert!(
+            texts.iter().any(|t| t.contains("arn:${AWS::Partition}:")),
+            "{path}"
+        );
+    }
+    for (file, text) in iam_documents() {
+        assert!(
+            !text.contains("arn:aws"),
+            "{file}: an ARN with a fixed partition"
+        );
+    }
+}
+
+/// Actions granted by statements (one or a list), on resources (one or a list).
+fn grants<'a>(statements: &[&'a Value]) -> Vec<(&'a str, Vec<String>)> {
+    statements
+        .iter()
+        .filter(|s| s["Effect"].as_str() == Some("Allow"))
+        .flat_map(|s| {
+            let resources: Vec<String> = match &s["Resource"] {
+                Value::Sequence(items) => items
+                    .iter()
+                    .filter_map(|r| text_of(r).map(str::to_owned))
+                    .collect(),
+                one => text_of(one).map(str::to_owned).into_iter().collect(),
+            };
+            strings(&s["Action"])
+                .into_iter()
+                .map(move |a| (a, resources.clone()))
+        })
+        .collect()
+}
+
+#[test]
+fn the_target_role_lets_test_step_check_and_invoke_the_endpoint() {
+    let template = Template::load(TARGET_ROLE);
+    let role = template.resource("SageMakerCrossRole");
+    let trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        .as_sequence()
+        .expect("trust statements");
+    let principals: Vec<String> = trust
+        .iter()
+        .map(|s| match ref_of(&s["Principal"]["AWS"]) {
+            Some(parameter) => format!("Ref {parameter}"),
+            None => strings(&s["Principal"]["Service"]).join(","),
+        })
+        .collect();
+    assert_eq!(
+        principals,
+        ["sagemaker.amazonaws.com", "Ref PipelineExecutionRoleArn"]
+    );
+    assert!(
+        role["Properties"]["ManagedPolicyArns"].is_null(),
+        "no AmazonS3ReadOnlyAccess"
+    );
+
+    let granted = grants(&template.role_statements("SageMakerCrossRole"));
+    for (action, resource_type) in ASSUMED_ROLE_CALLS {
+        let resource =
+            format!("arn:${{AWS::Partition}}:sagemaker:*:${{AWS::AccountId}}:{resource_type}/*");
+        assert!(
+            granted
+                .iter()
+                .any(|(a, r)| a == action && r.contains(&resource)),
+            "{TARGET_ROLE} does not grant {action} on {resource}"
+        );
+    }
+    let pass_role: Vec<_> = granted
+        .iter()
+        .filter(|(a, _)| *a == "iam:PassRole")
+        .collect();
+    assert_eq!(
+        pass_role,
+        [&(
+            "iam:PassRole",
+            vec!["arn:${AWS::Partition}:iam::${AWS::AccountId}:role/sagemaker-role-${SageMakerRoleSuffix}".to_owned()]
+        )]
+    );
+}
+
+#[test]
+fn the_target_role_can_create_every_resource_type_of_the_endpoint_template() {
+    // The call that creates each type; a new type in the template needs its permissions here.
+    let creators = [
+        ("AWS::SageMaker::Model", "sagemaker:CreateModel"),
+        (
+            "AWS::SageMaker::EndpointConfig",
+            "sagemaker:CreateEndpointConfig",
+        ),
+        ("AWS::SageMaker::Endpoint", "sagemaker:CreateEndpoint"),
+        ("AWS::CloudWatch::Alarm", "cloudwatch:PutMetricAlarm"),
+        (
+            "AWS::ApplicationAutoScaling::ScalableTarget",
+            "application-autoscaling:RegisterScalableTarget",
+        ),
+        (
+            "AWS::ApplicationAutoScaling::ScalingPolicy",
+            "application-autoscaling:PutScalingPolicy",
+        ),
+    ];
+    let types: BTreeSet<&str> = read("templates/endpoint.yml.tera")
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("Type: AWS::"))
+        .map(|t| creators.iter().find(|(kind, _)| kind[5..] == *t).unwrap_or_else(|| {
+            panic!("the endpoint template creates AWS::{t}: grant it in {TARGET_ROLE} and list it here")
+        }).1)
+        .collect();
+    assert_eq!(types.len(), creators.len(), "{types:?}");
+    let template = Template::load(TARGET_ROLE);
+    let granted = grants(&template.role_statements("SageMakerCrossRole"));
+    for action in types {
+        assert!(
+            granted.iter().any(|(a, _)| *a == action),
+            "{TARGET_ROLE} does not grant {action}"
+        );
+    }
+}
+
+/// The AWS actions the binaries call, read from their sources: every call is wrapped in
+/// `AwsCallError::new("<service>:<Action>", ...)`. Test modules are left out.
+fn actions_in_sources() -> BTreeSet<String> {
+    let mut actions = BTreeSet::new();
+    for dir in ["common/src", "build-step/src", "test-step/src"] {
+        for entry in std::fs::read_dir(repo().join(dir)).expect("a source dir") {
+            let path = entry.expect("a directory entry").path();
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let source = std::fs::read_to_string(&path).expect("a readable source");
+            let code = source
+                .split("#[cfg(test)]\nmod tests")
+                .next()
+                .unwrap_or_default();
+            for call in code.split("AwsCallError::new(\"").skip(1) {
+                actions.insert(call.split('"').next().unwrap_or_default().to_owned());
+            }
+        }
+    }
+    actions
+}
+
+#[test]
+fn the_listed_calls_are_exactly_the_binaries_calls() {
+    let listed: BTreeSet<String> = PIPELINE_ROLE_CALLS
+        .iter()
+        .copied()
+        .chain(ASSUMED_ROLE_CALLS.iter().map(|(action, _)| *action))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(actions_in_sources(), listed);
+}
+
+/// `templates/iam/*.json`, by file name, sorted.
+fn iam_documents() -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = std::fs::read_dir(repo().join(IAM_DIR))
+        .expect("templates/iam exists")
+        .map(|e| e.expect("a directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (
+                name,
+                std::fs::read_to_string(&p).expect("a readable policy"),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// The `${Name}` placeholders in a text.
+fn placeholders(text: &str) -> BTreeSet<&str> {
+    text.split("${")
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+        .collect()
+}
+
+fn policy(file: &str) -> Json {
+    serde_json::from_str(&read(&format!("{IAM_DIR}/{file}")))
+        .unwrap_or_else(|e| panic!("{file} is not JSON: {e}"))
+}
+
+/// Action -> resources of every Allow statement of a policy document.
+fn json_grants(document: &Json) -> Vec<(String, Vec<String>)> {
+    let one_or_many = |v: &Json| -> Vec<String> {
+        match v {
+            Json::Array(items) => items
+                .iter()
+                .filter_map(Json::as_str)
+                .map(str::to_owned)
+                .collect(),
+            Json::String(s) => vec![s.clone()],
+            _ => Vec::new(),
+        }
+    };
+    document["Statement"]
+        .as_array()
+        .expect("a Statement list")
+        .iter()
+        .filter(|s| s["Effect"] == "Allow")
+        .flat_map(|s| {
+            let resources = one_or_many(&s["Resource"]);
+            one_or_many(&s["Action"])
+                .into_iter()
+                .map(move |a| (a, resources.clone()))
+        })
+        .collect()
+}
+
+#[test]
+fn iam_documents_parse_and_every_placeholder_is_documented() {
+    // The README's placeholder table: rows that start with a placeholder.
+    let readme = read(&format!("{IAM_DIR}/README.md"));
+    let documented: BTreeSet<&str> = readme
+        .lines()
+        .filter_map(|line| line.strip_prefix("| `"))
+        .flat_map(|row| placeholders(row.split('`').next().unwrap_or_default()))
+        .collect();
+    let files = iam_documents();
+    let names: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "artifact-bucket-policy.json",
+            "launch-role-inline-policy.json",
+            "use-role-inline-policy.json"
+        ]
+    );
+    let mut used = BTreeSet::new();
+    for (file, text) in &files {
+        let document = policy(file);
+        assert_eq!(document["Version"], "2012-10-17", "{file}");
+        let sids: Vec<&str> = document["Statement"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{file}: no Statement list"))
+            .iter()
+            .map(|s| {
+                s["Sid"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{file}: a statement without Sid"))
+            })
+            .collect();
+        assert_eq!(
+            sids.iter().collect::<BTreeSet<_>>().len(),
+            sids.len(),
+            "{file}: duplicate Sids"
+        );
+        for (action, _) in json_grants(&document) {
+            assert!(!action.contains('*'), "{file}: wildcard action {action}");
+        }
+        let missing: Vec<_> = placeholders(text)
+            .difference(&documented)
+            .copied()
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "{file}: placeholders missing from the README: {missing:?}"
+        );
+        used.extend(placeholders(text));
+    }
+    let unused: Vec<_> = documented.difference(&used).collect();
+    assert!(
+        unused.is_empty(),
+        "the README documents unused placeholders: {unused:?}"
+    );
+}
+
+#[test]
+fn the_use_role_grants_the_binaries_calls_and_no_other_sagemaker_organizations_or_sts_action() {
+    let granted = json_grants(&policy("use-role-inline-policy.json"));
+    let binaries: BTreeSet<&str> = granted
+        .iter()
+        .map(|(action, _)| action.as_str())
+        .filter(|a| {
+            ["sagemaker:", "organizations:", "sts:"]
+                .iter()
+                .any(|p| a.starts_with(p))
+        })
+        .collect();
+    assert_eq!(binaries, PIPELINE_ROLE_CALLS.iter().copied().collect());
+    let resources_of = |action: &str| -> Vec<String> {
+        granted
+            .iter()
+            .filter(|(a, _)| a == action)
+            .flat_map(|(_, r)| r.clone())
+            .collect()
+    };
+    assert_eq!(
+        resources_of("sts:AssumeRole"),
+        ["arn:${Partition}:iam::*:role/${StagingRoleName}"]
+    );
+    for action in [
+        "organizations:ListAccountsForParent",
+        "organizations:ListOrganizationalUnitsForParent",
+    ] {
+        assert_eq!(
+            resources_of(action),
+            ["arn:${Partition}:organizations::${AccountId}:ou/${OrganizationId}/ou-*"],
+            "{action}"
+        );
+    }
+}
+
+#[test]
+fn the_launch_role_reads_the_platform_seed_not_the_blog_bucket() {
+    let text = read(&format!("{IAM_DIR}/launch-role-inline-policy.json"));
+    assert!(!text.contains("aws-ml-blog"));
+    let granted = json_grants(&policy("launch-role-inline-policy.json"));
+    assert!(granted.contains(&(
+        "s3:GetObject".to_owned(),
+        vec!["arn:${Partition}:s3:::${SeedBucket}/${SeedKeyPrefix}*".to_owned()]
+    )));
+}
