@@ -115,6 +115,43 @@ impl CliOutput {
     }
 }
 
+/// The hostile values both binaries' tests try in every input slot, by name: strings built to break
+/// out of YAML, JSON, XML or a template (build-step/tests/corpus/hostile-values.json).
+pub fn hostile_values() -> Vec<(String, String)> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../build-step/tests/corpus/hostile-values.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let file: serde_json::Value = serde_json::from_str(&text).unwrap();
+    file["values"]
+        .as_object()
+        .expect("a \"values\" object")
+        .iter()
+        .map(|(name, value)| (name.clone(), value.as_str().expect("a string").to_owned()))
+        .collect()
+}
+
+/// Replaces whatever is at `to` (a file or a directory) with a copy of `from` (a file or a
+/// directory tree), or just removes it when `from` is None: how a test corpus case sets up its
+/// input files.
+pub fn place(from: Option<&Path>, to: &Path) {
+    if to.is_dir() {
+        std::fs::remove_dir_all(to).unwrap();
+    } else if to.exists() {
+        std::fs::remove_file(to).unwrap();
+    }
+    let Some(from) = from else { return };
+    if from.is_dir() {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            place(Some(&entry.path()), &to.join(entry.file_name()));
+        }
+    } else {
+        std::fs::copy(from, to).unwrap_or_else(|e| panic!("{}: {e}", from.display()));
+    }
+}
+
 /// Files in `dir` (names only, sorted), for "no partial output" checks.
 pub fn file_names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)

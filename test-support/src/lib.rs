@@ -8,8 +8,11 @@
 //! never through a global reset, so they can run in parallel against one emulator.
 
 pub mod cli;
+pub mod codebuild;
 pub mod endpoints;
+pub mod fault_proxy;
 pub mod moto;
+pub mod secrets;
 pub mod seed;
 
 pub use cli::{Cli, CliOutput};

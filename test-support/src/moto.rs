@@ -127,6 +127,11 @@ fn start() -> Result<Moto, String> {
 
 /// One plain HTTP/1.0 request to the emulator; the status code, if it answered.
 pub fn http_status(port: u16, method: &str, path: &str, json_body: &str) -> Option<u16> {
+    http_request(port, method, path, json_body).map(|(status, _)| status)
+}
+
+/// One plain HTTP/1.0 request to the emulator; the status code and body, if it answered.
+pub fn http_request(port: u16, method: &str, path: &str, json_body: &str) -> Option<(u16, String)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -138,7 +143,9 @@ pub fn http_status(port: u16, method: &str, path: &str, json_body: &str) -> Opti
     stream.write_all(request.as_bytes()).ok()?;
     let mut response = String::new();
     stream.read_to_string(&mut response).ok()?;
-    response.split_whitespace().nth(1)?.parse().ok()
+    let status = response.split_whitespace().nth(1)?.parse().ok()?;
+    let body = response.split_once("\r\n\r\n").map_or("", |(_, body)| body);
+    Some((status, body.to_owned()))
 }
 
 impl Moto {

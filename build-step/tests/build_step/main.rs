@@ -3,8 +3,11 @@
 
 mod cli;
 mod errors;
+mod faults;
+mod hostile;
 mod render;
 mod search;
+mod secrets;
 
 use std::path::PathBuf;
 

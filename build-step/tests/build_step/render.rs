@@ -1,5 +1,5 @@
-//! What gets written: byte-for-byte snapshots, cfn-lint with every optional feature on and off,
-//! and values that try to break out of YAML or JSON.
+//! What gets written: byte-for-byte snapshots, and cfn-lint with every optional feature on and
+//! off. Values that try to break out of YAML or JSON are in `hostile.rs`.
 
 use test_support::cli::assert_cfn_lint_passes;
 
@@ -99,47 +99,6 @@ async fn every_optional_feature_passes_cfn_lint_on_and_off() {
         &ws.file("template-export.yml"),
         &[&ws.file("prod-config-export.json")],
     );
-}
-
-/// Values built to break out of YAML, JSON or tera land verbatim as data, or are rejected.
-#[tokio::test]
-async fn hostile_values_are_escaped_or_rejected() {
-    let (group, _) = group_with_one_approved("render-hostile").await;
-    let ws = Workspace::new(&group.name);
-    let hostile_bucket = "b\"\n  Resources: {}\n!Sub ${AWS::Region} {{ x }} {% if %}";
-    let hostile_id = "id\",\"ParameterKey\":\"Injected";
-    ws.build_step()
-        .env("ARTIFACT_BUCKET", hostile_bucket)
-        .env("SAGEMAKER_PROJECT_ID", hostile_id)
-        .run()
-        .code(0);
-    let staging: serde_json::Value =
-        serde_json::from_str(&ws.read("staging-config-export.json")).unwrap();
-    let value_of = |key: &str| {
-        staging
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["ParameterKey"] == key)
-            .map(|p| p["ParameterValue"].clone())
-    };
-    assert_eq!(value_of("ArtifactBucket").unwrap(), hostile_bucket);
-    assert_eq!(value_of("SageMakerProjectId").unwrap(), hostile_id);
-    assert!(value_of("Injected").is_none());
-
-    let template: serde_yaml::Value =
-        serde_yaml::from_str(&ws.read("template-export.yml")).unwrap();
-    assert_eq!(
-        template["Metadata"]["BuildStep"]["ModelPackageGroupName"],
-        "render-hostile"
-    );
-
-    // In the project name (which the template renders) the same text is rejected, not pasted.
-    ws.build_step()
-        .env("SAGEMAKER_PROJECT_NAME", "churn\nResources: {}")
-        .run()
-        .code(2)
-        .stderr_contains("SAGEMAKER_PROJECT_NAME (--sagemaker-project-name)");
 }
 
 #[tokio::test]

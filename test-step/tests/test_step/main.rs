@@ -4,8 +4,11 @@
 //! reports back and checks them for completeness, whatever the exit code.
 
 mod discovery;
+mod faults;
+mod hostile;
 mod inputs;
 mod junit;
+mod secrets;
 mod verdicts;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,519 @@
+//! The benchmark (`bash bench/run.sh [--quick]`, see bench/README.md): the release binaries
+//! against the equivalent Python/boto3 scripts in bench/python, one process at a time on one
+//! emulator. Each case runs once through the fault proxy to count the calls each implementation
+//! makes (and check its outputs), then several times straight at the emulator; the table shows
+//! the median whole-process wall time and peak memory (the child's own rusage from wait4).
+//! Usage: `bench <dir with the release binaries> <output dir> [--quick]`.
+//!
+//! It fails (exit 1) when an implementation fails a run or writes the wrong result, when
+//! build-step makes more than one ListModelPackages call, or when a binary is over the size budget
+//! or not stripped.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+use aws_sdk_sagemaker::types::ModelApprovalStatus::{Approved, PendingManualApproval, Rejected};
+use deploy_common::stack_params::ParameterList;
+use test_support::endpoints::{deploy_endpoint, queue_json_answers, STAGING_ROLE};
+use test_support::fault_proxy::FaultProxy;
+use test_support::seed::{GroupSeed, Organization, REGION};
+use test_support::{moto, Moto};
+
+/// The budget for each stripped binary; `cargo xtask seed-zip` enforces the same (MAX_BINARY_BYTES).
+const MAX_BINARY_BYTES: u64 = 5_000_000;
+const PROJECT: &str = "bench";
+/// What every staging endpoint answers to the shipped payloads, in case order.
+const ANSWERS: [&str; 2] = [
+    r#"{"predictions": [0.18]}"#,
+    r#"{"predictions": [0.18, 0.04, 0.71, 0.33, 0.09]}"#,
+];
+
+struct Mode {
+    group_sizes: [usize; 2],
+    account_counts: [usize; 3],
+    runs: usize,
+}
+
+const FULL: Mode = Mode {
+    group_sizes: [10, 10_000],
+    account_counts: [1, 10, 50],
+    runs: 3,
+};
+/// For CI: the call-count and size checks, and the figures' order of magnitude, in about a minute.
+const QUICK: Mode = Mode {
+    group_sizes: [10, 1_000],
+    account_counts: [1, 5, 10],
+    runs: 1,
+};
+
+/// One way to run a step: the release binary or its Python script.
+struct Implementation {
+    name: &'static str,
+    program: PathBuf,
+    args: Vec<OsString>,
+}
+
+impl Implementation {
+    fn command(&self, dir: &Path, env: &[(String, String)]) -> Command {
+        let mut command = Command::new(&self.program);
+        command.args(&self.args).current_dir(dir).env_clear();
+        if let Some(path) = std::env::var_os("PATH") {
+            command.env("PATH", path);
+        }
+        command.envs(env.iter().map(|(k, v)| (k, v)));
+        command
+    }
+}
+
+/// One process run: its exit code, wall time and peak resident memory.
+#[derive(Debug, Clone, Copy)]
+struct Measured {
+    code: i32,
+    wall: Duration,
+    max_rss_kib: i64,
+}
+
+/// Runs `command` to the end with its output in `log`, timing it and reading its own rusage.
+fn measure(mut command: Command, log: &Path) -> Measured {
+    let file = std::fs::File::create(log).expect("create the run log");
+    command
+        .stdout(file.try_clone().expect("log handle"))
+        .stderr(file);
+    let started = Instant::now();
+    let child = command
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: rusage is plain integers, for which all zeroes is a valid value.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: reaps the child this process just spawned (std never waits for it: `child` is only
+    // dropped) and writes the two out-parameters, which live on this stack frame.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = started.elapsed();
+    assert_eq!(waited, pid, "wait4: {}", std::io::Error::last_os_error());
+    drop(child);
+    Measured {
+        code: if libc::WIFEXITED(status) {
+            libc::WEXITSTATUS(status)
+        } else {
+            -1
+        },
+        wall,
+        max_rss_kib: usage.ru_maxrss,
+    }
+}
+
+/// Medians of several runs of one implementation on one case, and its call count.
+struct Row {
+    case: String,
+    implementation: &'static str,
+    wall: Duration,
+    max_rss_kib: i64,
+    /// The counted operation and how many requests the counted run made for it.
+    calls: (&'static str, usize),
+}
+
+fn median<T: Copy + Ord>(mut values: Vec<T>) -> T {
+    values.sort();
+    values[values.len() / 2]
+}
+
+/// A case: where it runs, what it needs, how to check a run's result.
+struct Case<'a> {
+    name: String,
+    dir: PathBuf,
+    env: Vec<(String, String)>,
+    inputs: &'a [(&'a str, String)],
+    counted: &'static str,
+    check: &'a dyn Fn(&Path) -> Result<(), String>,
+}
+
+/// Runs `case` for `implementation`: once through a fresh fault proxy (counting `case.counted`),
+/// then `runs` times straight at the emulator. Every run must exit 0 and pass `case.check`.
+fn run_case(
+    moto: &Moto,
+    case: &Case<'_>,
+    implementation: &Implementation,
+    runs: usize,
+) -> Result<Row, String> {
+    let dir = case.dir.join(implementation.name);
+    // Each run starts from the inputs alone, so a check never sees an earlier run's outputs.
+    let one_run = |label: String, env: Vec<(String, String)>| -> Result<Measured, String> {
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create the run dir");
+        for (name, contents) in case.inputs {
+            std::fs::write(dir.join(name), contents).expect("write a case input");
+        }
+        let log = case
+            .dir
+            .join(format!("{}-{label}.log", implementation.name));
+        let measured = measure(implementation.command(&dir, &env), &log);
+        let failure = if measured.code != 0 {
+            Some(format!("exit {}", measured.code))
+        } else {
+            (case.check)(&dir).err()
+        };
+        match failure {
+            Some(why) => Err(format!(
+                "{} {} ({label}): {why}; its output is in {}",
+                case.name,
+                implementation.name,
+                log.display()
+            )),
+            None => Ok(measured),
+        }
+    };
+
+    let proxy = FaultProxy::start(moto);
+    let mut env = proxy.env();
+    env.extend(case.env.iter().cloned());
+    one_run("counted".into(), env)?;
+    let calls = proxy.count(case.counted);
+    drop(proxy);
+
+    let mut env = moto.env();
+    env.extend(case.env.iter().cloned());
+    let mut measured = Vec::new();
+    for run in 1..=runs {
+        measured.push(one_run(format!("run-{run}"), env.clone())?);
+    }
+    Ok(Row {
+        case: case.name.clone(),
+        implementation: implementation.name,
+        wall: median(measured.iter().map(|m| m.wall).collect()),
+        max_rss_kib: median(measured.iter().map(|m| m.max_rss_kib).collect()),
+        calls: (case.counted, calls),
+    })
+}
+
+/// A group of `size` packages whose newest Approved one is third from last (a Rejected and a
+/// pending one are newer); returns its ARN. One package at a time: moto numbers a group's
+/// versions by counting its packages without a lock, so concurrent creates in one group fail
+/// ("dictionary changed size during iteration") or get the same version.
+async fn seed_group(moto: &Moto, name: &str, size: usize) -> String {
+    let group = GroupSeed::create(moto, name).await;
+    let statuses = [Approved, Rejected, PendingManualApproval];
+    for i in 0..size.saturating_sub(3) {
+        group.add_package(Some(statuses[i % 3].clone())).await;
+    }
+    let newest_approved = group.add_package(Some(Approved)).await;
+    group.add_package(Some(Rejected)).await;
+    group.add_package(Some(PendingManualApproval)).await;
+    let version = size.saturating_sub(2);
+    assert!(
+        newest_approved.ends_with(&format!("/{version}")),
+        "the emulator numbered the newest Approved package {newest_approved}, expected version {version}"
+    );
+    newest_approved
+}
+
+/// An OU of `count` ACTIVE accounts, each with the staging endpoint serving `package`.
+async fn seed_staging(moto: &Moto, count: usize, endpoint: &str, package: &str) -> String {
+    let org = Organization::get(moto).await;
+    let ou = org
+        .create_ou(&org.root_id, &format!("bench-staging-{count}"))
+        .await;
+    for n in 0..count {
+        let account = org.create_account(&ou, &format!("bench-{count}-{n}")).await;
+        deploy_endpoint(moto, &account, REGION, endpoint, package).await;
+        queue_json_answers(moto, &account, REGION, &ANSWERS);
+    }
+    ou
+}
+
+fn check_package(expected: &str) -> impl Fn(&Path) -> Result<(), String> + '_ {
+    move |dir| {
+        let params = ParameterList::read(
+            &dir.join("staging-config-export.json"),
+            "the staging parameters",
+        )
+        .map_err(|e| e.to_string())?;
+        std::fs::metadata(dir.join("template-export.yml"))
+            .and(std::fs::metadata(dir.join("prod-config-export.json")))
+            .map_err(|e| format!("an output is missing: {e}"))?;
+        match params.get("ModelPackageName") {
+            Some(arn) if arn == expected => Ok(()),
+            other => Err(format!("deployed {other:?}, expected {expected}")),
+        }
+    }
+}
+
+fn check_report(targets: usize) -> impl Fn(&Path) -> Result<(), String> {
+    move |dir| {
+        let text = std::fs::read_to_string(dir.join("test-results.json"))
+            .map_err(|e| format!("test-results.json: {e}"))?;
+        let report: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| format!("test-results.json: {e}"))?;
+        let summary = &report["summary"];
+        if report["status"] != "passed" || summary["passed"] != targets {
+            return Err(format!("expected {targets} passed targets: {summary}"));
+        }
+        std::fs::metadata(dir.join("test-results.xml"))
+            .map(|_| ())
+            .map_err(|e| format!("test-results.xml: {e}"))
+    }
+}
+
+/// The binary's size, failing when it is over budget or still carries a symbol table.
+fn binary_size(path: &Path) -> Result<u64, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let size = bytes.len() as u64;
+    if bytes.windows(8).any(|w| w == b".symtab\0") {
+        return Err(format!("{} is not stripped", path.display()));
+    }
+    if size > MAX_BINARY_BYTES {
+        return Err(format!(
+            "{} is {size} bytes, over the {MAX_BINARY_BYTES}-byte budget",
+            path.display()
+        ));
+    }
+    Ok(size)
+}
+
+/// The interpreter itself, not a version manager's shim in front of it (which would add its own
+/// start-up time to every Python run).
+fn python() -> PathBuf {
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import sys, boto3, jinja2, yaml; print(sys.executable)",
+        ])
+        .output()
+        .expect("python3 is on PATH (bench/run.sh installs what is missing)");
+    assert!(
+        out.status.success(),
+        "python3 lacks boto3, jinja2 or yaml: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
+fn accounts(count: usize) -> String {
+    format!("{count} account{}", if count == 1 { "" } else { "s" })
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.3} s", d.as_secs_f64())
+}
+
+fn mib(kib: i64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
+}
+
+fn print_table(rows: &[Row], runs: usize) {
+    println!(
+        "\nmedians of {runs} run(s) each, after one run through the fault proxy that counts the calls"
+    );
+    println!(
+        "{:<28} {:<7} {:>12} {:>12}  calls",
+        "case", "impl", "wall", "peak RSS"
+    );
+    for row in rows {
+        let (operation, calls) = row.calls;
+        println!(
+            "{:<28} {:<7} {:>12} {:>12}  {calls} {operation}",
+            row.case,
+            row.implementation,
+            secs(row.wall),
+            mib(row.max_rss_kib)
+        );
+    }
+    println!("\nratios, Python / Rust (higher: Rust is better)");
+    for pair in rows.chunks(2) {
+        let [rust, python] = pair else { continue };
+        println!(
+            "{:<28} wall x{:<6.1} peak memory x{:.1}",
+            rust.case,
+            python.wall.as_secs_f64() / rust.wall.as_secs_f64(),
+            python.max_rss_kib as f64 / rust.max_rss_kib as f64
+        );
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let paths: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
+    let [bin_dir, out_dir] = paths[..] else {
+        eprintln!("usage: bench <binary dir> <output dir> [--quick]");
+        return ExitCode::from(2);
+    };
+    let absolute = |path: &str| std::path::absolute(path).expect("an absolute path");
+    match run(&absolute(bin_dir), &absolute(out_dir), quick).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(why) => {
+            eprintln!("bench: FAILED: {why}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(bin_dir: &Path, out_dir: &Path, quick: bool) -> Result<(), String> {
+    let started = Instant::now();
+    let mode = if quick { QUICK } else { FULL };
+    let repo = std::env::current_dir().expect("the current directory");
+    let _ = std::fs::remove_dir_all(out_dir);
+    std::fs::create_dir_all(out_dir).expect("create the output dir");
+
+    println!("stripped binary sizes (budget {MAX_BINARY_BYTES} bytes each):");
+    let mut size_problems = Vec::new();
+    for name in ["build-step", "test-step"] {
+        match binary_size(&bin_dir.join(name)) {
+            Ok(size) => println!(
+                "  {name:<10} {size:>9} bytes ({:.2} MiB)",
+                size as f64 / 1048576.0
+            ),
+            Err(why) => {
+                println!("  {name:<10} {why}");
+                size_problems.push(why);
+            }
+        }
+    }
+
+    let moto = moto();
+    let python = python();
+    let implementations = |step: &str| {
+        [
+            Implementation {
+                name: "rust",
+                program: bin_dir.join(step),
+                args: Vec::new(),
+            },
+            Implementation {
+                name: "python",
+                program: python.clone(),
+                args: vec![repo
+                    .join(format!("bench/python/{}.py", step.replace('-', "_")))
+                    .into()],
+            },
+        ]
+    };
+    let mut rows = Vec::new();
+
+    let stage_configs: Vec<(&str, String)> = ["staging-config.json", "prod-config.json"]
+        .into_iter()
+        .map(|name| {
+            let text = std::fs::read_to_string(repo.join("seed-repo").join(name))
+                .expect("the seed's stage configs (run from the repository root)");
+            (name, text)
+        })
+        .collect();
+    let mut build_config = None;
+    for size in mode.group_sizes {
+        let group = format!("bench-{size}");
+        let seeding = Instant::now();
+        let newest = seed_group(moto, &group, size).await;
+        println!(
+            "\nseeded {group}: {size} packages in {}",
+            secs(seeding.elapsed())
+        );
+        let check = check_package(&newest);
+        let case = Case {
+            name: format!("build-step, {size} packages"),
+            dir: out_dir.join(&group),
+            env: [
+                ("SOURCE_MODEL_PACKAGE_GROUP_NAME", group.as_str()),
+                ("SAGEMAKER_PROJECT_NAME", PROJECT),
+                ("SAGEMAKER_PROJECT_ID", "p-bench0001"),
+                ("ARTIFACT_BUCKET", "sagemaker-project-p-bench0001"),
+                ("SAGEMAKER_EXECUTION_ROLE_STAGING_NAME", STAGING_ROLE),
+                ("SAGEMAKER_EXECUTION_ROLE_PROD_NAME", "sagemaker-role-prod"),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .to_vec(),
+            inputs: &stage_configs,
+            counted: "ListModelPackages",
+            check: &check,
+        };
+        for implementation in implementations("build-step") {
+            let row = run_case(moto, &case, &implementation, mode.runs)?;
+            if implementation.name == "rust" && row.calls.1 != 1 {
+                return Err(format!(
+                    "build-step made {} ListModelPackages calls on {size} packages; it must make 1",
+                    row.calls.1
+                ));
+            }
+            rows.push(row);
+        }
+        for file in ["staging-config-export.json", "prod-config-export.json"] {
+            let read = |name: &str| std::fs::read(case.dir.join(name).join(file)).ok();
+            if read("rust") != read("python") {
+                return Err(format!("{}: the two {file} differ", case.name));
+            }
+        }
+        build_config.get_or_insert_with(|| {
+            std::fs::read_to_string(case.dir.join("rust/staging-config-export.json"))
+                .expect("build-step's staging parameters")
+        });
+    }
+
+    let build_config = build_config.expect("a build-step case ran");
+    let params = ParameterList::parse(&build_config).expect("build-step's parameters");
+    let package = params.get("ModelPackageName").expect("ModelPackageName");
+    let endpoint = format!("{PROJECT}-{}", params.get("StageName").expect("StageName"));
+    let inputs = [("staging-config-export.json", build_config.clone())];
+    let payloads = repo.join("test/payloads");
+    let mut walls = Vec::new();
+    for count in mode.account_counts {
+        let seeding = Instant::now();
+        let ou = seed_staging(moto, count, &endpoint, package).await;
+        println!(
+            "\nseeded OU {ou}: {} with {endpoint} in {}",
+            accounts(count),
+            secs(seeding.elapsed())
+        );
+        let check = check_report(count);
+        let case = Case {
+            name: format!("test-step, {}", accounts(count)),
+            dir: out_dir.join(format!("accounts-{count}")),
+            env: [
+                ("SAGEMAKER_EXECUTION_ROLE_NAME", STAGING_ROLE),
+                ("ORGANIZATIONAL_UNIT_ID", ou.as_str()),
+                (
+                    "CODEBUILD_BUILD_ID",
+                    "bench:00000000-0000-0000-0000-000000000000",
+                ),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .to_vec(),
+            inputs: &inputs,
+            counted: "InvokeEndpoint",
+            check: &check,
+        };
+        for mut implementation in implementations("test-step") {
+            implementation.args.push("--payloads".into());
+            implementation.args.push(payloads.clone().into());
+            let row = run_case(moto, &case, &implementation, mode.runs)?;
+            walls.push((implementation.name, count, row.wall));
+            rows.push(row);
+        }
+    }
+
+    print_table(&rows, mode.runs);
+    let (first, last) = (mode.account_counts[0], mode.account_counts[2]);
+    println!("\ntest-step wall time, {last} accounts : {first} (concurrency keeps it near 1)");
+    for name in ["rust", "python"] {
+        let wall = |count| {
+            walls
+                .iter()
+                .find(|(n, c, _)| *n == name && *c == count)
+                .map(|(_, _, w)| w.as_secs_f64())
+                .expect("a measured case")
+        };
+        println!("  {name:<7} {:.1}", wall(last) / wall(first));
+    }
+    println!(
+        "\nbench{} finished in {} (outputs and run logs in {})",
+        if quick { " --quick" } else { "" },
+        secs(started.elapsed()),
+        out_dir.display()
+    );
+    if !size_problems.is_empty() {
+        return Err(size_problems.join("; "));
+    }
+    Ok(())
+}

@@ -1,0 +1,340 @@
+//! A small local CodeBuild: reads a `buildspec.yml` and runs it the way CodeBuild would, so the
+//! seed's buildspecs are tested as shipped rather than by re-typing their commands in a test.
+//!
+//! What it does: the project's environment (resolved from the product template's
+//! `AWS::CodeBuild::Project`, so a variable the template forgets is a failing test) plus what
+//! CodeBuild itself sets (`CODEBUILD_BUILD_ID`, `CODEBUILD_SRC_DIR`, `CODEBUILD_SRC_DIR_<input>`),
+//! the phases in order (`install`, `pre_build`, `build`, `post_build`; a failed `build` still runs
+//! `post_build`, as CodeBuild does), each phase's commands in one `sh -e` so the first failing
+//! command fails the phase, then the artifacts and report files collected whatever the result.
+//! Each phase runs in its own shell (CodeBuild shares one across phases); the seed's buildspecs
+//! do not depend on the difference. Keys it does not implement (`runtime-versions`, `finally`,
+//! globs in file lists, ...) are an error, never silently ignored.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_yaml::Value;
+
+const PHASES: [&str; 4] = ["install", "pre_build", "build", "post_build"];
+
+/// A parsed buildspec (version 0.2).
+#[derive(Debug)]
+pub struct Buildspec {
+    env: Vec<(String, String)>,
+    phases: Vec<(String, Vec<String>)>,
+    artifacts: Vec<String>,
+    reports: BTreeMap<String, ReportSpec>,
+}
+
+/// A `reports:` group: its files and format.
+#[derive(Debug, Clone)]
+pub struct ReportSpec {
+    pub files: Vec<String>,
+    pub file_format: String,
+}
+
+/// The outcome of one build.
+#[derive(Debug)]
+pub struct BuildResult {
+    /// Every phase and every artifact path succeeded.
+    pub succeeded: bool,
+    /// The phase that failed first, if any.
+    pub failed_phase: Option<String>,
+    /// Combined stdout and stderr of every command, as the CodeBuild log would show it.
+    pub log: String,
+    /// Artifact files copied out of the source dir, by their path in the artifact.
+    pub artifacts: BTreeMap<String, PathBuf>,
+    /// Report files by group, as CodeBuild would upload them.
+    pub reports: BTreeMap<String, Vec<PathBuf>>,
+}
+
+impl Buildspec {
+    /// Reads and checks a buildspec; an unknown or unsupported key is an error naming it.
+    pub fn read(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let doc: Value = serde_yaml::from_str(&text)
+            .map_err(|e| format!("{} is not YAML: {e}", path.display()))?;
+        let top = mapping(&doc, "buildspec")?;
+        only_keys(
+            top,
+            "buildspec",
+            &["version", "env", "phases", "artifacts", "reports"],
+        )?;
+        match top.get("version") {
+            Some(Value::Number(n)) if n.as_f64() == Some(0.2) => {}
+            Some(Value::String(s)) if s == "0.2" => {}
+            other => return Err(format!("buildspec version must be 0.2, found {other:?}")),
+        }
+        let env = match top.get("env") {
+            None => Vec::new(),
+            Some(env) => {
+                let env = mapping(env, "env")?;
+                only_keys(env, "env", &["variables"])?;
+                string_map(env.get("variables"), "env.variables")?
+            }
+        };
+        let phases_map = mapping(
+            top.get("phases").ok_or("buildspec has no phases")?,
+            "phases",
+        )?;
+        only_keys(phases_map, "phases", &PHASES)?;
+        let mut phases = Vec::new();
+        for phase in PHASES {
+            if let Some(body) = phases_map.get(phase) {
+                let body = mapping(body, phase)?;
+                only_keys(body, phase, &["commands"])?;
+                phases.push((phase.to_owned(), strings(body.get("commands"), phase)?));
+            }
+        }
+        let artifacts = match top.get("artifacts") {
+            None => Vec::new(),
+            Some(artifacts) => {
+                let artifacts = mapping(artifacts, "artifacts")?;
+                only_keys(artifacts, "artifacts", &["files"])?;
+                literal_paths(strings(artifacts.get("files"), "artifacts.files")?)?
+            }
+        };
+        let mut reports = BTreeMap::new();
+        if let Some(groups) = top.get("reports") {
+            for (group, spec) in mapping(groups, "reports")? {
+                let group = group.as_str().ok_or("report group names are strings")?;
+                let spec = mapping(spec, group)?;
+                only_keys(spec, group, &["files", "file-format"])?;
+                let files = literal_paths(strings(spec.get("files"), group)?)?;
+                let file_format = match spec.get("file-format") {
+                    None => "JUNITXML".to_owned(),
+                    Some(Value::String(format)) => format.clone(),
+                    Some(other) => return Err(format!("{group}.file-format: {other:?}")),
+                };
+                reports.insert(group.to_owned(), ReportSpec { files, file_format });
+            }
+        }
+        Ok(Self {
+            env,
+            phases,
+            artifacts,
+            reports,
+        })
+    }
+
+    pub fn reports(&self) -> &BTreeMap<String, ReportSpec> {
+        &self.reports
+    }
+
+    /// Runs the build in `source_dir` with `environment` (the project's variables, CodeBuild's
+    /// own and the credentials), copying artifacts into `artifact_dir`.
+    pub fn run(
+        &self,
+        source_dir: &Path,
+        environment: &[(String, String)],
+        artifact_dir: &Path,
+    ) -> BuildResult {
+        let mut log = String::new();
+        let mut failed_phase = None;
+        for (phase, commands) in &self.phases {
+            if failed_phase.is_some() && phase != "post_build" {
+                continue;
+            }
+            let mut shell = Command::new("sh");
+            shell
+                .arg("-ec")
+                .arg(commands.join("\n"))
+                .current_dir(source_dir)
+                .env_clear()
+                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+                .env("HOME", source_dir)
+                .envs(environment.iter().map(|(k, v)| (k, v)))
+                .envs(self.env.iter().map(|(k, v)| (k, v)));
+            let output = shell.output().expect("sh runs");
+            log.push_str(&format!("[Container] Entering phase {phase}\n"));
+            log.push_str(&String::from_utf8_lossy(&output.stdout));
+            log.push_str(&String::from_utf8_lossy(&output.stderr));
+            if !output.status.success() && failed_phase.is_none() {
+                log.push_str(&format!(
+                    "[Container] Phase {phase} failed: {}\n",
+                    output.status
+                ));
+                failed_phase = Some(phase.clone());
+            }
+        }
+        std::fs::create_dir_all(artifact_dir).expect("artifact dir");
+        let mut artifacts = BTreeMap::new();
+        let mut missing_artifact = false;
+        for file in &self.artifacts {
+            let from = source_dir.join(file);
+            if from.is_file() {
+                let to = artifact_dir.join(file);
+                std::fs::create_dir_all(to.parent().expect("parent")).expect("artifact subdir");
+                std::fs::copy(&from, &to).expect("copy artifact");
+                artifacts.insert(file.clone(), to);
+            } else {
+                log.push_str(&format!(
+                    "[Container] no matching artifact paths found: {file}\n"
+                ));
+                missing_artifact = true;
+            }
+        }
+        let reports = self
+            .reports
+            .iter()
+            .map(|(group, spec)| {
+                let found = spec
+                    .files
+                    .iter()
+                    .map(|file| source_dir.join(file))
+                    .filter(|path| path.is_file())
+                    .collect();
+                (group.clone(), found)
+            })
+            .collect();
+        BuildResult {
+            succeeded: failed_phase.is_none() && !missing_artifact,
+            failed_phase,
+            log,
+            artifacts,
+            reports,
+        }
+    }
+}
+
+/// The environment variables a CodeBuild project in a CloudFormation template sets, with
+/// `!Ref`s resolved from `refs` (parameters, pseudo parameters and resources the test stands in
+/// for). A `!Ref` the test did not provide is an error naming it.
+pub fn project_environment(
+    template: &Path,
+    project_logical_id: &str,
+    refs: &HashMap<&str, String>,
+) -> Result<Vec<(String, String)>, String> {
+    let text = std::fs::read_to_string(template)
+        .map_err(|e| format!("cannot read {}: {e}", template.display()))?;
+    let doc: Value = serde_yaml::from_str(&text)
+        .map_err(|e| format!("{} is not YAML: {e}", template.display()))?;
+    let project = &doc["Resources"][project_logical_id];
+    if project["Type"].as_str() != Some("AWS::CodeBuild::Project") {
+        return Err(format!(
+            "{project_logical_id} is not an AWS::CodeBuild::Project"
+        ));
+    }
+    let variables = project["Properties"]["Environment"]["EnvironmentVariables"]
+        .as_sequence()
+        .ok_or_else(|| format!("{project_logical_id} has no EnvironmentVariables"))?;
+    variables
+        .iter()
+        .map(|variable| {
+            let name = variable["Name"]
+                .as_str()
+                .ok_or_else(|| format!("{project_logical_id}: a variable without a Name"))?;
+            let value = resolve(&variable["Value"], refs)
+                .map_err(|e| format!("{project_logical_id} {name}: {e}"))?;
+            Ok((name.to_owned(), value))
+        })
+        .collect()
+}
+
+fn resolve(value: &Value, refs: &HashMap<&str, String>) -> Result<String, String> {
+    let reference = match value {
+        Value::String(literal) => return Ok(literal.clone()),
+        Value::Number(number) => return Ok(number.to_string()),
+        Value::Tagged(tagged) if tagged.tag == "!Ref" => tagged.value.as_str(),
+        Value::Mapping(map) if map.len() == 1 => map.get("Ref").and_then(Value::as_str),
+        _ => None,
+    }
+    .ok_or_else(|| format!("the runner resolves literals and Ref only, found {value:?}"))?;
+    refs.get(reference)
+        .cloned()
+        .ok_or_else(|| format!("give the runner a value for Ref {reference}"))
+}
+
+fn mapping<'a>(value: &'a Value, what: &str) -> Result<&'a serde_yaml::Mapping, String> {
+    value
+        .as_mapping()
+        .ok_or_else(|| format!("{what} must be a mapping"))
+}
+
+fn only_keys(map: &serde_yaml::Mapping, what: &str, known: &[&str]) -> Result<(), String> {
+    for key in map.keys() {
+        let key = key.as_str().unwrap_or_default();
+        if !known.contains(&key) {
+            return Err(format!(
+                "{what}.{key} is not handled by the local CodeBuild runner (it handles {known:?})"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn strings(value: Option<&Value>, what: &str) -> Result<Vec<String>, String> {
+    value
+        .and_then(Value::as_sequence)
+        .ok_or_else(|| format!("{what} must be a list"))?
+        .iter()
+        .map(|item| {
+            item.as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| format!("{what}: every item must be a string"))
+        })
+        .collect()
+}
+
+fn string_map(value: Option<&Value>, what: &str) -> Result<Vec<(String, String)>, String> {
+    mapping(value.ok_or_else(|| format!("{what} is empty"))?, what)?
+        .iter()
+        .map(|(k, v)| match (k.as_str(), v.as_str()) {
+            (Some(k), Some(v)) => Ok((k.to_owned(), v.to_owned())),
+            _ => Err(format!("{what}: names and values are strings")),
+        })
+        .collect()
+}
+
+fn literal_paths(paths: Vec<String>) -> Result<Vec<String>, String> {
+    match paths.iter().find(|path| path.contains(['*', '?', '['])) {
+        Some(glob) => Err(format!(
+            "the local CodeBuild runner takes literal paths, not {glob}"
+        )),
+        None => Ok(paths),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, text: &str) -> PathBuf {
+        let path = dir.join("buildspec.yml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = "version: 0.2\nphases:\n  install:\n    runtime-versions:\n      python: 3.11\n";
+        let err = Buildspec::read(&write(dir.path(), spec)).unwrap_err();
+        assert!(
+            err.contains("install.runtime-versions is not handled"),
+            "{err}"
+        );
+        let err = Buildspec::read(&write(dir.path(), "version: 0.1\nphases: {}\n")).unwrap_err();
+        assert!(err.contains("version must be 0.2"), "{err}");
+    }
+
+    #[test]
+    fn a_failed_build_still_runs_post_build_and_collects_what_exists() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = "version: 0.2\nphases:\n  build:\n    commands:\n      - echo made > out.txt\n      - exit 4\n      - echo never > never.txt\n  post_build:\n    commands:\n      - echo \"post $GREETING\"\nartifacts:\n  files:\n    - out.txt\n    - never.txt\n";
+        let spec = Buildspec::read(&write(dir.path(), spec)).unwrap();
+        let artifacts = dir.path().join("artifacts");
+        let env = [("GREETING".to_owned(), "hello".to_owned())];
+        let result = spec.run(dir.path(), &env, &artifacts);
+        assert!(!result.succeeded);
+        assert_eq!(result.failed_phase.as_deref(), Some("build"));
+        assert!(result.log.contains("post hello"), "{}", result.log);
+        assert_eq!(result.artifacts.keys().collect::<Vec<_>>(), ["out.txt"]);
+        assert!(result
+            .log
+            .contains("no matching artifact paths found: never.txt"));
+    }
+}

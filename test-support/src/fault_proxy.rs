@@ -1,0 +1,1013 @@
+//! A fault-injecting HTTP/1.1 proxy in front of the emulator, which has no fault injection of its
+//! own. The binaries reach it through `AWS_ENDPOINT_URL` like any endpoint; it forwards every
+//! request to moto unless an injected [`Fault`] matches, and then, for the first `times` matching
+//! requests, answers the way AWS or the network fails: a throttling error or a 5xx in the
+//! protocol's own error shape, a reset connection, a response that never comes, or AccessDenied.
+//!
+//! A request is matched by its operation (the API name, from `X-Amz-Target`, the awsQuery
+//! `Action`, or the runtime's `/endpoints/<name>/invocations` path) and optionally by its account:
+//! the account of the SigV4 access key (moto's default key `testing`, and any key the proxy has not
+//! seen issued, is account 123456789012; keys issued by an AssumeRole that went through the proxy
+//! are the role's account), except that an AssumeRole request's account is the account of the role
+//! it asks for, so a fault can stop one target's AssumeRole and spare the others.
+//!
+//! Plain std threads and blocking sockets, one thread per client connection: keep-alive is kept
+//! towards the client, each forwarded request gets its own upstream connection.
+//!
+//! Also the frame both binaries' fault matrices share: a [`Cell`] per call and fault (one table
+//! line each), the environment that keeps retries short, the request count a cell must produce,
+//! and [`assert_cells`], which runs the cells concurrently and names every failing one.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use deploy_common::env_vars;
+
+use crate::seed::ACCOUNT_ID;
+use crate::Moto;
+
+/// What a matching request gets instead of moto's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    /// HTTP 400 with the service's throttling code (`ThrottlingException`; `Throttling` for STS,
+    /// `TooManyRequestsException` for Organizations), which the SDK retries.
+    Throttling,
+    /// HTTP 500 (`InternalFailure`) or 503 (`ServiceUnavailable`), which the SDK retries.
+    ServerError(u16),
+    /// The request is read, then the connection is reset (RST) without a response.
+    ConnectionReset,
+    /// The request is read and held without a response until the client gives up (its read
+    /// timeout), at most [`HOLD_LIMIT`]. Lower the binaries' read timeout to keep this short.
+    Timeout,
+    /// `AccessDeniedException` (HTTP 400; `AccessDenied` with 403 for STS, 403 for the runtime).
+    AccessDenied,
+}
+
+/// One injected fault: the first `times` requests for `operation` (in `account`, if given) fail
+/// with `kind`; later ones go through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    pub operation: String,
+    pub account: Option<String>,
+    pub kind: FaultKind,
+    pub times: usize,
+}
+
+impl Fault {
+    /// `times` requests for `operation`, in any account.
+    pub fn new(operation: &str, kind: FaultKind, times: usize) -> Self {
+        Self {
+            operation: operation.to_owned(),
+            account: None,
+            kind,
+            times,
+        }
+    }
+
+    /// Only requests in `account` (for AssumeRole: assuming a role of `account`).
+    pub fn in_account(mut self, account: &str) -> Self {
+        self.account = Some(account.to_owned());
+        self
+    }
+}
+
+/// Longest a [`FaultKind::Timeout`] holds a request.
+pub const HOLD_LIMIT: Duration = Duration::from_secs(120);
+
+/// A running proxy on 127.0.0.1; it stops accepting when dropped.
+pub struct FaultProxy {
+    port: u16,
+    upstream_env: Vec<(String, String)>,
+    shared: Arc<Shared>,
+    accept: Option<JoinHandle<()>>,
+}
+
+#[derive(Default)]
+struct Shared {
+    upstream: u16,
+    faults: Mutex<Vec<Fault>>,
+    /// (operation, account) of every request, in arrival order.
+    seen: Mutex<Vec<(String, String)>>,
+    /// Access key id -> account, from the AssumeRole answers that went through the proxy.
+    keys: Mutex<HashMap<String, String>>,
+    stopping: AtomicBool,
+}
+
+impl FaultProxy {
+    /// Starts a proxy in front of `upstream` on a free port.
+    pub fn start(upstream: &Moto) -> FaultProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the fault proxy");
+        let port = listener.local_addr().expect("proxy address").port();
+        let shared = Arc::new(Shared {
+            upstream: upstream.port,
+            ..Shared::default()
+        });
+        let accepting = shared.clone();
+        let accept = std::thread::Builder::new()
+            .name(format!("fault-proxy-{port}"))
+            .spawn(move || {
+                for stream in listener.incoming() {
+                    if accepting.stopping.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(stream) = stream else { continue };
+                    let shared = accepting.clone();
+                    let _ = std::thread::Builder::new()
+                        .name(format!("fault-proxy-{port}-conn"))
+                        .spawn(move || shared.serve(stream));
+                }
+            })
+            .expect("start the fault proxy thread");
+        FaultProxy {
+            port,
+            upstream_env: upstream.env(),
+            shared,
+            accept: Some(accept),
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`, for `AWS_ENDPOINT_URL`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// [`Moto::env`], with every call sent through this proxy.
+    pub fn env(&self) -> Vec<(String, String)> {
+        let mut env = self.upstream_env.clone();
+        for (key, value) in &mut env {
+            if key == "AWS_ENDPOINT_URL" {
+                *value = self.url();
+            }
+        }
+        env
+    }
+
+    /// Adds a fault; faults are checked in the order they were injected.
+    pub fn inject(&self, fault: Fault) {
+        self.shared.faults.lock().unwrap().push(fault);
+    }
+
+    /// Requests seen for `operation` (faulted or forwarded), in every account.
+    pub fn count(&self, operation: &str) -> usize {
+        self.counted(|op, _| op == operation)
+    }
+
+    /// Requests seen for `operation` in `account` (see the module docs for a request's account).
+    pub fn count_in(&self, operation: &str, account: &str) -> usize {
+        self.counted(|op, acct| op == operation && acct == account)
+    }
+
+    fn counted(&self, matches: impl Fn(&str, &str) -> bool) -> usize {
+        let seen = self.shared.seen.lock().unwrap();
+        seen.iter().filter(|(op, acct)| matches(op, acct)).count()
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.shared.stopping.store(true, Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(accept) = self.accept.take() {
+            let _ = accept.join();
+        }
+    }
+}
+
+impl Shared {
+    /// Serves one client connection, request after request, until it closes or a fault ends it.
+    fn serve(&self, stream: TcpStream) {
+        let Ok(read_half) = stream.try_clone() else {
+            return;
+        };
+        let mut reader = BufReader::new(read_half);
+        let mut writer = stream;
+        while let Ok(Some(request)) = read_request(&mut reader) {
+            let call = Call::of(&request);
+            let account = self.account_of(&request, &call);
+            self.seen
+                .lock()
+                .unwrap()
+                .push((call.operation.clone(), account.clone()));
+            let response = match self.take_fault(&call.operation, &account) {
+                Some(FaultKind::ConnectionReset) => return reset(&writer),
+                Some(FaultKind::Timeout) => return hold(&mut reader),
+                Some(kind) => call.error_response(kind),
+                None => {
+                    let response = self.forward(&request);
+                    if call.operation == "AssumeRole" && response.status == 200 {
+                        self.remember_key(&request, &response.body);
+                    }
+                    response
+                }
+            };
+            if writer.write_all(&response.to_bytes()).is_err()
+                || request
+                    .header("connection")
+                    .is_some_and(|c| c.eq_ignore_ascii_case("close"))
+            {
+                return;
+            }
+        }
+    }
+
+    fn take_fault(&self, operation: &str, account: &str) -> Option<FaultKind> {
+        let mut faults = self.faults.lock().unwrap();
+        let fault = faults.iter_mut().find(|f| {
+            f.times > 0
+                && f.operation == operation
+                && f.account.as_deref().is_none_or(|a| a == account)
+        })?;
+        fault.times -= 1;
+        Some(fault.kind)
+    }
+
+    fn account_of(&self, request: &Request, call: &Call) -> String {
+        if call.operation == "AssumeRole" {
+            if let Some(account) = request.param("RoleArn").and_then(|arn| arn_account(&arn)) {
+                return account;
+            }
+        }
+        request
+            .access_key()
+            .and_then(|key| self.keys.lock().unwrap().get(key).cloned())
+            .unwrap_or_else(|| ACCOUNT_ID.to_owned())
+    }
+
+    fn remember_key(&self, request: &Request, answer: &[u8]) {
+        let answer = String::from_utf8_lossy(answer);
+        let key = answer
+            .split_once("<AccessKeyId>")
+            .and_then(|(_, rest)| rest.split_once("</AccessKeyId>"))
+            .map(|(key, _)| key.trim().to_owned());
+        let account = request.param("RoleArn").and_then(|arn| arn_account(&arn));
+        if let (Some(key), Some(account)) = (key, account) {
+            self.keys.lock().unwrap().insert(key, account);
+        }
+    }
+
+    /// Sends `request` to moto on a fresh connection; a 502 if moto cannot be reached.
+    fn forward(&self, request: &Request) -> Response {
+        let attempt = || -> std::io::Result<Response> {
+            let mut upstream = TcpStream::connect(("127.0.0.1", self.upstream))?;
+            let mut head = format!("{} {} HTTP/1.1\r\n", request.method, request.target);
+            for (name, value) in &request.headers {
+                if !is_hop_by_hop(name) {
+                    head.push_str(&format!("{name}: {value}\r\n"));
+                }
+            }
+            head.push_str(&format!(
+                "Content-Length: {}\r\nConnection: close\r\n\r\n",
+                request.body.len()
+            ));
+            upstream.write_all(head.as_bytes())?;
+            upstream.write_all(&request.body)?;
+            let mut reader = BufReader::new(upstream);
+            loop {
+                let (start, headers) = read_head(&mut reader)?.ok_or_else(|| {
+                    std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "no response")
+                })?;
+                let mut parts = start.splitn(3, ' ');
+                let status: u16 = parts.nth(1).and_then(|s| s.parse().ok()).unwrap_or(502);
+                if (100..200).contains(&status) {
+                    continue;
+                }
+                let body = read_body(&mut reader, &headers, true)?;
+                return Ok(Response {
+                    status,
+                    headers: headers
+                        .into_iter()
+                        .filter(|(name, _)| !is_hop_by_hop(name))
+                        .collect(),
+                    body,
+                });
+            }
+        };
+        attempt().unwrap_or_else(|err| Response {
+            status: 502,
+            headers: vec![("Content-Type".into(), "text/plain".into())],
+            body: format!("fault proxy: moto did not answer: {err}").into_bytes(),
+        })
+    }
+}
+
+/// Makes the coming close of the connection a TCP reset instead of a graceful close.
+fn reset(stream: &TcpStream) {
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: setsockopt on a socket this thread owns, with a correctly sized option value.
+    unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&linger as *const libc::linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        );
+    }
+}
+
+/// Holds the connection without answering until the client closes it (or [`HOLD_LIMIT`]).
+fn hold(reader: &mut BufReader<TcpStream>) {
+    let _ = reader.get_ref().set_read_timeout(Some(HOLD_LIMIT));
+    let mut buf = [0u8; 1024];
+    while matches!(reader.read(&mut buf), Ok(n) if n > 0) {}
+}
+
+/// The API call a request makes and the wire protocol its errors must use.
+struct Call {
+    operation: String,
+    protocol: Protocol,
+}
+
+enum Protocol {
+    /// awsJson1_1 (SageMaker, Organizations); the `X-Amz-Target` prefix names the service.
+    AwsJson { service: String },
+    /// awsQuery (STS).
+    AwsQuery,
+    /// restJson1 (SageMaker Runtime).
+    RestJson,
+}
+
+impl Call {
+    fn of(request: &Request) -> Self {
+        if let Some((service, operation)) = request
+            .header("x-amz-target")
+            .and_then(|target| target.rsplit_once('.'))
+        {
+            return Self {
+                operation: operation.to_owned(),
+                protocol: Protocol::AwsJson {
+                    service: service.to_owned(),
+                },
+            };
+        }
+        if let Some(action) = request.param("Action") {
+            return Self {
+                operation: action,
+                protocol: Protocol::AwsQuery,
+            };
+        }
+        let path = request.target.split('?').next().unwrap_or_default();
+        let operation = match path.trim_start_matches('/').split('/').collect::<Vec<_>>()[..] {
+            ["endpoints", _, "invocations"] => "InvokeEndpoint".to_owned(),
+            ["endpoints", _, "async-invocations"] => "InvokeEndpointAsync".to_owned(),
+            ["endpoints", _, "invocations-response-stream"] => {
+                "InvokeEndpointWithResponseStream".to_owned()
+            }
+            _ => format!("{} {path}", request.method),
+        };
+        Self {
+            operation,
+            protocol: Protocol::RestJson,
+        }
+    }
+
+    /// The error AWS would answer with for `kind`, in this call's protocol.
+    fn error_response(&self, kind: FaultKind) -> Response {
+        let denied = format!(
+            "User is not authorized to perform: {} (injected by the fault proxy)",
+            self.operation
+        );
+        let (status, code, message) = match kind {
+            FaultKind::Throttling => (400, self.throttling_code(), "Rate exceeded".to_owned()),
+            FaultKind::ServerError(503) => (
+                503,
+                "ServiceUnavailable",
+                "Service is unavailable (injected by the fault proxy)".to_owned(),
+            ),
+            FaultKind::ServerError(status) => (
+                status,
+                "InternalFailure",
+                "Internal failure (injected by the fault proxy)".to_owned(),
+            ),
+            FaultKind::AccessDenied => match self.protocol {
+                Protocol::AwsQuery => (403, "AccessDenied", denied),
+                Protocol::AwsJson { .. } => (400, "AccessDeniedException", denied),
+                Protocol::RestJson => (403, "AccessDeniedException", denied),
+            },
+            FaultKind::ConnectionReset | FaultKind::Timeout => {
+                unreachable!("{kind:?} has no response")
+            }
+        };
+        let request_id = ("x-amzn-RequestId".to_owned(), "fault-proxy".to_owned());
+        match self.protocol {
+            Protocol::AwsJson { .. } => Response {
+                status,
+                headers: vec![
+                    ("Content-Type".into(), "application/x-amz-json-1.1".into()),
+                    request_id,
+                ],
+                body: serde_json::json!({"__type": code, "message": message})
+                    .to_string()
+                    .into_bytes(),
+            },
+            Protocol::AwsQuery => Response {
+                status,
+                headers: vec![("Content-Type".into(), "text/xml".into()), request_id],
+                body: format!(
+                    "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>{}</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>fault-proxy</RequestId></ErrorResponse>",
+                    if status < 500 { "Sender" } else { "Receiver" }
+                )
+                .into_bytes(),
+            },
+            Protocol::RestJson => Response {
+                status,
+                headers: vec![
+                    ("Content-Type".into(), "application/json".into()),
+                    ("x-amzn-ErrorType".into(), code.to_owned()),
+                    request_id,
+                ],
+                body: serde_json::json!({"message": message})
+                    .to_string()
+                    .into_bytes(),
+            },
+        }
+    }
+
+    fn throttling_code(&self) -> &'static str {
+        match &self.protocol {
+            Protocol::AwsQuery => "Throttling",
+            Protocol::AwsJson { service } if service.starts_with("AWSOrganizations") => {
+                "TooManyRequestsException"
+            }
+            _ => "ThrottlingException",
+        }
+    }
+}
+
+struct Request {
+    method: String,
+    target: String,
+    headers: Headers,
+    body: Vec<u8>,
+}
+
+impl Request {
+    fn header(&self, name: &str) -> Option<&str> {
+        header(&self.headers, name)
+    }
+
+    /// A query-string or form-body parameter (awsQuery), decoded.
+    fn param(&self, name: &str) -> Option<String> {
+        let query = self.target.split_once('?').map(|(_, q)| q).unwrap_or("");
+        let form = match self.header("content-type") {
+            Some(t) if t.starts_with("application/x-www-form-urlencoded") => {
+                std::str::from_utf8(&self.body).unwrap_or("")
+            }
+            _ => "",
+        };
+        query
+            .split('&')
+            .chain(form.split('&'))
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| percent_decode(value))
+    }
+
+    /// The access key id of the SigV4 `Authorization` header.
+    fn access_key(&self) -> Option<&str> {
+        let auth = self.header("authorization")?;
+        let (_, rest) = auth.split_once("Credential=")?;
+        rest.split('/').next()
+    }
+}
+
+struct Response {
+    status: u16,
+    headers: Headers,
+    body: Vec<u8>,
+}
+
+impl Response {
+    fn to_bytes(&self) -> Vec<u8> {
+        let mut out = format!("HTTP/1.1 {} {}\r\n", self.status, reason(self.status));
+        for (name, value) in &self.headers {
+            out.push_str(&format!("{name}: {value}\r\n"));
+        }
+        out.push_str(&format!("Content-Length: {}\r\n\r\n", self.body.len()));
+        let mut bytes = out.into_bytes();
+        bytes.extend_from_slice(&self.body);
+        bytes
+    }
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        403 => "Forbidden",
+        404 => "Not Found",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        _ => "Status",
+    }
+}
+
+/// Headers that describe one connection, not the message: the proxy sets its own.
+fn is_hop_by_hop(name: &str) -> bool {
+    [
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "content-length",
+    ]
+    .iter()
+    .any(|h| name.eq_ignore_ascii_case(h))
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+fn read_request(reader: &mut impl BufRead) -> std::io::Result<Option<Request>> {
+    let Some((start, headers)) = read_head(reader)? else {
+        return Ok(None);
+    };
+    let mut parts = start.split(' ');
+    let (Some(method), Some(target)) = (parts.next(), parts.next()) else {
+        return Ok(None);
+    };
+    let body = read_body(reader, &headers, false)?;
+    Ok(Some(Request {
+        method: method.to_owned(),
+        target: target.to_owned(),
+        headers,
+        body,
+    }))
+}
+
+/// A message's header fields, in order.
+type Headers = Vec<(String, String)>;
+
+/// The start line and headers of a message; `None` at a clean end of stream.
+fn read_head(reader: &mut impl BufRead) -> std::io::Result<Option<(String, Headers)>> {
+    let mut start = String::new();
+    if reader.read_line(&mut start)? == 0 {
+        return Ok(None);
+    }
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            headers.push((name.trim().to_owned(), value.trim().to_owned()));
+        }
+    }
+    Ok(Some((start.trim_end().to_owned(), headers)))
+}
+
+/// A message body by `Transfer-Encoding: chunked` or `Content-Length`; without either, a response
+/// body runs to the end of the stream and a request has none.
+fn read_body(
+    reader: &mut impl BufRead,
+    headers: &[(String, String)],
+    to_eof: bool,
+) -> std::io::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    if header(headers, "transfer-encoding").is_some_and(|te| te.contains("chunked")) {
+        loop {
+            let mut size_line = String::new();
+            reader.read_line(&mut size_line)?;
+            let hex = size_line.split(';').next().unwrap_or("").trim();
+            let size = usize::from_str_radix(hex, 16)
+                .map_err(|_| std::io::Error::other(format!("bad chunk size {hex:?}")))?;
+            if size == 0 {
+                // Trailers, up to the empty line.
+                let mut line = String::new();
+                while reader.read_line(&mut line)? > 0 && !line.trim_end().is_empty() {
+                    line.clear();
+                }
+                return Ok(body);
+            }
+            let start = body.len();
+            body.resize(start + size, 0);
+            reader.read_exact(&mut body[start..])?;
+            let mut crlf = [0u8; 2];
+            reader.read_exact(&mut crlf)?;
+        }
+    }
+    if let Some(length) = header(headers, "content-length").and_then(|l| l.parse::<usize>().ok()) {
+        body.resize(length, 0);
+        reader.read_exact(&mut body)?;
+    } else if to_eof {
+        reader.read_to_end(&mut body)?;
+    }
+    Ok(body)
+}
+
+fn percent_decode(text: &str) -> String {
+    let hex = |b: u8| (b as char).to_digit(16);
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(high), Some(low)) => {
+                out.push((high * 16 + low) as u8);
+                i += 3;
+                continue;
+            }
+            (b'+', _, _) => out.push(b' '),
+            (byte, _, _) => out.push(byte),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The account of an ARN such as `arn:aws:iam::111111111111:role/name`.
+fn arn_account(arn: &str) -> Option<String> {
+    arn.split(':')
+        .nth(4)
+        .filter(|a| a.len() == 12)
+        .map(str::to_owned)
+}
+
+/// One cell of a fault matrix: a call, a fault, how many requests it hits, and what the run must
+/// do. Each binary's matrix is a table of these, one line per cell.
+#[derive(Debug, Clone, Copy)]
+pub struct Cell {
+    pub call: &'static str,
+    pub kind: FaultKind,
+    pub times: usize,
+    pub outcome: Outcome,
+    /// Extra environment for this cell's run (say `AWS_MAX_ATTEMPTS`).
+    pub env: &'static [(&'static str, &'static str)],
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The retries absorb the fault: the run succeeds with the clean run's outputs.
+    Recovers,
+    /// The run fails with exit 3 and this message (a binary's matrix decides where it must appear).
+    Fails(&'static str),
+}
+
+/// A transient fault on the first `times` requests, which the retries must absorb.
+pub const fn recovers(call: &'static str, kind: FaultKind, times: usize) -> Cell {
+    Cell {
+        call,
+        kind,
+        times,
+        outcome: Outcome::Recovers,
+        env: &[],
+    }
+}
+
+/// A fault the run cannot get past (AccessDenied, or as many transient faults as attempts).
+pub const fn fails(
+    call: &'static str,
+    kind: FaultKind,
+    times: usize,
+    message: &'static str,
+) -> Cell {
+    Cell {
+        call,
+        kind,
+        times,
+        outcome: Outcome::Fails(message),
+        env: &[],
+    }
+}
+
+/// The read timeout of cells whose fault is a held request: what each held attempt costs. Not
+/// lower: the run's other calls share it, and the emulator answers slowly while many cells run.
+pub const HELD_READ_TIMEOUT_SECONDS: &str = "2";
+
+impl Cell {
+    /// How assertion messages name the cell, e.g. `ListModelPackages x Throttling x2`.
+    pub fn name(&self) -> String {
+        let mut name = format!("{} x {:?} x{}", self.call, self.kind, self.times);
+        for (key, value) in self.env {
+            name.push_str(&format!(" ({key}={value})"));
+        }
+        name
+    }
+
+    pub fn fault(&self) -> Fault {
+        Fault::new(self.call, self.kind, self.times)
+    }
+
+    /// The environment of this cell's run: a 10 ms retry backoff, a short read timeout when the
+    /// fault is a held request (the binaries' documented knobs), then the cell's own settings.
+    pub fn env(&self) -> Vec<(&'static str, &'static str)> {
+        let mut env = vec![(env_vars::DEPLOY_STEPS_RETRY_INITIAL_BACKOFF_MS, "10")];
+        if self.kind == FaultKind::Timeout {
+            env.push((
+                env_vars::DEPLOY_STEPS_READ_TIMEOUT_SECONDS,
+                HELD_READ_TIMEOUT_SECONDS,
+            ));
+        }
+        env.extend_from_slice(self.env);
+        env
+    }
+
+    /// Requests the proxy must see for the call, given `clean` in a run without faults: every
+    /// faulted attempt comes on top of a recovered run's requests, and a failed call is attempted
+    /// exactly `times` times (the attempts it had, or 1 for a fault the SDK does not retry).
+    pub fn expected_requests(&self, clean: usize) -> usize {
+        match self.outcome {
+            Outcome::Recovers => clean + self.times,
+            Outcome::Fails(_) => self.times,
+        }
+    }
+}
+
+/// Runs `check` on every cell, `workers` at a time, the held-request cells (the slowest) first,
+/// and fails the test with every problem any check reported, each under its cell's name, in table
+/// order. A check that panics reports its panic as a problem of its cell; the others still run.
+#[track_caller]
+pub fn assert_cells(cells: &[Cell], workers: usize, check: impl Fn(&Cell) -> Vec<String> + Sync) {
+    let mut order: Vec<usize> = (0..cells.len()).collect();
+    order.sort_by_key(|&i| cells[i].kind != FaultKind::Timeout);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let found = Mutex::new(vec![Vec::new(); cells.len()]);
+    std::thread::scope(|scope| {
+        for _ in 0..workers.max(1) {
+            scope.spawn(|| {
+                while let Some(&i) = order.get(next.fetch_add(1, Ordering::SeqCst)) {
+                    let problems = std::panic::catch_unwind(AssertUnwindSafe(|| check(&cells[i])))
+                        .unwrap_or_else(|panic| {
+                            let text = panic
+                                .downcast_ref::<String>()
+                                .cloned()
+                                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                                .unwrap_or_default();
+                            vec![format!("panicked: {text}")]
+                        });
+                    found.lock().unwrap()[i] = problems;
+                }
+            });
+        }
+    });
+    let problems: Vec<String> = cells
+        .iter()
+        .zip(found.into_inner().unwrap())
+        .flat_map(|(cell, problems)| {
+            problems
+                .into_iter()
+                .map(move |problem| format!("{}: {problem}", cell.name()))
+        })
+        .collect();
+    assert!(
+        problems.is_empty(),
+        "{} problem(s) in {} cells:\n\n{}",
+        problems.len(),
+        cells.len(),
+        problems.join("\n\n")
+    );
+}
+
+/// The proxy against the real emulator through the real SDK: every fault in the shape the SDK
+/// parses and classifies (retried or not), and faults matched by account.
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use aws_config::retry::RetryConfig;
+    use aws_config::timeout::TimeoutConfig;
+    use aws_config::SdkConfig;
+    use aws_sdk_sagemaker::error::ProvideErrorMetadata;
+
+    use super::*;
+    use crate::seed::{sdk_config, sdk_config_with, REGION};
+
+    /// The tests' read timeout: what a held request costs, with room for a busy emulator.
+    const HELD: Duration = Duration::from_secs(2);
+
+    /// The emulator's SDK config sent through `proxy`, with `attempts`, a backoff too short to
+    /// wait for and a read timeout short enough for a held request.
+    async fn through(proxy: &FaultProxy, attempts: u32) -> SdkConfig {
+        sdk_config(crate::moto(), REGION)
+            .await
+            .to_builder()
+            .endpoint_url(proxy.url())
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(attempts)
+                    .with_initial_backoff(Duration::from_millis(1)),
+            )
+            .timeout_config(TimeoutConfig::builder().read_timeout(HELD).build())
+            .build()
+    }
+
+    async fn list_groups(config: &SdkConfig) -> Result<(), String> {
+        aws_sdk_sagemaker::Client::new(config)
+            .list_model_package_groups()
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                e.code()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| format!("{e:?}"))
+            })
+    }
+
+    #[tokio::test]
+    async fn forwards_and_counts_every_request() {
+        let proxy = FaultProxy::start(crate::moto());
+        let config = through(&proxy, 1).await;
+        list_groups(&config).await.unwrap();
+        list_groups(&config).await.unwrap();
+        assert_eq!(proxy.count("ListModelPackageGroups"), 2);
+        assert_eq!(proxy.count_in("ListModelPackageGroups", ACCOUNT_ID), 2);
+        assert_eq!(proxy.count("ListModelPackages"), 0);
+        let env = proxy.env();
+        assert!(env.contains(&("AWS_ENDPOINT_URL".to_owned(), proxy.url())));
+        assert!(env.contains(&("AWS_ACCESS_KEY_ID".to_owned(), "testing".to_owned())));
+    }
+
+    /// Each answered fault in the protocol's shape: the SDK reads the code AWS would send.
+    #[tokio::test]
+    async fn answered_faults_carry_each_protocols_error_code() {
+        let proxy = FaultProxy::start(crate::moto());
+        let config = through(&proxy, 1).await;
+        let organizations = aws_sdk_organizations::Client::new(&config);
+        let sts = aws_sdk_sts::Client::new(&config);
+        for (kind, sagemaker_code, organizations_code, sts_code) in [
+            (
+                FaultKind::Throttling,
+                "ThrottlingException",
+                "TooManyRequestsException",
+                "Throttling",
+            ),
+            (
+                FaultKind::ServerError(500),
+                "InternalFailure",
+                "InternalFailure",
+                "InternalFailure",
+            ),
+            (
+                FaultKind::ServerError(503),
+                "ServiceUnavailable",
+                "ServiceUnavailable",
+                "ServiceUnavailable",
+            ),
+            (
+                FaultKind::AccessDenied,
+                "AccessDeniedException",
+                "AccessDeniedException",
+                "AccessDenied",
+            ),
+        ] {
+            proxy.inject(Fault::new("ListModelPackageGroups", kind, 1));
+            proxy.inject(Fault::new("ListRoots", kind, 1));
+            proxy.inject(Fault::new("GetCallerIdentity", kind, 1));
+            assert_eq!(list_groups(&config).await, Err(sagemaker_code.to_owned()));
+            let listed = organizations.list_roots().send().await;
+            assert_eq!(
+                listed.unwrap_err().code(),
+                Some(organizations_code),
+                "{kind:?}"
+            );
+            let identity = sts.get_caller_identity().send().await;
+            assert_eq!(identity.unwrap_err().code(), Some(sts_code), "{kind:?}");
+        }
+        // Used up: the next calls go through.
+        list_groups(&config).await.unwrap();
+        sts.get_caller_identity().send().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn transient_faults_are_retried_by_the_sdk_until_they_run_out() {
+        let proxy = FaultProxy::start(crate::moto());
+        let config = through(&proxy, 3).await;
+        let mut expected = 0;
+        for kind in [
+            FaultKind::Throttling,
+            FaultKind::ServerError(500),
+            FaultKind::ServerError(503),
+            FaultKind::ConnectionReset,
+            FaultKind::Timeout,
+        ] {
+            proxy.inject(Fault::new("ListModelPackageGroups", kind, 2));
+            list_groups(&config)
+                .await
+                .unwrap_or_else(|code| panic!("{kind:?} was not retried: {code}"));
+            expected += 3;
+            assert_eq!(proxy.count("ListModelPackageGroups"), expected, "{kind:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_reset_or_a_held_request_fails_the_attempt_without_an_answer() {
+        let proxy = FaultProxy::start(crate::moto());
+        let config = through(&proxy, 1).await;
+        let client = aws_sdk_sagemaker::Client::new(&config);
+        proxy.inject(Fault::new(
+            "ListModelPackageGroups",
+            FaultKind::ConnectionReset,
+            1,
+        ));
+        let err = client.list_model_package_groups().send().await.unwrap_err();
+        assert!(
+            matches!(err, aws_sdk_sagemaker::error::SdkError::DispatchFailure(ref f) if f.is_io()),
+            "{err:?}"
+        );
+        proxy.inject(Fault::new("ListModelPackageGroups", FaultKind::Timeout, 1));
+        let started = std::time::Instant::now();
+        let err = client.list_model_package_groups().send().await.unwrap_err();
+        assert!(
+            matches!(err, aws_sdk_sagemaker::error::SdkError::TimeoutError(_))
+                || matches!(err, aws_sdk_sagemaker::error::SdkError::DispatchFailure(ref f) if f.is_timeout()),
+            "{err:?}"
+        );
+        assert!(started.elapsed() >= HELD);
+    }
+
+    /// AssumeRole matches the account of the role it asks for; later calls with the keys it
+    /// issued match that account; the default keys are 123456789012.
+    #[tokio::test]
+    async fn faults_match_the_account_of_the_role_and_of_its_keys() {
+        let proxy = FaultProxy::start(crate::moto());
+        let config = through(&proxy, 1).await;
+        let sts = aws_sdk_sts::Client::new(&config);
+        let assume = |account: &'static str| {
+            sts.assume_role()
+                .role_arn(format!("arn:aws:iam::{account}:role/proxy-test"))
+                .role_session_name("proxy-test")
+                .send()
+        };
+        proxy.inject(
+            Fault::new("AssumeRole", FaultKind::AccessDenied, 1).in_account("111100001111"),
+        );
+        assert_eq!(
+            assume("222200002222")
+                .await
+                .map(|_| ())
+                .map_err(|e| e.code().map(str::to_owned)),
+            Ok(())
+        );
+        assert_eq!(
+            assume("111100001111").await.unwrap_err().code(),
+            Some("AccessDenied")
+        );
+        let out = assume("111100001111").await.unwrap();
+        let c = out.credentials().unwrap();
+        let assumed = aws_sdk_sagemaker::config::Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_owned()),
+            None,
+            "proxy-test",
+        );
+        assert_eq!(proxy.count_in("AssumeRole", "111100001111"), 2);
+        assert_eq!(proxy.count_in("AssumeRole", "222200002222"), 1);
+
+        let in_account = sdk_config_with(crate::moto(), REGION, assumed)
+            .await
+            .to_builder()
+            .endpoint_url(proxy.url())
+            .retry_config(RetryConfig::disabled())
+            .build();
+        proxy.inject(
+            Fault::new("ListModelPackageGroups", FaultKind::AccessDenied, 1)
+                .in_account("111100001111"),
+        );
+        list_groups(&config).await.unwrap();
+        assert_eq!(
+            list_groups(&in_account).await,
+            Err("AccessDeniedException".to_owned())
+        );
+        assert_eq!(proxy.count_in("ListModelPackageGroups", ACCOUNT_ID), 1);
+        assert_eq!(proxy.count_in("ListModelPackageGroups", "111100001111"), 1);
+    }
+
+    #[test]
+    fn form_values_and_arns_are_decoded() {
+        assert_eq!(
+            percent_decode("arn%3Aaws%3Aiam%3A%3A111122223333%3Arole%2Fx+y%"),
+            "arn:aws:iam::111122223333:role/x y%"
+        );
+        assert_eq!(
+            arn_account("arn:aws:iam::111122223333:role/x").as_deref(),
+            Some("111122223333")
+        );
+        assert_eq!(arn_account("arn:aws:iam:::role/x"), None);
+    }
+}
