@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The benchmark: the release binaries against the equivalent Python/boto3 scripts (bench/python)
+# on one local emulator, whole-process wall time and peak memory for each, their ratios, the
+# calls each made and the stripped binary sizes. `--quick` (what CI runs) uses a smaller group and
+# fewer runs, and like the full run fails when build-step makes more than one ListModelPackages
+# call or a binary is over its size budget. See bench/README.md.
+set -euo pipefail
+source "$(dirname "$0")/../scripts/ensure-tools.sh"
+ensure_rust
+ensure_musl
+ensure_python_tools
+python3 -c 'import boto3, jinja2, yaml' 2>/dev/null \
+  || python3 -m pip install --quiet boto3 jinja2 pyyaml \
+  || python3 -m pip install --quiet --break-system-packages boto3 jinja2 pyyaml
+cd "$REPO_ROOT"
+say "building the release binaries (x86_64-unknown-linux-musl)"
+cargo build --release --quiet --target x86_64-unknown-linux-musl -p build-step -p test-step
+say "building the benchmark driver"
+cargo build --quiet -p test-support --bin bench
+"$CARGO_TARGET_DIR/debug/bench" "$CARGO_TARGET_DIR/x86_64-unknown-linux-musl/release" "$CARGO_TARGET_DIR/bench" "$@"

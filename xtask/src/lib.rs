@@ -1,0 +1,79 @@
+//! Project tasks that need more than a shell one-liner, as a dev-only crate run through the
+//! `cargo xtask` alias (`.cargo/config.toml`): nothing to install, and nothing of it ships.
+//! Today: `seed-zip`, the reproducible zip the platform team publishes for Service Catalog.
+
+pub mod elf;
+pub mod seed_zip;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Why a task failed; each message names the file or command and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum TaskError {
+    #[error("cannot read or write {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("`{command}` failed ({status}); fix the build error above and run `cargo xtask seed-zip` again")]
+    Build { command: String, status: String },
+    #[error("{} is not fully static: {reason}; build it with the workspace's .cargo/config.toml for {}", path.display(), seed_zip::TARGET)]
+    NotStatic { path: PathBuf, reason: String },
+    #[error("{what} is {bytes} bytes, over its budget of {limit} bytes; make it smaller before publishing the seed")]
+    OverBudget {
+        what: String,
+        bytes: u64,
+        limit: u64,
+    },
+    #[error("two files would land at {0} in the seed zip; rename one")]
+    DuplicateEntry(String),
+    #[error("cannot write the zip: {0}")]
+    Zip(#[from] std::io::Error),
+    #[error("cannot write the zip: {0}")]
+    Archive(#[from] zip::result::ZipError),
+}
+
+/// The workspace root (this crate's parent directory).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives inside the workspace")
+        .to_owned()
+}
+
+/// Cargo's target directory: `CARGO_TARGET_DIR` when set (the scripts share one), else `target/`.
+pub fn target_dir(repo_root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .filter(|dir| !dir.is_empty())
+        .map(PathBuf::from)
+        .map(|dir| repo_root.join(dir))
+        .unwrap_or_else(|| repo_root.join("target"))
+}
+
+/// Builds the shipped binaries in release for the musl target and returns where they are.
+pub fn build_release_binaries(repo_root: &Path) -> Result<PathBuf, TaskError> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command.current_dir(repo_root).args([
+        "build",
+        "--release",
+        "--locked",
+        "--target",
+        seed_zip::TARGET,
+    ]);
+    for binary in seed_zip::BINARIES {
+        command.args(["--package", binary]);
+    }
+    let status = command.status().map_err(|source| TaskError::Io {
+        path: PathBuf::from("cargo"),
+        source,
+    })?;
+    if !status.success() {
+        return Err(TaskError::Build {
+            command: format!("{command:?}"),
+            status: status.to_string(),
+        });
+    }
+    Ok(target_dir(repo_root).join(seed_zip::TARGET).join("release"))
+}

@@ -1,0 +1,351 @@
+//! The pipeline run locally from the unzipped seed: the build and test buildspecs executed as
+//! CodeBuild would (environment from the product template's CodeBuild projects), the StackSet
+//! deployed to the staging OU through the emulator, and the whole chain checked: the newest
+//! approved package reaches staging, its endpoint is tested, and the reports parse.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use aws_sdk_cloudformation::types::{
+    AutoDeployment, Capability, DeploymentTargets, Parameter, PermissionModels,
+};
+use aws_sdk_sagemaker::types::ModelApprovalStatus;
+use deploy_common::stack_params::ParameterList;
+use test_support::codebuild::{project_environment, BuildResult, Buildspec};
+use test_support::endpoints::{deploy_endpoint, queue_json_answers, STAGING_ROLE};
+use test_support::seed::{
+    assume_account, sdk_config, sdk_config_with, GroupSeed, Organization, REGION,
+};
+use test_support::{moto, Moto};
+
+use crate::unzip_seed;
+
+const PRODUCT_TEMPLATE: &str = "templates/sagemaker-project.yml";
+const PROD_ROLE: &str = "sagemaker-role-prod";
+
+/// One project's pipeline: its own group, staging OU and accounts, so runs do not collide.
+struct Pipeline {
+    moto: &'static Moto,
+    project: String,
+    project_id: String,
+    staging_ou: String,
+    staging_accounts: Vec<String>,
+    newest_approved: String,
+    seed: tempfile::TempDir,
+    work: tempfile::TempDir,
+}
+
+impl Pipeline {
+    /// Registers v1 Approved, v2 Approved (the newest) and v3 Pending in the data-science
+    /// account, and a staging OU with two accounts; unzips the seed as the repository.
+    async fn new(project: &str) -> Self {
+        let moto = moto();
+        let group = GroupSeed::create(moto, project).await;
+        group.add_package(Some(ModelApprovalStatus::Approved)).await;
+        let newest_approved = group.add_package(Some(ModelApprovalStatus::Approved)).await;
+        group
+            .add_package(Some(ModelApprovalStatus::PendingManualApproval))
+            .await;
+        let org = Organization::get(moto).await;
+        let staging_ou = org
+            .create_ou(&org.root_id, &format!("{project}-staging"))
+            .await;
+        let mut staging_accounts = Vec::new();
+        for index in 0..2 {
+            staging_accounts.push(
+                org.create_account(&staging_ou, &format!("{project}-{index}"))
+                    .await,
+            );
+        }
+        let seed = tempfile::tempdir().unwrap();
+        unzip_seed(seed.path());
+        Self {
+            moto,
+            project: group.name.clone(),
+            project_id: format!("p-{}", project.replace('-', ""))
+                .chars()
+                .take(16)
+                .collect(),
+            staging_ou,
+            staging_accounts,
+            newest_approved,
+            seed,
+            work: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// What the product template's `!Ref`s resolve to for this project.
+    fn refs(&self) -> HashMap<&'static str, String> {
+        HashMap::from([
+            ("SageMakerProjectName", self.project.clone()),
+            ("SageMakerProjectId", self.project_id.clone()),
+            ("SageMakerExecutionRoleStagingName", STAGING_ROLE.to_owned()),
+            ("SageMakerExecutionRoleProdName", PROD_ROLE.to_owned()),
+            ("OrganizationalUnitStagingId", self.staging_ou.clone()),
+            ("OrganizationalUnitProdId", "ou-prod-unused".to_owned()),
+            (
+                "MlOpsArtifactsBucket",
+                format!("sagemaker-project-{}", self.project_id),
+            ),
+            ("AWS::Region", REGION.to_owned()),
+            // The emulator answers the group-policy calls with HTTP 500; the grant's merge is
+            // covered by build-step's tests with SDK-level fakes.
+            ("GrantCrossAccountAccess", "false".to_owned()),
+        ])
+    }
+
+    /// Runs `buildspec` (relative to the seed) with `project`'s environment from the product
+    /// template, CodeBuild's own variables and the emulator's credentials.
+    fn codebuild(
+        &self,
+        project: &str,
+        buildspec: &str,
+        secondary: &[(&str, &Path)],
+    ) -> (BuildResult, PathBuf) {
+        let template = xtask::repo_root().join(PRODUCT_TEMPLATE);
+        let mut env = project_environment(&template, project, &self.refs()).unwrap();
+        env.extend(self.moto.env());
+        env.push((
+            "CODEBUILD_BUILD_ID".into(),
+            format!("{project}:0b5e6c1a-local"),
+        ));
+        env.push((
+            "CODEBUILD_SRC_DIR".into(),
+            self.seed.path().display().to_string(),
+        ));
+        for (name, dir) in secondary {
+            env.push((
+                format!("CODEBUILD_SRC_DIR_{name}"),
+                dir.display().to_string(),
+            ));
+        }
+        let spec = Buildspec::read(&self.seed.path().join(buildspec)).unwrap();
+        let artifacts = self.work.path().join(project);
+        (spec.run(self.seed.path(), &env, &artifacts), artifacts)
+    }
+
+    /// Build stage: the three artifacts, checked to name the newest approved package.
+    fn build(&self) -> PathBuf {
+        let (result, artifacts) = self.codebuild("ModelDeployBuildProject", "buildspec.yml", &[]);
+        assert!(result.succeeded, "the build stage failed:\n{}", result.log);
+        assert_eq!(
+            result.artifacts.keys().collect::<Vec<_>>(),
+            [
+                "prod-config-export.json",
+                "staging-config-export.json",
+                "template-export.yml"
+            ]
+        );
+        let staging = self.staging_parameters(&artifacts);
+        assert_eq!(
+            staging.get("ModelPackageName"),
+            Some(self.newest_approved.as_str())
+        );
+        artifacts
+    }
+
+    fn staging_parameters(&self, artifacts: &Path) -> ParameterList {
+        let path = artifacts.join("staging-config-export.json");
+        ParameterList::read(&path, &std::fs::read_to_string(&path).unwrap()).unwrap()
+    }
+
+    /// The DeployStaging action: the StackSet over the staging OU, as CodePipeline creates it
+    /// (SERVICE_MANAGED, the build's template and parameter file). The emulator creates the
+    /// stack's resources in every account of the OU.
+    async fn deploy_staging_stack_set(&self, artifacts: &Path) {
+        let cfn = aws_sdk_cloudformation::Client::new(&sdk_config(self.moto, REGION).await);
+        let name = format!(
+            "sagemaker-{}-{}-deploy-staging",
+            self.project, self.project_id
+        );
+        let parameters = self
+            .staging_parameters(artifacts)
+            .iter()
+            .map(|p| {
+                Parameter::builder()
+                    .parameter_key(&p.parameter_key)
+                    .parameter_value(&p.parameter_value)
+                    .build()
+            })
+            .collect();
+        cfn.create_stack_set()
+            .stack_set_name(&name)
+            .template_body(std::fs::read_to_string(artifacts.join("template-export.yml")).unwrap())
+            .set_parameters(Some(parameters))
+            .permission_model(PermissionModels::ServiceManaged)
+            .auto_deployment(AutoDeployment::builder().enabled(false).build())
+            .capabilities(Capability::CapabilityNamedIam)
+            .send()
+            .await
+            .expect("CreateStackSet");
+        cfn.create_stack_instances()
+            .stack_set_name(&name)
+            .deployment_targets(
+                DeploymentTargets::builder()
+                    .organizational_unit_ids(&self.staging_ou)
+                    .build(),
+            )
+            .regions(REGION)
+            .send()
+            .await
+            .expect("CreateStackInstances");
+    }
+
+    /// In every staging account, the StackSet created a model serving the newest approved
+    /// package, and an endpoint.
+    async fn assert_staging_resources(&self) {
+        for account in &self.staging_accounts {
+            let credentials = assume_account(self.moto, account, STAGING_ROLE).await;
+            let config = sdk_config_with(self.moto, REGION, credentials).await;
+            let sagemaker = aws_sdk_sagemaker::Client::new(&config);
+            let models = sagemaker.list_models().send().await.expect("ListModels");
+            let mut served = Vec::new();
+            for model in models.models() {
+                let described = sagemaker
+                    .describe_model()
+                    .model_name(model.model_name().unwrap_or_default())
+                    .send()
+                    .await
+                    .expect("DescribeModel");
+                served.extend(
+                    described
+                        .primary_container()
+                        .and_then(|c| c.model_package_name())
+                        .map(str::to_owned),
+                );
+            }
+            assert_eq!(
+                served,
+                std::slice::from_ref(&self.newest_approved),
+                "models in {account}"
+            );
+            let endpoints = sagemaker
+                .list_endpoints()
+                .send()
+                .await
+                .expect("ListEndpoints");
+            assert_eq!(endpoints.endpoints().len(), 1, "endpoints in {account}");
+        }
+    }
+
+    /// The emulator ignores `EndpointName` in CloudFormation: create `<project>-staging` by
+    /// name with the same parameters, and queue what each account's endpoint answers.
+    async fn name_staging_endpoints(&self, answer: &str) {
+        for account in &self.staging_accounts {
+            let endpoint = format!("{}-staging", self.project);
+            deploy_endpoint(self.moto, account, REGION, &endpoint, &self.newest_approved).await;
+            // One answer per distinct request body (the manifest has two cases).
+            queue_json_answers(self.moto, account, REGION, &[answer, answer]);
+        }
+    }
+
+    /// Test stage: `test/buildspec.yml` with the build's output as the BuildArtifact input.
+    fn test(&self, build_artifacts: &Path) -> (BuildResult, serde_json::Value, roxml::Junit) {
+        let (result, artifacts) = self.codebuild(
+            "ModelDeployTestProject",
+            "test/buildspec.yml",
+            &[("BuildArtifact", build_artifacts)],
+        );
+        let report: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(artifacts.join("test-results.json"))
+                .expect("test-results.json is an artifact"),
+        )
+        .expect("test-results.json is JSON");
+        let junit_files = &result.reports["staging-endpoint-tests"];
+        assert_eq!(junit_files.len(), 1, "{}", result.log);
+        let junit = roxml::Junit::read(&junit_files[0]);
+        (result, report, junit)
+    }
+}
+
+/// The JUnit report, parsed by a real XML parser.
+mod roxml {
+    use std::path::Path;
+
+    pub struct Junit {
+        pub tests: usize,
+        pub failures: usize,
+        pub failure_messages: Vec<String>,
+    }
+
+    impl Junit {
+        pub fn read(path: &Path) -> Self {
+            let text = std::fs::read_to_string(path).unwrap();
+            let doc = roxmltree::Document::parse(&text).expect("the JUnit report is XML");
+            let cases: Vec<_> = doc
+                .descendants()
+                .filter(|n| n.has_tag_name("testcase"))
+                .collect();
+            let failures: Vec<_> = cases
+                .iter()
+                .flat_map(|case| case.children().filter(|n| n.has_tag_name("failure")))
+                .collect();
+            Self {
+                tests: cases.len(),
+                failures: failures.len(),
+                failure_messages: failures
+                    .iter()
+                    .map(|f| f.attribute("message").unwrap_or_default().to_owned())
+                    .collect(),
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_newest_approved_package_is_built_deployed_to_staging_and_passes_its_tests() {
+    let pipeline = Pipeline::new("seed-e2e-pass").await;
+    let artifacts = pipeline.build();
+    pipeline.deploy_staging_stack_set(&artifacts).await;
+    pipeline.assert_staging_resources().await;
+    pipeline
+        .name_staging_endpoints(r#"{"predictions": [0.1, 0.2, 0.3, 0.4, 0.5]}"#)
+        .await;
+
+    let (result, report, junit) = pipeline.test(&artifacts);
+    assert!(result.succeeded, "the test stage failed:\n{}", result.log);
+    assert_eq!(report["status"], "passed", "{report:#}");
+    assert_eq!(
+        report["model_package_name"],
+        pipeline.newest_approved.as_str()
+    );
+    assert_eq!(report["summary"]["passed"], 2, "{report:#}");
+    let mut tested: Vec<_> = report["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["account_id"].as_str().unwrap().to_owned())
+        .collect();
+    tested.sort();
+    let mut expected = pipeline.staging_accounts.clone();
+    expected.sort();
+    assert_eq!(tested, expected);
+    // Two accounts x two manifest cases.
+    assert_eq!((junit.tests, junit.failures), (4, 0));
+}
+
+#[tokio::test]
+async fn a_wrong_answer_from_the_newest_package_fails_the_test_stage_with_a_readable_report() {
+    let pipeline = Pipeline::new("seed-e2e-fail").await;
+    let artifacts = pipeline.build();
+    pipeline.deploy_staging_stack_set(&artifacts).await;
+    pipeline
+        .name_staging_endpoints(r#"{"predictions": [7, 7, 7, 7, 7]}"#)
+        .await;
+
+    let (result, report, junit) = pipeline.test(&artifacts);
+    assert!(!result.succeeded, "a wrong answer passed:\n{}", result.log);
+    assert_eq!(result.failed_phase.as_deref(), Some("build"));
+    assert_eq!(report["status"], "failed");
+    assert_eq!(report["exit_code"], 1);
+    assert_eq!(report["summary"]["failed"], 2, "{report:#}");
+    assert_eq!((junit.tests, junit.failures), (4, 4));
+    assert!(
+        junit
+            .failure_messages
+            .iter()
+            .all(|m| m.contains("/predictions/0")),
+        "{:?}",
+        junit.failure_messages
+    );
+}
