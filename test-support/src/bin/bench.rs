@@ -495,7 +495,7 @@ async fn run(bin_dir: &Path, out_dir: &Path, quick: bool) -> Result<(), String> 
 
     print_table(&rows, mode.runs);
     let (first, last) = (mode.account_counts[0], mode.account_counts[2]);
-    println!("\ntest-step wall time, {last} accounts : {first} (concurrency keeps it near 1)");
+    println!("\ntest-step wall time, {last} accounts : {first} (against one moto_server it grows with the calls: see bench/README.md)");
     for name in ["rust", "python"] {
         let wall = |count| {
             walls
