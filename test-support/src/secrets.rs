@@ -124,6 +124,25 @@ impl Output {
     }
 }
 
+/// The two streams of a run made at trace level, after checking that the SDK's own trace output
+/// (its signing lines) was really on: without it a run proves nothing about what the SDK logs.
+pub fn traced_streams(format: &str, out: crate::CliOutput) -> [Output; 2] {
+    let sdk_trace_lines = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains("TRACE") && l.contains("sigv4"))
+        .count();
+    assert!(
+        sdk_trace_lines > 0,
+        "no SDK signing trace in the {format} log:\n{}",
+        out.stderr
+    );
+    [
+        Output::new(format!("stdout ({format})"), out.stdout),
+        Output::new(format!("stderr ({format})"), out.stderr),
+    ]
+}
+
 /// Every file under `dir`, recursively, as outputs named by their path.
 pub fn files_under(dir: &Path) -> Vec<Output> {
     let mut outputs = Vec::new();

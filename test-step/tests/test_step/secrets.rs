@@ -7,7 +7,8 @@
 use test_support::moto;
 use test_support::secrets::{
     assert_found, assert_no_leaks, assumed_role_credentials, caller_key_id, caller_secrets,
-    files_under, Output, CALLER_ACCESS_KEY_ID, CALLER_SECRET_ACCESS_KEY, CALLER_SESSION_TOKEN,
+    files_under, traced_streams, CALLER_ACCESS_KEY_ID, CALLER_SECRET_ACCESS_KEY,
+    CALLER_SESSION_TOKEN,
 };
 
 use crate::{Staging, Workspace, REGION};
@@ -38,19 +39,7 @@ async fn no_secret_key_or_session_token_reaches_any_output_at_trace_level() {
             .run();
         out.code(0)
             .stdout_contains("Result: PASSED (3 targets: 3 passed, 0 failed, 0 errors)");
-        // The SDK's own trace output was on: the level this test is about.
-        let sdk_trace_lines = out
-            .stderr
-            .lines()
-            .filter(|l| l.contains("TRACE") && l.contains("sigv4"))
-            .count();
-        assert!(
-            sdk_trace_lines > 0,
-            "no SDK signing trace in the {format} log:\n{}",
-            out.stderr
-        );
-        outputs.push(Output::new(format!("stdout ({format})"), out.stdout));
-        outputs.push(Output::new(format!("stderr ({format})"), out.stderr));
+        outputs.extend(traced_streams(format, out));
         sessions.push(session);
     }
     outputs.extend(files_under(&ws.path));
