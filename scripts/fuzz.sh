@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzzes what reads user input (issue #5): the stage config parser and build-step's validation,
+# Fuzzes what reads user input: the stage config parser and the validation of a stage,
 # test-step's payload manifest parser, and the endpoint template renderer. Builds the cargo-fuzz
 # targets in fuzz/ and runs each for a fixed time, from its committed seed corpus (fuzz/corpus/)
 # plus what earlier runs found (target/fuzz/corpus/). Any crash, panic or timeout fails the run;

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Runs every test: the seed zip (release musl binaries: static, within the size budget,
-# reproducible), then unit, integration against a real moto_server (started and stopped by the
-# tests themselves), snapshots, cfn-lint, and the local CodeBuild run of the unzipped seed.
-# Installs what is missing first. `.ci/run` calls exactly this.
+# Runs every test: formatting, clippy and the docs, the seed zip (release musl binaries: static,
+# within the size budget, reproducible), then unit, integration against a real moto_server
+# (started and stopped by the tests themselves), snapshots, cfn-lint, the local CodeBuild run of
+# the unzipped seed, the quick benchmark and a short fuzz of every target. Installs what is missing
+# first. `.ci/run` calls exactly this. Ends with the total wall time, then the fuzz summary line.
 set -euo pipefail
 source "$(dirname "$0")/ensure-tools.sh"
+started=$SECONDS
 ensure_rust
 ensure_musl
 ensure_python_tools
@@ -14,6 +16,8 @@ say "cargo fmt --check"
 cargo fmt --all -- --check
 say "cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+say "cargo doc (no warnings)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 say "cargo xtask seed-zip (release musl binaries, static, within budget)"
 # The tests use this zip (its layout, the binaries in an empty root, the local pipeline run).
 SEED_ZIP=$(cargo xtask seed-zip | tee /dev/stderr | tail -n 1)
@@ -23,4 +27,10 @@ INSTA_UPDATE=no cargo test --workspace --all-targets --quiet
 say "benchmark, quick mode: one ListModelPackages call per build-step run, binaries within budget"
 bash bench/run.sh --quick
 say "fuzzing: stage configs, payload manifests, template rendering (10 s each)"
-bash scripts/fuzz.sh 10
+fuzz_log=$(mktemp)
+trap 'rm -f "$fuzz_log"' EXIT
+# Everything but the summary line now; the summary stays the last line of the run.
+bash scripts/fuzz.sh 10 | tee "$fuzz_log" | head -n -1
+elapsed=$((SECONDS - started))
+say "total wall time: $((elapsed / 60))m$((elapsed % 60))s"
+tail -n 1 "$fuzz_log"

@@ -1,30 +1,28 @@
 //! Everything that can stop `build-step`, each with the exit code it maps to and a one-paragraph
 //! message that names the input (or AWS call) and the fix.
 
-use deploy_common::aws::AwsSetupError;
-use deploy_common::stack_params::ParameterFileError;
-use deploy_common::{AwsCallError, ExitStatus};
+use deploy_core::access_policy::AccessError;
+use deploy_core::build_plan::PlanError;
+use deploy_core::files::WriteError;
+use deploy_core::inputs::{self, Input};
+use deploy_core::stack_params::ParameterFileError;
+use deploy_core::ExitStatus;
+use deploy_shell::aws::AwsSetupError;
+use deploy_shell::finish::Failure;
+use deploy_shell::AwsCallError;
 use thiserror::Error;
 
 #[derive(Debug, Error)]
 pub enum BuildError {
-    #[error("missing {what}: pass {flag} or set {env}")]
-    MissingSetting {
-        what: &'static str,
-        flag: &'static str,
-        env: &'static str,
-    },
+    #[error("missing {what}: {}", input.how_to_set())]
+    MissingSetting { what: &'static str, input: Input },
     #[error(transparent)]
     ParameterFile(#[from] ParameterFileError),
-    #[error("{file}: {message}")]
-    StageConfig { file: String, message: String },
-    #[error("template {source_name}: {message}")]
-    Template {
-        source_name: String,
-        message: String,
-    },
+    #[error(transparent)]
+    Plan(#[from] PlanError),
     #[error(
-        "model package {arn} (--model-package-arn / MODEL_PACKAGE_ARN) {problem}; pin an Approved package of group {group}, or unset it to deploy the newest Approved one"
+        "{} names the model package {arn}, which {problem}; pin an Approved package of group {group}, or unset it to deploy the newest Approved one",
+        inputs::MODEL_PACKAGE_ARN
     )]
     PinnedPackage {
         arn: String,
@@ -32,33 +30,33 @@ pub enum BuildError {
         problem: String,
     },
     #[error(
-        "model package group \"{group}\" does not exist in this account and region; check SOURCE_MODEL_PACKAGE_GROUP_NAME (--model-package-group-name), the region and the profile"
+        "model package group \"{group}\" does not exist in this account and region; check {}, the region and the profile",
+        inputs::MODEL_PACKAGE_GROUP
     )]
     GroupMissing { group: String },
     #[error(
         "model package group \"{group}\" has no Approved model package, so there is nothing to deploy; approve one in SageMaker Studio or with `aws sagemaker update-model-package --model-package-arn <arn> --model-approval-status Approved`, then run again"
     )]
     NothingApproved { group: String },
-    #[error("cross-account access: {0}")]
-    Access(String),
     #[error(transparent)]
-    WriteOutput(#[from] deploy_common::files::WriteError),
+    Access(#[from] AccessError),
+    #[error(transparent)]
+    WriteOutput(#[from] WriteError),
     #[error(transparent)]
     AwsSetup(#[from] AwsSetupError),
     #[error(transparent)]
     Aws(#[from] AwsCallError),
 }
 
-impl BuildError {
-    pub fn exit_status(&self) -> ExitStatus {
+impl Failure for BuildError {
+    fn exit_status(&self) -> ExitStatus {
         match self {
             BuildError::NothingApproved { .. } => ExitStatus::Negative,
             BuildError::Aws(err) if err.is_missing_credentials() => ExitStatus::BadInput,
             BuildError::Aws(_) => ExitStatus::AwsError,
             BuildError::MissingSetting { .. }
             | BuildError::ParameterFile(_)
-            | BuildError::StageConfig { .. }
-            | BuildError::Template { .. }
+            | BuildError::Plan(_)
             | BuildError::PinnedPackage { .. }
             | BuildError::GroupMissing { .. }
             | BuildError::Access(_)

@@ -5,42 +5,13 @@
 
 use aws_sdk_sagemaker::types::{ModelApprovalStatus, ModelPackageSortBy, SortOrder};
 use aws_sdk_sagemaker::Client;
-use deploy_common::AwsCallError;
-use serde::Serialize;
+use deploy_core::model_package::{ModelPackage, APPROVED};
+use deploy_shell::AwsCallError;
 
 use crate::error::BuildError;
 
 /// Page size for the Approved-package search: small, because only the first hit matters.
 pub const PAGE_SIZE: i32 = 10;
-
-/// The model package being deployed, as the template, the summary and the checks need it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ModelPackage {
-    pub arn: String,
-    pub group: String,
-    pub version: Option<i32>,
-    pub approval_status: String,
-    pub created: Option<String>,
-    pub last_modified: Option<String>,
-    /// Instance types the package declares for real-time inference (may be empty).
-    #[serde(skip)]
-    pub realtime_instance_types: Vec<String>,
-}
-
-impl ModelPackage {
-    /// Stands in for the package during the preflight check, before any AWS call.
-    pub fn placeholder(group: &str) -> Self {
-        Self {
-            arn: format!("arn:aws:sagemaker:::model-package/{group}/0"),
-            group: group.to_owned(),
-            version: None,
-            approval_status: ModelApprovalStatus::Approved.as_str().to_owned(),
-            created: None,
-            last_modified: None,
-            realtime_instance_types: Vec::new(),
-        }
-    }
-}
 
 /// The newest Approved package of `group`.
 pub async fn newest_approved(client: &Client, group: &str) -> Result<ModelPackage, BuildError> {
@@ -101,7 +72,7 @@ pub async fn pinned(client: &Client, group: &str, arn: &str) -> Result<ModelPack
             package.group
         )));
     }
-    if package.approval_status != ModelApprovalStatus::Approved.as_str() {
+    if package.approval_status != APPROVED {
         return Err(problem(format!(
             "is {}, not Approved",
             package.approval_status
@@ -174,6 +145,11 @@ mod tests {
     use aws_sdk_sagemaker::operation::list_model_packages::ListModelPackagesOutput;
     use aws_sdk_sagemaker::types::ModelPackageSummary;
     use aws_smithy_mocks::{mock, mock_client, RuleMode};
+
+    #[test]
+    fn the_core_names_the_approved_status_as_sagemaker_does() {
+        assert_eq!(ModelApprovalStatus::Approved.as_str(), APPROVED);
+    }
 
     /// Pins B1 where the emulator cannot: real AWS may answer a filtered list with an empty page
     /// and a NextToken; the search must follow it (and stop once a package is found).

@@ -1,15 +1,14 @@
 //! test-step's payload manifest parser (`Manifest::load`) and the response checks it builds.
 //! Input: the manifest text, then optionally a response body after the first NUL byte, which every
 //! loaded case's expectations are checked against. Nothing may panic, and every rejection must
-//! be the documented bad-input error naming the manifest.
+//! be the manifest error naming the manifest (test-step maps it to exit 2).
 
 #![no_main]
 
 use std::sync::LazyLock;
 
-use deploy_common::ExitStatus;
+use deploy_core::manifest::{Manifest, MANIFEST_FILE};
 use libfuzzer_sys::fuzz_target;
-use test_step::manifest::{Manifest, MANIFEST_FILE};
 
 /// A payloads directory with two bodies a manifest may name.
 static PAYLOADS: LazyLock<tempfile::TempDir> = LazyLock::new(|| {
@@ -37,7 +36,7 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         Err(err) => {
-            assert_eq!(err.exit_status(), ExitStatus::BadInput);
+            assert_eq!(err.path, dir.join(MANIFEST_FILE), "{err}");
             let message = err.to_string();
             assert!(message.starts_with("payload manifest "), "{message}");
         }

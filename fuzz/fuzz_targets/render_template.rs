@@ -1,4 +1,4 @@
-//! Rendering the built-in endpoint template through build-step's template API with fuzzed values
+//! Rendering the built-in endpoint template through the core's template API with fuzzed values
 //! for every context field (project name and id, package ARN, group, version, approval status,
 //! generator; NUL-separated in the input). The output must parse (with serde_yaml, a YAML 1.1
 //! parser like CloudFormation's, not the product's own) as exactly the intended document: each
@@ -9,7 +9,7 @@
 
 use std::sync::LazyLock;
 
-use build_step::template::{
+use deploy_core::template::{
     PackageContext, ProjectContext, RenderContext, Template, MAX_TEMPLATE_BYTES,
 };
 use libfuzzer_sys::fuzz_target;

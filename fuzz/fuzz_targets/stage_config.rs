@@ -2,21 +2,30 @@
 //! the built-in template's declared parameters. Input: the config text, then optionally the
 //! project name, project id and artifact bucket build-step derives, separated by NUL bytes.
 //! Nothing may panic; a parsed list must round-trip through the written format; a rejected stage
-//! is bad input (exit 2); an accepted one keeps every entry verbatim and names a valid endpoint.
+//! names the file or the setting to fix (build-step maps every such error to exit 2); an accepted
+//! one keeps every entry verbatim and names a valid endpoint.
 
 #![no_main]
 
 use std::sync::LazyLock;
 
-use build_step::stage_config::{plan_stage, Derived, StageInput};
-use build_step::template::{
+use deploy_core::endpoint::MAX_ENDPOINT_NAME_LEN;
+use deploy_core::inputs::{self, Input};
+use deploy_core::stack_params::ParameterList;
+use deploy_core::stage_config::{plan_stage, Derived, StageInput};
+use deploy_core::template::{
     DeclaredParameter, PackageContext, ProjectContext, RenderContext, Template,
 };
-use deploy_common::endpoint::MAX_ENDPOINT_NAME_LEN;
-use deploy_common::stack_params::ParameterList;
-use deploy_common::ExitStatus;
 use libfuzzer_sys::fuzz_target;
 
+const FILE_LABEL: &str = "staging-config.json (--import-staging-config)";
+/// The settings a derived value comes from, which a rejection of that value names.
+const DERIVED_FROM: [Input; 4] = [
+    inputs::PROJECT_NAME,
+    inputs::PROJECT_ID,
+    inputs::STAGING_ROLE,
+    inputs::ARTIFACT_BUCKET,
+];
 const PACKAGE_ARN: &str = "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn/3";
 
 static DECLARED: LazyLock<Vec<DeclaredParameter>> = LazyLock::new(|| {
@@ -62,10 +71,10 @@ fuzz_target!(|data: &[u8]| {
     );
 
     let input = StageInput {
-        file_label: "staging-config.json (--import-staging-config)".into(),
+        file_label: FILE_LABEL.into(),
         config: &config,
         role_name: "sagemaker-role-staging",
-        role_label: "SAGEMAKER_EXECUTION_ROLE_STAGING_NAME",
+        role_input: inputs::STAGING_ROLE,
     };
     let derived = Derived {
         project_name,
@@ -76,7 +85,10 @@ fuzz_target!(|data: &[u8]| {
     let plan = match plan_stage(&DECLARED, &input, &derived) {
         Ok(plan) => plan,
         Err(err) => {
-            assert_eq!(err.exit_status(), ExitStatus::BadInput, "{err}");
+            let named = err.origin == FILE_LABEL
+                || DERIVED_FROM.iter().any(|input| err.origin == input.to_string());
+            assert!(named, "the error names neither the file nor a setting: {err}");
+            assert!(!err.message.is_empty(), "{err}");
             return;
         }
     };

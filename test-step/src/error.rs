@@ -4,54 +4,59 @@
 
 use std::path::PathBuf;
 
-use deploy_common::aws::AwsSetupError;
-use deploy_common::stack_params::ParameterFileError;
-use deploy_common::{AwsCallError, ExitStatus};
+use deploy_core::files::WriteError;
+use deploy_core::inputs::{self, Input};
+use deploy_core::manifest::ManifestError;
+use deploy_core::stack_params::ParameterFileError;
+use deploy_core::ExitStatus;
+use deploy_shell::aws::AwsSetupError;
+use deploy_shell::finish::Failure;
+use deploy_shell::AwsCallError;
 use thiserror::Error;
 
 #[derive(Debug, Error)]
 pub enum TestError {
-    #[error("missing {what}: pass {flag} or set {env}")]
-    MissingSetting {
-        what: &'static str,
-        flag: &'static str,
-        env: &'static str,
-    },
+    #[error("missing {what}: {}", input.how_to_set())]
+    MissingSetting { what: &'static str, input: Input },
+    #[error(
+        "missing the accounts to test: pass --{} (or list accounts with {}) or set {}",
+        inputs::OU.flag.unwrap_or_default(),
+        inputs::ACCOUNT_IDS,
+        inputs::OU.var()
+    )]
+    NoAccounts,
     #[error("{input}: {message}")]
-    BadSetting { input: String, message: String },
+    BadSetting { input: Input, message: String },
     #[error("{source}{hint}")]
     BuildConfigFile {
         source: ParameterFileError,
         hint: &'static str,
     },
-    #[error("{input} {}: {message}", path.display())]
-    BuildConfig {
-        input: &'static str,
-        path: PathBuf,
-        message: String,
-    },
-    #[error("payload manifest {}: {message}", path.display())]
-    Manifest { path: PathBuf, message: String },
+    #[error("{} {}: {message}", inputs::BUILD_CONFIG, path.display())]
+    BuildConfig { path: PathBuf, message: String },
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
     #[error("{0}")]
     NoTargets(String),
     #[error(transparent)]
-    WriteReport(#[from] deploy_common::files::WriteError),
+    WriteReport(#[from] WriteError),
     #[error(transparent)]
     AwsSetup(#[from] AwsSetupError),
     #[error(transparent)]
     Aws(#[from] AwsCallError),
 }
 
-impl TestError {
-    pub fn exit_status(&self) -> ExitStatus {
+impl Failure for TestError {
+    fn exit_status(&self) -> ExitStatus {
         match self {
             TestError::Aws(err) if err.is_missing_credentials() => ExitStatus::BadInput,
             TestError::Aws(_) => ExitStatus::AwsError,
             TestError::MissingSetting { .. }
+            | TestError::NoAccounts
             | TestError::BadSetting { .. }
             | TestError::BuildConfigFile { .. }
             | TestError::BuildConfig { .. }
-            | TestError::Manifest { .. }
+            | TestError::Manifest(_)
             | TestError::NoTargets(_)
             | TestError::WriteReport(_)
             | TestError::AwsSetup(_) => ExitStatus::BadInput,

@@ -9,66 +9,14 @@ use std::time::{Duration, Instant, SystemTime};
 
 use aws_config::{Region, SdkConfig};
 use aws_sdk_sagemaker::config::{Credentials, SharedCredentialsProvider};
-use deploy_common::AwsCallError;
+use deploy_core::targets::Target;
+use deploy_shell::AwsCallError;
 
 use crate::clock::Clock;
-use crate::target::{Target, TargetError};
+use crate::outcome::TargetError;
 
-/// STS's limit on a role session name.
-pub const MAX_SESSION_NAME_LEN: usize = 64;
 /// Credentials are renewed when they have less than this left.
 pub const RENEW_BEFORE_EXPIRY: Duration = Duration::from_secs(5 * 60);
-
-/// The role session name: the CodeBuild build id when there is one (so CloudTrail in each target
-/// account points at the build), else `user@host`. Characters STS refuses become `-`; a name over
-/// 64 characters keeps its start and its end (a build id ends with the build's UUID).
-pub fn session_name(build_id: Option<&str>, user: Option<&str>, host: Option<&str>) -> String {
-    let present = |v: Option<&str>| {
-        v.map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-    };
-    let raw = match present(build_id) {
-        Some(id) => id,
-        None => format!(
-            "{}@{}",
-            present(user).unwrap_or_else(|| "unknown".into()),
-            present(host).unwrap_or_else(|| "localhost".into())
-        ),
-    };
-    let clean: Vec<char> = raw
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "+=,.@_-".contains(c) {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    const TAIL: usize = 36;
-    if clean.len() <= MAX_SESSION_NAME_LEN {
-        return clean.into_iter().collect();
-    }
-    let head = MAX_SESSION_NAME_LEN - TAIL - 1;
-    let mut name: String = clean[..head].iter().collect();
-    name.push('-');
-    name.extend(&clean[clean.len() - TAIL..]);
-    name
-}
-
-/// The user and host of this process, for the session name outside CodeBuild.
-pub fn local_user_and_host() -> (Option<String>, Option<String>) {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .ok();
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
-        .ok()
-        .map(|h| h.trim().to_owned())
-        .or_else(|| std::env::var("HOSTNAME").ok());
-    (user, host)
-}
 
 /// Builds the per-target clients from assumed credentials.
 pub trait ClientFactory: Send + Sync {
@@ -236,43 +184,46 @@ fn renew_at(now: Instant, lifetime: Option<Duration>) -> Option<Instant> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::FakeClock;
+    use crate::test_kit::{assume_role, role, target, Factory};
 
-    #[test]
-    fn the_codebuild_build_id_names_the_session_in_sts_characters() {
+    #[tokio::test]
+    async fn credentials_are_renewed_when_five_minutes_are_left() {
+        let sts = assume_role(Duration::from_secs(10 * 60));
+        let clock = Arc::new(FakeClock::default());
+        let mut session = Session::open(
+            role(&[&sts]),
+            Factory::new(&[], &[]),
+            clock.clone(),
+            target(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(sts.num_calls(), 1, "the session starts with one AssumeRole");
+        // The credentials last 10 minutes and a moment (the mock stamps their expiry after the
+        // session noted the time), so renewal is due a moment after 5 minutes.
+        let almost = Duration::from_secs(5 * 60 - 1);
+        let second = Duration::from_secs(2);
+        clock.advance(almost);
+        session.sagemaker().await.unwrap();
         assert_eq!(
-            session_name(
-                Some("churn-test:0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"),
-                Some("root"),
-                Some("box")
-            ),
-            "churn-test-0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+            sts.num_calls(),
+            1,
+            "not renewed with more than 5 minutes left"
         );
-    }
-
-    #[test]
-    fn a_long_build_id_keeps_its_start_and_its_uuid_within_64_characters() {
-        let project = "sagemaker-churn-prediction-modeldeploy-test-project-with-a-long-name";
-        let uuid = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
-        let name = session_name(Some(&format!("{project}:{uuid}")), None, None);
-        assert_eq!(name.len(), MAX_SESSION_NAME_LEN);
-        assert!(name.starts_with("sagemaker-churn-prediction"), "{name}");
-        assert!(name.ends_with(uuid), "{name}");
-    }
-
-    #[test]
-    fn outside_codebuild_the_session_is_user_at_host() {
+        clock.advance(second);
+        session.runtime().await.unwrap();
+        assert_eq!(sts.num_calls(), 2, "renewed for either client");
+        clock.advance(almost);
+        session.sagemaker().await.unwrap();
         assert_eq!(
-            session_name(None, Some("alice"), Some("laptop.local")),
-            "alice@laptop.local"
+            sts.num_calls(),
+            2,
+            "the renewed credentials count from their renewal"
         );
-        assert_eq!(session_name(Some(" "), Some("a b"), None), "a-b@localhost");
-        assert_eq!(session_name(None, None, None), "unknown@localhost");
-        let name = session_name(None, Some("ünï"), Some("h/st"));
-        assert!(
-            name.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)),
-            "{name}"
-        );
+        clock.advance(second);
+        session.sagemaker().await.unwrap();
+        assert_eq!(sts.num_calls(), 3);
     }
 
     #[test]

@@ -1,97 +1,117 @@
-//! What to test: every ACTIVE account under the staging OU (all pages, child OUs included, through
-//! the walk `build-step` uses too, so both steps agree on the OU's accounts, B3) or an explicit
-//! account list, times each region. Zero targets is an error, never a pass: an empty or mistyped
-//! OU must not wave a model through to production.
+//! Choosing what to test, in one place: the accounts (every ACTIVE account under the staging OU,
+//! through the walk `build-step` uses too, so both steps agree on the OU's accounts, B3; or an
+//! explicit `--account-id` list, which wins) times the regions (`--regions`, or the current
+//! one). Zero targets is an error, never a pass: an empty or mistyped OU must not wave a model
+//! through to production. The rule for crossing accounts and regions is `deploy_core::targets`.
 
 use std::collections::BTreeSet;
 
-use deploy_common::env_vars as env;
-use deploy_common::organizations::active_accounts_under;
+use deploy_core::inputs;
+use deploy_core::targets::{check_account_id, check_region};
+use deploy_shell::cli::non_empty;
+use deploy_shell::organizations::active_accounts_under;
 
 use crate::error::TestError;
-use crate::target::Target;
 
 /// Where the accounts come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Accounts {
+pub enum AccountSource {
     UnderOu(String),
-    Listed(Vec<String>),
+    Listed(BTreeSet<String>),
 }
 
-/// A 12-digit AWS account id.
-pub fn check_account_id(id: &str) -> Result<(), String> {
-    if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(())
-    } else {
-        Err(format!(
-            "\"{id}\" is not an AWS account id (12 digits, for example 123456789012)"
-        ))
-    }
-}
-
-/// A region name such as `us-east-1` or `cn-north-1`.
-pub fn check_region(region: &str) -> Result<(), String> {
-    let shaped = region.split('-').all(|part| {
-        !part.is_empty()
-            && part
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-    }) && region.contains('-')
-        && region.starts_with(|c: char| c.is_ascii_lowercase())
-        && region.ends_with(|c: char| c.is_ascii_digit());
-    if shaped {
-        Ok(())
-    } else {
-        Err(format!(
-            "\"{region}\" is not a region name (for example us-east-1 or eu-west-1)"
-        ))
-    }
-}
-
-/// The accounts to test, sorted and without duplicates.
-pub async fn resolve(
-    accounts: &Accounts,
-    organizations: impl FnOnce() -> aws_sdk_organizations::Client,
-) -> Result<BTreeSet<String>, TestError> {
-    match accounts {
-        Accounts::Listed(ids) => Ok(ids.iter().cloned().collect()),
-        Accounts::UnderOu(ou) => {
-            let found = match active_accounts_under(&organizations(), ou).await {
-                Ok(found) => found,
-                Err(err) if matches!(err.code(), Some("ParentNotFoundException" | "InvalidInputException")) => {
-                    return Err(TestError::BadSetting {
-                        input: format!("{} (--organizational-unit-id)", env::ORGANIZATIONAL_UNIT_ID),
-                        message: format!(
-                            "the organizational unit \"{ou}\" cannot be listed ({}: {}); check the OU id (it looks like ou-ab12-cdefgh34) in the Organizations console",
-                            err.code().unwrap_or_default(),
-                            err.detail
-                        ),
-                    })
-                }
-                Err(err) => return Err(err.into()),
-            };
-            if found.is_empty() {
-                return Err(TestError::NoTargets(format!(
-                    "no targets: the organizational unit {ou} ({} / --organizational-unit-id) has no ACTIVE accounts, child OUs included; zero targets is not a pass. Check the OU id, or name the accounts with --account-id",
-                    env::ORGANIZATIONAL_UNIT_ID
-                )));
+impl AccountSource {
+    /// The `--account-id` list when one is given (checked), else the OU.
+    pub fn from_args(account_ids: &[String], ou: &Option<String>) -> Result<Self, TestError> {
+        let listed: Vec<&str> = account_ids
+            .iter()
+            .map(|a| a.trim())
+            .filter(|a| !a.is_empty())
+            .collect();
+        if !listed.is_empty() {
+            for id in &listed {
+                check_account_id(id).map_err(|message| TestError::BadSetting {
+                    input: inputs::ACCOUNT_IDS,
+                    message,
+                })?;
             }
-            Ok(found)
+            if non_empty(ou).is_some() {
+                tracing::info!(
+                    "{} given: testing the listed accounts, not the OU's",
+                    inputs::ACCOUNT_IDS
+                );
+            }
+            return Ok(Self::Listed(
+                listed.into_iter().map(str::to_owned).collect(),
+            ));
+        }
+        match non_empty(ou) {
+            Some(ou) => Ok(Self::UnderOu(ou.to_owned())),
+            None => Err(TestError::NoAccounts),
         }
     }
+
+    /// The OU, when the accounts come from one (the report names it).
+    pub fn organizational_unit(&self) -> Option<&str> {
+        match self {
+            Self::UnderOu(ou) => Some(ou),
+            Self::Listed(_) => None,
+        }
+    }
+
+    /// The accounts to test, sorted and without duplicates; walks the OU when that is the source.
+    pub async fn resolve(
+        &self,
+        organizations: impl FnOnce() -> aws_sdk_organizations::Client,
+    ) -> Result<BTreeSet<String>, TestError> {
+        let ou = match self {
+            Self::Listed(ids) => return Ok(ids.clone()),
+            Self::UnderOu(ou) => ou,
+        };
+        let found = match active_accounts_under(&organizations(), ou).await {
+            Ok(found) => found,
+            Err(err)
+                if matches!(
+                    err.code(),
+                    Some("ParentNotFoundException" | "InvalidInputException")
+                ) =>
+            {
+                return Err(TestError::BadSetting {
+                    input: inputs::OU,
+                    message: format!(
+                        "the organizational unit \"{ou}\" cannot be listed ({}: {}); check the OU id (it looks like ou-ab12-cdefgh34) in the Organizations console",
+                        err.code().unwrap_or_default(),
+                        err.detail
+                    ),
+                })
+            }
+            Err(err) => return Err(err.into()),
+        };
+        if found.is_empty() {
+            return Err(TestError::NoTargets(format!(
+                "no targets: the organizational unit {ou}, from {}, has no ACTIVE accounts, child OUs included; zero targets is not a pass. Check the OU id, or name the accounts with {}",
+                inputs::OU,
+                inputs::ACCOUNT_IDS
+            )));
+        }
+        Ok(found)
+    }
 }
 
-/// Every account times every region, in account then region order.
-pub fn cross(accounts: &BTreeSet<String>, regions: &[String]) -> Vec<Target> {
-    accounts
-        .iter()
-        .flat_map(|account| {
-            regions.iter().map(move |region| Target {
-                account_id: account.clone(),
-                region: region.clone(),
-            })
-        })
-        .collect()
+/// The `--regions` asked for, checked and without repeats, in the order given; empty means the
+/// current region.
+pub fn regions_from_args(regions: &[String]) -> Result<Vec<String>, TestError> {
+    let mut checked: Vec<String> = Vec::new();
+    for region in regions.iter().map(|r| r.trim()).filter(|r| !r.is_empty()) {
+        check_region(region).map_err(|message| TestError::BadSetting {
+            input: inputs::REGIONS,
+            message,
+        })?;
+        if !checked.iter().any(|r| r == region) {
+            checked.push(region.to_owned());
+        }
+    }
+    Ok(checked)
 }
 
 #[cfg(test)]
@@ -99,53 +119,44 @@ mod tests {
     use super::*;
 
     #[test]
-    fn account_ids_are_twelve_digits() {
-        assert!(check_account_id("012345678901").is_ok());
-        for bad in ["12345678901", "1234567890123", "12345678901a", ""] {
-            assert!(check_account_id(bad).is_err(), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn regions_are_shaped_like_regions() {
-        for good in [
-            "us-east-1",
-            "eu-central-2",
-            "us-gov-west-1",
-            "cn-north-1",
-            "eu-isoe-west-1",
-        ] {
-            assert!(check_region(good).is_ok(), "{good}");
-        }
-        for bad in [
-            "",
-            "us-east",
-            "US-EAST-1",
-            "us east 1",
-            "useast1",
-            "-us-east-1",
-            "us--east-1",
-        ] {
-            assert!(check_region(bad).is_err(), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn targets_are_every_account_in_every_region() {
-        let accounts: BTreeSet<String> = ["2".to_owned(), "1".to_owned()].into();
-        let regions = ["us-east-1".to_owned(), "eu-west-1".to_owned()];
-        let targets: Vec<(String, String)> = cross(&accounts, &regions)
-            .into_iter()
-            .map(|t| (t.account_id, t.region))
-            .collect();
+    fn a_listed_account_wins_over_the_ou_and_is_checked() {
+        let listed = AccountSource::from_args(
+            &[
+                " 222222222222".into(),
+                "111111111111".into(),
+                "222222222222".into(),
+            ],
+            &Some("ou-abcd-12345678".into()),
+        );
         assert_eq!(
-            targets,
-            [
-                ("1".into(), "us-east-1".into()),
-                ("1".into(), "eu-west-1".into()),
-                ("2".into(), "us-east-1".into()),
-                ("2".into(), "eu-west-1".into()),
-            ]
+            listed.unwrap(),
+            AccountSource::Listed(["111111111111".to_owned(), "222222222222".to_owned()].into())
+        );
+        let bad = AccountSource::from_args(&["12345".into()], &None).unwrap_err();
+        assert!(
+            bad.to_string()
+                .starts_with("--account-id: \"12345\" is not an AWS account id"),
+            "{bad}"
+        );
+        assert_eq!(
+            AccountSource::from_args(&[], &Some(" ou-abcd-12345678 ".into())).unwrap(),
+            AccountSource::UnderOu("ou-abcd-12345678".into())
+        );
+        assert!(matches!(
+            AccountSource::from_args(&[" ".into()], &Some(String::new())),
+            Err(TestError::NoAccounts)
+        ));
+    }
+
+    #[test]
+    fn regions_keep_their_order_without_repeats() {
+        let regions =
+            regions_from_args(&["eu-west-1".into(), " us-east-1".into(), "eu-west-1".into()]);
+        assert_eq!(regions.unwrap(), ["eu-west-1", "us-east-1"]);
+        let bad = regions_from_args(&["US-EAST-1".into()]).unwrap_err();
+        assert!(
+            bad.to_string().starts_with("--regions: \"US-EAST-1\""),
+            "{bad}"
         );
     }
 }

@@ -8,11 +8,14 @@
 use std::time::Duration;
 
 use aws_sdk_sagemaker::types::EndpointStatus;
-use deploy_common::AwsCallError;
+use deploy_core::duration::human;
+use deploy_core::inputs;
+use deploy_core::targets::Target;
+use deploy_shell::AwsCallError;
 
 use crate::clock::Clock;
+use crate::outcome::TargetError;
 use crate::session::Session;
-use crate::target::{Target, TargetError};
 
 /// How to wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,8 +133,10 @@ impl Waiter<'_> {
                     let waited = now.saturating_duration_since(start);
                     if now >= deadline {
                         return Err(TargetError::Failed(format!(
-                            "{place} is still {status_name} after {}, the --wait-timeout; check its progress in the SageMaker console or raise --wait-timeout",
-                            human(waited)
+                            "{place} is still {status_name} after {}, the {}; check its progress in the SageMaker console or raise {}",
+                            human(waited),
+                            inputs::WAIT_TIMEOUT,
+                            inputs::WAIT_TIMEOUT
                         )));
                     }
                     match last_progress {
@@ -169,25 +174,179 @@ impl Waiter<'_> {
     }
 }
 
-/// `45s`, `2m30s`, `1h5m0s`.
-pub fn human(d: Duration) -> String {
-    let total = d.as_secs();
-    let (h, m, s) = (total / 3600, (total % 3600) / 60, total % 60);
-    match (h, m) {
-        (0, 0) => format!("{s}s"),
-        (0, _) => format!("{m}m{s}s"),
-        _ => format!("{h}h{m}m{s}s"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::sync::{Arc, Mutex};
 
-    #[test]
-    fn durations_read_like_people_write_them() {
-        assert_eq!(human(Duration::from_secs(45)), "45s");
-        assert_eq!(human(Duration::from_secs(150)), "2m30s");
-        assert_eq!(human(Duration::from_secs(3900)), "1h5m0s");
+    use aws_sdk_sagemaker::operation::describe_endpoint::{
+        DescribeEndpointError, DescribeEndpointOutput,
+    };
+    use aws_smithy_mocks::{mock, Rule};
+
+    use super::*;
+    use crate::clock::FakeClock;
+    use crate::test_kit::{assume_role, endpoint, error, role, target, Factory, ENDPOINT};
+
+    /// What one wait did: its result, its record, every sleep and every progress line.
+    struct Waited {
+        result: Result<InService, TargetError>,
+        record: WaitRecord,
+        sleeps: Vec<u64>,
+        elapsed: Duration,
+        progress: Vec<String>,
+    }
+
+    async fn wait(describe: &Rule, timeout: Duration) -> Waited {
+        let clock = Arc::new(FakeClock::default());
+        let sts = assume_role(Duration::from_secs(3600));
+        let mut session = Session::open(
+            role(&[&sts]),
+            Factory::new(&[describe], &[]),
+            clock.clone(),
+            target(),
+        )
+        .await
+        .unwrap();
+        let progress = Mutex::new(Vec::new());
+        let report_progress = |line: String| progress.lock().unwrap().push(line);
+        let waiter = Waiter {
+            clock: clock.as_ref(),
+            policy: WaitPolicy::with_timeout(timeout),
+            progress: &report_progress,
+        };
+        let mut record = WaitRecord::default();
+        let result = waiter
+            .until_in_service(&mut session, &target(), ENDPOINT, &mut record)
+            .await;
+        Waited {
+            result,
+            record,
+            sleeps: clock.sleeps().iter().map(Duration::as_secs).collect(),
+            elapsed: clock.elapsed(),
+            progress: progress.into_inner().unwrap(),
+        }
+    }
+
+    const HALF_AN_HOUR: Duration = Duration::from_secs(30 * 60);
+
+    /// Pins B5: an endpoint that is still updating is waited out, not failed at once.
+    #[tokio::test]
+    async fn b5_updating_then_in_service_waits_with_backoff_and_a_progress_line_every_30s() {
+        let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
+            .sequence()
+            .output(|| endpoint(EndpointStatus::Updating))
+            .times(6)
+            .output(|| endpoint(EndpointStatus::InService))
+            .build();
+
+        let waited = wait(&describe, HALF_AN_HOUR).await;
+
+        assert_eq!(
+            waited.result,
+            Ok(InService {
+                endpoint_config_name: "churn-staging-config".into()
+            })
+        );
+        assert_eq!(waited.sleeps, [5, 10, 20, 30, 30, 30]);
+        assert_eq!(
+            waited.record,
+            WaitRecord {
+                polls: 7,
+                waited: Duration::from_secs(125),
+                last_status: Some("InService".into()),
+            }
+        );
+        assert_eq!(
+            waited.progress,
+            [
+                "endpoint churn-staging in account 222222222222 region eu-west-1 is Updating; waiting up to 30m0s",
+                "endpoint churn-staging in account 222222222222 region eu-west-1 is still Updating after 35s",
+                "endpoint churn-staging in account 222222222222 region eu-west-1 is still Updating after 1m5s",
+                "endpoint churn-staging in account 222222222222 region eu-west-1 is still Updating after 1m35s",
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_endpoint_fails_at_once_with_its_failure_reason() {
+        let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint).then_output(|| {
+            DescribeEndpointOutput::builder()
+                .endpoint_name(ENDPOINT)
+                .endpoint_status(EndpointStatus::Failed)
+                .failure_reason("Image 1.dkr.ecr/x:latest does not exist")
+                .build()
+        });
+
+        let waited = wait(&describe, HALF_AN_HOUR).await;
+
+        assert_eq!(
+            waited.result,
+            Err(TargetError::Failed("endpoint churn-staging in account 222222222222 region eu-west-1 is Failed: Image 1.dkr.ecr/x:latest does not exist".into()))
+        );
+        assert!(
+            waited.sleeps.is_empty(),
+            "a failed endpoint is not waited for"
+        );
+        assert_eq!(waited.record.last_status.as_deref(), Some("Failed"));
+    }
+
+    #[tokio::test]
+    async fn rolling_back_and_out_of_service_fail_without_waiting() {
+        for status in [EndpointStatus::RollingBack, EndpointStatus::OutOfService] {
+            let shown = status.as_str().to_owned();
+            let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
+                .then_output(move || endpoint(status.clone()));
+            let waited = wait(&describe, HALF_AN_HOUR).await;
+            let Err(TargetError::Failed(error)) = waited.result else {
+                panic!("{shown}: {:?}", waited.result);
+            };
+            assert!(
+                error.contains(&format!("is {shown}: SageMaker gives no FailureReason")),
+                "{error}"
+            );
+            assert!(waited.sleeps.is_empty(), "{shown}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_wait_gives_up_at_the_timeout() {
+        let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
+            .then_output(|| endpoint(EndpointStatus::Creating));
+
+        let waited = wait(&describe, Duration::from_secs(60)).await;
+
+        let Err(TargetError::Failed(error)) = waited.result else {
+            panic!("{:?}", waited.result);
+        };
+        assert!(
+            error.contains("is still Creating after 1m0s, the --wait-timeout"),
+            "{error}"
+        );
+        assert_eq!(
+            waited.sleeps,
+            [5, 10, 20, 25],
+            "the last sleep stops at the deadline"
+        );
+        assert_eq!(waited.elapsed, Duration::from_secs(60));
+    }
+
+    /// SageMaker answers DescribeEndpoint for a missing endpoint with a ValidationException.
+    #[tokio::test]
+    async fn a_missing_endpoint_fails_pointing_at_the_stack_instance() {
+        let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint).then_error(|| {
+            DescribeEndpointError::generic(error(
+                "ValidationException",
+                "Could not find endpoint \"churn-staging\".",
+            ))
+        });
+
+        let waited = wait(&describe, HALF_AN_HOUR).await;
+
+        assert_eq!(
+            waited.result,
+            Err(TargetError::Failed("endpoint churn-staging in account 222222222222 region eu-west-1 does not exist (Could not find endpoint \"churn-staging\".); check the StackSet's stack instance for this account and region".into()))
+        );
+        assert_eq!(waited.record.last_status, None);
+        assert_eq!(waited.record.polls, 1);
     }
 }

@@ -115,22 +115,6 @@ impl CliOutput {
     }
 }
 
-/// The hostile values both binaries' tests try in every input slot, by name: strings built to break
-/// out of YAML, JSON, XML or a template (build-step/tests/corpus/hostile-values.json).
-pub fn hostile_values() -> Vec<(String, String)> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../build-step/tests/corpus/hostile-values.json");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let file: serde_json::Value = serde_json::from_str(&text).unwrap();
-    file["values"]
-        .as_object()
-        .expect("a \"values\" object")
-        .iter()
-        .map(|(name, value)| (name.clone(), value.as_str().expect("a string").to_owned()))
-        .collect()
-}
-
 /// Replaces whatever is at `to` (a file or a directory) with a copy of `from` (a file or a
 /// directory tree), or just removes it when `from` is None: how a test corpus case sets up its
 /// input files.
@@ -184,5 +168,31 @@ pub fn assert_cfn_lint_passes(template: &Path, parameter_files: &[&Path]) {
         template.display(),
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Fails unless every flag and env fallback of `command` is an input of the registry
+/// (`deploy_core::inputs::ALL`), so no message can name an input differently from `--help`.
+#[track_caller]
+pub fn assert_names_from_registry(command: &clap::Command) {
+    use deploy_core::inputs::ALL;
+    let mut strays = Vec::new();
+    for arg in command.get_arguments() {
+        let Some(flag) = arg.get_long() else { continue };
+        if ["help", "version"].contains(&flag) {
+            continue;
+        }
+        let env = arg.get_env().and_then(|e| e.to_str());
+        let known = ALL
+            .iter()
+            .any(|input| input.flag == Some(flag) && input.env == env);
+        if !known {
+            strays.push(format!("--{flag} (env {env:?})"));
+        }
+    }
+    assert!(
+        strays.is_empty(),
+        "not in deploy_core::inputs: {}",
+        strays.join(", ")
     );
 }

@@ -13,6 +13,13 @@ use crate::Moto;
 /// The role the tests assume in every staging account (moto does not require it to exist).
 pub const STAGING_ROLE: &str = "sagemaker-role-staging";
 
+/// Answers that meet the shipped manifest's expectations (`test/payloads/manifest.json`), in its
+/// case order: what the demo's, the benchmark's and the tests' endpoints answer.
+pub const GOOD_ANSWERS: [&str; 2] = [
+    r#"{"predictions": [0.18]}"#,
+    r#"{"predictions": [0.18, 0.04, 0.71, 0.33, 0.09]}"#,
+];
+
 /// One endpoint as deployed into an account and region.
 #[derive(Debug, Clone)]
 pub struct DeployedEndpoint {

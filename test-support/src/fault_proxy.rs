@@ -13,22 +13,15 @@
 //!
 //! Plain std threads and blocking sockets, one thread per client connection: keep-alive is kept
 //! towards the client, each forwarded request gets its own upstream connection.
-//!
-//! Also the frame both binaries' fault matrices share: a [`Cell`] per call and fault (one table
-//! line each), the environment that keeps retries short, the request count a cell must produce,
-//! and [`assert_cells`], which runs the cells concurrently and names every failing one.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
-use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
-
-use deploy_common::env_vars;
 
 use crate::seed::ACCOUNT_ID;
 use crate::Moto;
@@ -645,141 +638,6 @@ fn arn_account(arn: &str) -> Option<String> {
         .nth(4)
         .filter(|a| a.len() == 12)
         .map(str::to_owned)
-}
-
-/// One cell of a fault matrix: a call, a fault, how many requests it hits, and what the run must
-/// do. Each binary's matrix is a table of these, one line per cell.
-#[derive(Debug, Clone, Copy)]
-pub struct Cell {
-    pub call: &'static str,
-    pub kind: FaultKind,
-    pub times: usize,
-    pub outcome: Outcome,
-    /// Extra environment for this cell's run (say `AWS_MAX_ATTEMPTS`).
-    pub env: &'static [(&'static str, &'static str)],
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// The retries absorb the fault: the run succeeds with the clean run's outputs.
-    Recovers,
-    /// The run fails with exit 3 and this message (a binary's matrix decides where it must appear).
-    Fails(&'static str),
-}
-
-/// A transient fault on the first `times` requests, which the retries must absorb.
-pub const fn recovers(call: &'static str, kind: FaultKind, times: usize) -> Cell {
-    Cell {
-        call,
-        kind,
-        times,
-        outcome: Outcome::Recovers,
-        env: &[],
-    }
-}
-
-/// A fault the run cannot get past (AccessDenied, or as many transient faults as attempts).
-pub const fn fails(
-    call: &'static str,
-    kind: FaultKind,
-    times: usize,
-    message: &'static str,
-) -> Cell {
-    Cell {
-        call,
-        kind,
-        times,
-        outcome: Outcome::Fails(message),
-        env: &[],
-    }
-}
-
-/// The read timeout of cells whose fault is a held request: what each held attempt costs. Not
-/// lower: the run's other calls share it, and the emulator answers slowly while many cells run.
-pub const HELD_READ_TIMEOUT_SECONDS: &str = "2";
-
-impl Cell {
-    /// How assertion messages name the cell, e.g. `ListModelPackages x Throttling x2`.
-    pub fn name(&self) -> String {
-        let mut name = format!("{} x {:?} x{}", self.call, self.kind, self.times);
-        for (key, value) in self.env {
-            name.push_str(&format!(" ({key}={value})"));
-        }
-        name
-    }
-
-    pub fn fault(&self) -> Fault {
-        Fault::new(self.call, self.kind, self.times)
-    }
-
-    /// The environment of this cell's run: a 10 ms retry backoff, a short read timeout when the
-    /// fault is a held request (the binaries' documented knobs), then the cell's own settings.
-    pub fn env(&self) -> Vec<(&'static str, &'static str)> {
-        let mut env = vec![(env_vars::DEPLOY_STEPS_RETRY_INITIAL_BACKOFF_MS, "10")];
-        if self.kind == FaultKind::Timeout {
-            env.push((
-                env_vars::DEPLOY_STEPS_READ_TIMEOUT_SECONDS,
-                HELD_READ_TIMEOUT_SECONDS,
-            ));
-        }
-        env.extend_from_slice(self.env);
-        env
-    }
-
-    /// Requests the proxy must see for the call, given `clean` in a run without faults: every
-    /// faulted attempt comes on top of a recovered run's requests, and a failed call is attempted
-    /// exactly `times` times (the attempts it had, or 1 for a fault the SDK does not retry).
-    pub fn expected_requests(&self, clean: usize) -> usize {
-        match self.outcome {
-            Outcome::Recovers => clean + self.times,
-            Outcome::Fails(_) => self.times,
-        }
-    }
-}
-
-/// Runs `check` on every cell, `workers` at a time, the held-request cells (the slowest) first,
-/// and fails the test with every problem any check reported, each under its cell's name, in table
-/// order. A check that panics reports its panic as a problem of its cell; the others still run.
-#[track_caller]
-pub fn assert_cells(cells: &[Cell], workers: usize, check: impl Fn(&Cell) -> Vec<String> + Sync) {
-    let mut order: Vec<usize> = (0..cells.len()).collect();
-    order.sort_by_key(|&i| cells[i].kind != FaultKind::Timeout);
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let found = Mutex::new(vec![Vec::new(); cells.len()]);
-    std::thread::scope(|scope| {
-        for _ in 0..workers.max(1) {
-            scope.spawn(|| {
-                while let Some(&i) = order.get(next.fetch_add(1, Ordering::SeqCst)) {
-                    let problems = std::panic::catch_unwind(AssertUnwindSafe(|| check(&cells[i])))
-                        .unwrap_or_else(|panic| {
-                            let text = panic
-                                .downcast_ref::<String>()
-                                .cloned()
-                                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                                .unwrap_or_default();
-                            vec![format!("panicked: {text}")]
-                        });
-                    found.lock().unwrap()[i] = problems;
-                }
-            });
-        }
-    });
-    let problems: Vec<String> = cells
-        .iter()
-        .zip(found.into_inner().unwrap())
-        .flat_map(|(cell, problems)| {
-            problems
-                .into_iter()
-                .map(move |problem| format!("{}: {problem}", cell.name()))
-        })
-        .collect();
-    assert!(
-        problems.is_empty(),
-        "{} problem(s) in {} cells:\n\n{}",
-        problems.len(),
-        cells.len(),
-        problems.join("\n\n")
-    );
 }
 
 /// The proxy against the real emulator through the real SDK: every fault in the shape the SDK

@@ -9,7 +9,9 @@
 
 pub mod cli;
 pub mod codebuild;
+pub mod corpus;
 pub mod endpoints;
+pub mod fault_matrix;
 pub mod fault_proxy;
 pub mod moto;
 pub mod secrets;

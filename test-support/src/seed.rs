@@ -27,7 +27,7 @@ pub async fn sdk_config(moto: &Moto, region: &str) -> SdkConfig {
 
 pub async fn sdk_config_with(moto: &Moto, region: &str, credentials: Credentials) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
-        .http_client(deploy_common::aws::https_client())
+        .http_client(deploy_shell::aws::https_client())
         .endpoint_url(&moto.endpoint)
         .region(Region::new(region.to_owned()))
         .credentials_provider(credentials)

@@ -1,5 +1,5 @@
 //! The templates and IAM documents under `templates/`, checked against what they must agree with:
-//! cfn-lint for every template, the env var registry for the CodeBuild projects, the binaries'
+//! cfn-lint for every template, the input registry for the CodeBuild projects, the binaries'
 //! AWS calls for the permissions, the buildspecs for paths and report groups, and each resource's
 //! name limit for a 32-character project. A change on either side fails here, not in an account.
 //!
@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use deploy_common::env_vars::{self, ReadBy};
+use deploy_core::inputs::{self, ReadBy};
 use serde_json::Value as Json;
 use serde_yaml::Value;
 use test_support::cli::assert_cfn_lint_passes;
@@ -23,28 +23,28 @@ const PROJECT_NAME_MAX: usize = 32;
 const PROJECT_ID_MAX: usize = 16;
 
 const BUILD_PROJECT_ENV: &[&str] = &[
-    env_vars::SOURCE_MODEL_PACKAGE_GROUP_NAME,
-    env_vars::SAGEMAKER_PROJECT_NAME,
-    env_vars::SAGEMAKER_PROJECT_ID,
-    env_vars::ARTIFACT_BUCKET,
-    env_vars::SAGEMAKER_EXECUTION_ROLE_STAGING_NAME,
-    env_vars::SAGEMAKER_EXECUTION_ROLE_PROD_NAME,
-    env_vars::ORGANIZATIONAL_UNIT_STAGING_ID,
-    env_vars::ORGANIZATIONAL_UNIT_PROD_ID,
-    env_vars::EXPORT_TEMPLATE_NAME,
-    env_vars::EXPORT_TEMPLATE_STAGING_CONFIG,
-    env_vars::EXPORT_TEMPLATE_PROD_CONFIG,
-    env_vars::GRANT_CROSS_ACCOUNT_ACCESS,
-    env_vars::AWS_REGION,
+    inputs::MODEL_PACKAGE_GROUP.var(),
+    inputs::PROJECT_NAME.var(),
+    inputs::PROJECT_ID.var(),
+    inputs::ARTIFACT_BUCKET.var(),
+    inputs::STAGING_ROLE.var(),
+    inputs::PROD_ROLE.var(),
+    inputs::STAGING_OU.var(),
+    inputs::PROD_OU.var(),
+    inputs::EXPORT_TEMPLATE.var(),
+    inputs::EXPORT_STAGING_CONFIG.var(),
+    inputs::EXPORT_PROD_CONFIG.var(),
+    inputs::GRANT_CROSS_ACCOUNT_ACCESS.var(),
+    inputs::REGION.var(),
 ];
 const TEST_PROJECT_ENV: &[&str] = &[
-    env_vars::SAGEMAKER_PROJECT_NAME,
-    env_vars::SAGEMAKER_PROJECT_ID,
-    env_vars::AWS_REGION,
-    env_vars::BUILD_CONFIG,
-    env_vars::EXPORT_TEST_RESULTS,
-    env_vars::SAGEMAKER_EXECUTION_ROLE_NAME,
-    env_vars::ORGANIZATIONAL_UNIT_ID,
+    inputs::PROJECT_NAME.var(),
+    inputs::PROJECT_ID.var(),
+    inputs::REGION.var(),
+    inputs::BUILD_CONFIG.var(),
+    inputs::EXPORT_TEST_RESULTS.var(),
+    inputs::ROLE_NAME.var(),
+    inputs::OU.var(),
 ];
 
 /// What the binaries call as the pipeline's role (build-step, and test-step before AssumeRole).
@@ -304,10 +304,10 @@ fn assert_environment(project: &str, expected: &[&str], binary: ReadBy) {
         "{project}'s env vars"
     );
     for name in names {
-        let entry = env_vars::ALL
+        let entry = inputs::ENV_VARS
             .iter()
-            .find(|v| v.name == name)
-            .unwrap_or_else(|| panic!("{project} sets {name}, which is not in env_vars::ALL"));
+            .find(|v| v.input.env == Some(name))
+            .unwrap_or_else(|| panic!("{project} sets {name}, which is not in inputs::ENV_VARS"));
         assert!(
             entry.read_by == binary || entry.read_by == ReadBy::Both,
             "{project} sets {name}, which its binary does not read ({:?})",
@@ -412,14 +412,14 @@ fn the_pipeline_runs_source_build_staging_test_approval_prod_one_at_a_time() {
 fn stack_set_actions_target_an_ou_without_auto_deployment_and_read_build_step_outputs() {
     let template = Template::load(PRODUCT);
     let build = "ModelDeployBuildProject";
-    let template_file = template.literal_env(build, env_vars::EXPORT_TEMPLATE_NAME);
+    let template_file = template.literal_env(build, inputs::EXPORT_TEMPLATE.var());
     let actions = template.stack_set_actions();
     assert_eq!(actions.len(), 2);
     for action in actions {
         let config = &action["Configuration"];
         let parameters_var = match action_kind(action) {
-            "StackSet to staging" => env_vars::EXPORT_TEMPLATE_STAGING_CONFIG,
-            _ => env_vars::EXPORT_TEMPLATE_PROD_CONFIG,
+            "StackSet to staging" => inputs::EXPORT_STAGING_CONFIG.var(),
+            _ => inputs::EXPORT_PROD_CONFIG.var(),
         };
         assert!(
             config.get("OrganizationsAutoDeployment").is_none(),
@@ -449,8 +449,8 @@ fn stack_set_actions_target_an_ou_without_auto_deployment_and_read_build_step_ou
     }
     assert_eq!(template_file, "template-export.yml");
     assert_eq!(
-        template.literal_env("ModelDeployTestProject", env_vars::BUILD_CONFIG),
-        template.literal_env(build, env_vars::EXPORT_TEMPLATE_STAGING_CONFIG)
+        template.literal_env("ModelDeployTestProject", inputs::BUILD_CONFIG.var()),
+        template.literal_env(build, inputs::EXPORT_STAGING_CONFIG.var())
     );
 }
 
@@ -606,7 +606,7 @@ fn the_rules_fire_on_approved_packages_of_the_group_and_on_the_source_branch() {
     let (_, group) = template
         .environment("ModelDeployBuildProject")
         .into_iter()
-        .find(|(name, _)| *name == env_vars::SOURCE_MODEL_PACKAGE_GROUP_NAME)
+        .find(|(name, _)| *name == inputs::MODEL_PACKAGE_GROUP.var())
         .expect("the build project names the group");
     let model = &template.resource("ModelDeploySageMakerEventRule")["Properties"]["EventPattern"];
     assert_eq!(
@@ -798,7 +798,7 @@ fn the_target_role_can_create_every_resource_type_of_the_endpoint_template() {
             "application-autoscaling:PutScalingPolicy",
         ),
     ];
-    let types: BTreeSet<&str> = read("templates/endpoint.yml.tera")
+    let types: BTreeSet<&str> = read("templates/endpoint.yml.j2")
         .lines()
         .filter_map(|l| l.trim().strip_prefix("Type: AWS::"))
         .map(|t| creators.iter().find(|(kind, _)| kind[5..] == *t).unwrap_or_else(|| {
@@ -820,7 +820,7 @@ fn the_target_role_can_create_every_resource_type_of_the_endpoint_template() {
 /// `AwsCallError::new("<service>:<Action>", ...)`. Test modules are left out.
 fn actions_in_sources() -> BTreeSet<String> {
     let mut actions = BTreeSet::new();
-    for dir in ["common/src", "build-step/src", "test-step/src"] {
+    for dir in ["shell/src", "build-step/src", "test-step/src"] {
         for entry in std::fs::read_dir(repo().join(dir)).expect("a source dir") {
             let path = entry.expect("a directory entry").path();
             if path.extension().is_none_or(|e| e != "rs") {

@@ -30,6 +30,8 @@ pub enum TaskError {
     DuplicateEntry(String),
     #[error("cannot write the zip: {0}")]
     Zip(#[from] std::io::Error),
+    #[error(transparent)]
+    Write(#[from] deploy_core::files::WriteError),
     #[error("cannot write the zip: {0}")]
     Archive(#[from] zip::result::ZipError),
 }

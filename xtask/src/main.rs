@@ -4,7 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xtask::seed_zip::{self, MAX_BINARY_BYTES, MAX_ZIP_BYTES};
+use deploy_core::budget::{MAX_BINARY_BYTES, MAX_SEED_ZIP_BYTES};
+use xtask::seed_zip;
 
 #[derive(Parser)]
 #[command(about = "Project tasks for sagemaker-deploy-steps")]
@@ -49,7 +50,7 @@ fn main() -> ExitCode {
                 println!("bin/{name}: {bytes} bytes (budget {MAX_BINARY_BYTES})");
             }
             println!(
-                "seed zip: {} bytes (budget {MAX_ZIP_BYTES}), sha256 {}",
+                "seed zip: {} bytes (budget {MAX_SEED_ZIP_BYTES}), sha256 {}",
                 zip.bytes, zip.sha256
             );
             println!("{}", zip.path.display());

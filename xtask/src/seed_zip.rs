@@ -12,6 +12,9 @@ use sha2::{Digest, Sha256};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
+use deploy_core::budget::{MAX_BINARY_BYTES, MAX_SEED_ZIP_BYTES};
+use deploy_core::files::write_atomically;
+
 use crate::elf;
 use crate::TaskError;
 
@@ -19,18 +22,13 @@ use crate::TaskError;
 pub const TARGET: &str = "x86_64-unknown-linux-musl";
 /// The shipped binaries, as `bin/<name>` in the zip.
 pub const BINARIES: [&str; 2] = ["build-step", "test-step"];
-/// At most 5 MB per binary: a size budget, and well inside CodeCommit's 6 MB per file.
-pub const MAX_BINARY_BYTES: u64 = 5_000_000;
-/// CodeCommit accepts at most 6 MB per file through the API, and the zip itself is committed by
-/// Service Catalog from S3; keep the whole archive within that too.
-pub const MAX_ZIP_BYTES: u64 = 6_000_000;
 /// Repository files copied into the zip at the same path (directories recursively). Everything
 /// under `seed-repo/` is added at the zip's root as well.
 const REPO_FILES: [&str; 4] = [
     "buildspec.yml",
     "test/buildspec.yml",
     "test/payloads",
-    "templates/endpoint.yml.tera",
+    "templates/endpoint.yml.j2",
 ];
 const SEED_REPO_DIR: &str = "seed-repo";
 
@@ -77,12 +75,18 @@ pub fn build(repo_root: &Path, binaries_dir: &Path, out: &Path) -> Result<SeedZi
     }
     let archive = archive(entries)?;
     let bytes = archive.len() as u64;
-    if bytes > MAX_ZIP_BYTES {
+    if bytes > MAX_SEED_ZIP_BYTES {
         return Err(TaskError::OverBudget {
             what: out.display().to_string(),
             bytes,
-            limit: MAX_ZIP_BYTES,
+            limit: MAX_SEED_ZIP_BYTES,
         });
+    }
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| TaskError::Io {
+            path: dir.to_owned(),
+            source,
+        })?;
     }
     write_atomically(out, &archive)?;
     Ok(SeedZip {
@@ -192,20 +196,4 @@ fn read(path: &Path) -> Result<Vec<u8>, TaskError> {
         path: path.to_owned(),
         source,
     })
-}
-
-/// Writes next to `out` and renames, so a failed run never leaves a truncated zip behind.
-fn write_atomically(out: &Path, bytes: &[u8]) -> Result<(), TaskError> {
-    let io = |source| TaskError::Io {
-        path: out.to_owned(),
-        source,
-    };
-    let dir = out.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let temp = dir.join(format!(
-        ".{}.partial",
-        out.file_name().unwrap_or_default().to_string_lossy()
-    ));
-    std::fs::write(&temp, bytes).map_err(io)?;
-    std::fs::rename(&temp, out).map_err(io)
 }

@@ -5,38 +5,50 @@
 //! The cells share one group (they only read it) and each has its own proxy, so faults and request
 //! counts never cross; they run concurrently with the documented knobs keeping retries short.
 
-use test_support::fault_proxy::FaultKind::{
-    AccessDenied, ConnectionReset, ServerError, Throttling, Timeout,
-};
-use test_support::fault_proxy::{assert_cells, fails, recovers, Cell, FaultProxy, Outcome};
+use test_support::fault_matrix::{assert_cells, fails, recovers, CallFaults, Cell, Outcome};
+use test_support::fault_proxy::FaultKind::{ServerError, Throttling};
+use test_support::fault_proxy::FaultProxy;
 use test_support::moto;
 
 use crate::{group_with_one_approved, Workspace, INPUTS, OUTPUTS};
 
-#[rustfmt::skip]
-const CELLS: &[Cell] = &[
-    recovers("ListModelPackages", Throttling, 2),
-    recovers("ListModelPackages", ServerError(500), 2),
-    recovers("ListModelPackages", ConnectionReset, 2),
-    recovers("ListModelPackages", Timeout, 2),
-    fails("ListModelPackages", Throttling, 3, "AWS call sagemaker:ListModelPackages failed with ThrottlingException: Rate exceeded"),
-    fails("ListModelPackages", ServerError(503), 3, "AWS call sagemaker:ListModelPackages failed with ServiceUnavailable: "),
-    fails("ListModelPackages", ConnectionReset, 3, "AWS call sagemaker:ListModelPackages could not complete after 3 attempts: "),
-    fails("ListModelPackages", Timeout, 3, "AWS call sagemaker:ListModelPackages could not complete after 3 attempts: "),
-    fails("ListModelPackages", AccessDenied, 1, "AWS denied sagemaker:ListModelPackages to arn:aws:sts::123456789012:user/moto: User is not authorized to perform: ListModelPackages"),
-    recovers("DescribeModelPackage", Throttling, 2),
-    recovers("DescribeModelPackage", ServerError(503), 2),
-    recovers("DescribeModelPackage", ConnectionReset, 2),
-    recovers("DescribeModelPackage", Timeout, 2),
-    fails("DescribeModelPackage", Throttling, 3, "AWS call sagemaker:DescribeModelPackage failed with ThrottlingException: Rate exceeded"),
-    fails("DescribeModelPackage", ServerError(500), 3, "AWS call sagemaker:DescribeModelPackage failed with InternalFailure: "),
-    fails("DescribeModelPackage", ConnectionReset, 3, "AWS call sagemaker:DescribeModelPackage could not complete after 3 attempts: "),
-    fails("DescribeModelPackage", Timeout, 3, "AWS call sagemaker:DescribeModelPackage could not complete after 3 attempts: "),
-    fails("DescribeModelPackage", AccessDenied, 1, "AWS denied sagemaker:DescribeModelPackage to arn:aws:sts::123456789012:user/moto: User is not authorized to perform: DescribeModelPackage"),
+/// The emulator's default caller, whom AccessDenied names.
+const CALLER: &str = "arn:aws:sts::123456789012:user/moto";
+
+fn cells() -> Vec<Cell> {
+    let calls = [
+        CallFaults {
+            call: "ListModelPackages",
+            action: "sagemaker:ListModelPackages",
+            prefix: "",
+            denied_to: CALLER,
+            recovered_server_error: 500,
+        },
+        CallFaults {
+            call: "DescribeModelPackage",
+            action: "sagemaker:DescribeModelPackage",
+            prefix: "",
+            denied_to: CALLER,
+            recovered_server_error: 503,
+        },
+    ];
+    let mut cells: Vec<Cell> = calls.iter().flat_map(CallFaults::cells).collect();
     // The attempt count is a knob: one more attempt absorbs a third fault, one attempt none.
-    Cell { env: &[("AWS_MAX_ATTEMPTS", "4")], ..recovers("ListModelPackages", Throttling, 3) },
-    Cell { env: &[("AWS_MAX_ATTEMPTS", "1")], ..fails("DescribeModelPackage", ServerError(503), 1, "AWS call sagemaker:DescribeModelPackage failed with ServiceUnavailable: ") },
-];
+    cells.push(Cell {
+        env: &[("AWS_MAX_ATTEMPTS", "4")],
+        ..recovers("ListModelPackages", Throttling, 3)
+    });
+    cells.push(Cell {
+        env: &[("AWS_MAX_ATTEMPTS", "1")],
+        ..fails(
+            "DescribeModelPackage",
+            ServerError(503),
+            1,
+            "AWS call sagemaker:DescribeModelPackage failed with ServiceUnavailable: ",
+        )
+    });
+    cells
+}
 
 /// What a run without faults wrote and printed, and the requests it made.
 struct Clean {
@@ -65,7 +77,9 @@ async fn every_fault_on_every_call_recovers_or_fails_cleanly() {
         (1, 1)
     );
 
-    assert_cells(CELLS, 8, |cell| check(cell, &group.name, &clean));
+    let cells = cells();
+    assert_eq!(cells.len(), 20);
+    assert_cells(&cells, 8, |cell| check(cell, &group.name, &clean));
 }
 
 fn check(cell: &Cell, group: &str, clean: &Clean) -> Vec<String> {
@@ -78,7 +92,7 @@ fn check(cell: &Cell, group: &str, clean: &Clean) -> Vec<String> {
         .envs(cell.env())
         .run();
     let mut problems = Vec::new();
-    let (code, written) = match cell.outcome {
+    let (code, written) = match &cell.outcome {
         Outcome::Recovers => (0, &OUTPUTS[..]),
         Outcome::Fails(_) => (3, &[][..]),
     };
@@ -88,7 +102,7 @@ fn check(cell: &Cell, group: &str, clean: &Clean) -> Vec<String> {
             out.code, out.stderr
         ));
     }
-    match cell.outcome {
+    match &cell.outcome {
         Outcome::Recovers => {
             for (file, clean_bytes) in OUTPUTS.iter().zip(&clean.files) {
                 if ws.file(file).exists() && read(&ws, file) != *clean_bytes {

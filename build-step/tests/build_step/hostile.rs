@@ -5,90 +5,33 @@
 //! a run with plain values (no extra key, resource or parameter).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
-use deploy_common::stack_params::ParameterList;
-use serde::Deserialize;
+use deploy_core::stack_params::ParameterList;
 use serde_json::Value as Json;
 use serde_yaml::Value as Yaml;
-use test_support::cli::{hostile_values, place};
+use test_support::corpus::{self, assert_cases, check_outcome, hostile_values, NoExtra};
 use test_support::seed::GroupSeed;
 use test_support::{moto, CliOutput};
 
 use crate::{group_with_one_approved, Workspace, INPUTS};
 
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Cases {
-    #[serde(rename = "about")]
-    _about: String,
-    cases: Vec<Case>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Case {
-    name: String,
-    /// Workspace path -> corpus path (a file or a directory), or null to delete the file.
-    #[serde(default)]
-    files: BTreeMap<String, Option<String>>,
-    #[serde(default)]
-    env: BTreeMap<String, String>,
-    #[serde(default)]
-    args: Vec<String>,
-    exit: i32,
-    stderr: String,
-}
-
-/// Where a finished run broke its contract, if it did: the exit code, the start of stderr and,
-/// for an error of build-step's own, a single line.
-fn check_outcome(out: &CliOutput, exit: i32, stderr_start: &str) -> Option<String> {
-    if out.code != Some(exit) || !out.stderr.starts_with(stderr_start) {
-        return Some(format!(
-            "exit {:?}, expected {exit} and stderr starting {stderr_start:?}, got:\n{}",
-            out.code, out.stderr
-        ));
-    }
-    if out.stderr.starts_with("build-step: error: ") && out.stderr.lines().count() != 1 {
-        return Some(format!("the error is not one line:\n{}", out.stderr));
-    }
-    None
-}
+const TOOL: &str = "build-step";
 
 #[tokio::test]
 async fn every_corpus_case_gets_its_exit_code_and_message_and_writes_nothing() {
     let (group, _) = group_with_one_approved("hostile-corpus").await;
-    let table: Cases =
-        serde_json::from_slice(&std::fs::read(corpus().join("cases.json")).unwrap()).unwrap();
-    let mut failures = Vec::new();
-    for case in &table.cases {
+    let dir = corpus::dir(env!("CARGO_MANIFEST_DIR"));
+    assert_cases(&corpus::cases::<NoExtra>(&dir), |case| {
         let ws = Workspace::new(&group.name);
-        for (name, source) in &case.files {
-            let source = source.as_ref().map(|source| corpus().join(source));
-            place(source.as_deref(), &ws.file(name));
-        }
+        case.prepare(&dir, &ws.path);
         let before = ws.files();
-        let out = ws
-            .build_step()
-            .envs(case.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .args(case.args.iter().map(String::as_str))
-            .run();
-        if let Some(problem) = check_outcome(&out, case.exit, &case.stderr) {
-            failures.push(format!("{}: {problem}", case.name));
-        }
+        let out = ws.build_step().envs(case.env()).args(case.args()).run();
+        let mut problems: Vec<String> = case.check(TOOL, &out).into_iter().collect();
         if ws.files() != before {
-            failures.push(format!(
-                "{}: left files behind: {:?}",
-                case.name,
-                ws.files()
-            ));
+            problems.push(format!("left files behind: {:?}", ws.files()));
         }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+        problems
+    });
 }
 
 /// Where a slot puts its value.
@@ -402,7 +345,7 @@ async fn hostile_values_in_every_slot_are_rejected_or_land_verbatim() {
             let label = format!("{} = {name} ({value:?})", slot.name());
             match rejected_with {
                 Some(Rejection { start, end }) => {
-                    let problem = check_outcome(&out, 2, start).or_else(|| {
+                    let problem = check_outcome(TOOL, &out, 2, start).or_else(|| {
                         (!out.stderr.trim_end().ends_with(end)).then(|| {
                             format!("the message does not end with {end:?}:\n{}", out.stderr)
                         })

@@ -1,6 +1,8 @@
 //! What gets written: byte-for-byte snapshots, and cfn-lint with every optional feature on and
 //! off. Values that try to break out of YAML or JSON are in `hostile.rs`.
 
+use std::path::Path;
+
 use test_support::cli::assert_cfn_lint_passes;
 
 use crate::{group_with_one_approved, Workspace, OUTPUTS};
@@ -106,7 +108,7 @@ async fn a_custom_template_declares_its_own_parameters() {
     let (group, arn) = group_with_one_approved("render-custom").await;
     let ws = Workspace::new(&group.name);
     ws.write(
-        "custom.yml.tera",
+        "custom.yml.j2",
         "AWSTemplateFormatVersion: \"2010-09-09\"\nDescription: {{ package.arn }}\nParameters:\n  StageName:\n    Type: String\n  SageMakerProjectName:\n    Type: String\n  ModelPackageName:\n    Type: String\nResources:\n  Topic:\n    Type: AWS::SNS::Topic\n",
     );
     ws.write(
@@ -115,7 +117,7 @@ async fn a_custom_template_declares_its_own_parameters() {
     );
     ws.write("prod-config.json", r#"[{"ParameterKey": "StageName", "ParameterValue": "prod"}, {"ParameterKey": "EndpointInstanceType", "ParameterValue": "ml.m5.large"}]"#);
     ws.build_step()
-        .args(["--template", "custom.yml.tera"])
+        .args(["--template", "custom.yml.j2"])
         .run()
         .code(2)
         .stderr_contains(
@@ -126,7 +128,7 @@ async fn a_custom_template_declares_its_own_parameters() {
         r#"[{"ParameterKey": "StageName", "ParameterValue": "prod"}]"#,
     );
     ws.build_step()
-        .args(["--template", "custom.yml.tera"])
+        .args(["--template", "custom.yml.j2"])
         .run()
         .code(0);
     assert!(ws
@@ -136,5 +138,38 @@ async fn a_custom_template_declares_its_own_parameters() {
     assert!(
         prod.contains("ModelPackageName") && !prod.contains("RoleName"),
         "{prod}"
+    );
+}
+
+/// A repository seeded before the template was named for minijinja (`endpoint.yml.j2`) has a
+/// buildspec that passes the former name; with only the new file checked out, the build renders
+/// it all the same, and the other way round.
+#[tokio::test]
+async fn the_template_is_found_under_its_former_name_too() {
+    let (group, _) = group_with_one_approved("render-former-name").await;
+    let ws = Workspace::new(&group.name);
+    let built_in = Path::new(env!("CARGO_MANIFEST_DIR")).join("../templates/endpoint.yml.j2");
+    std::fs::create_dir(ws.file("templates")).unwrap();
+    std::fs::copy(&built_in, ws.file("templates/endpoint.yml.j2")).unwrap();
+    ws.build_step()
+        .args(["--template", "templates/endpoint.yml.tera"])
+        .run()
+        .code(0);
+    let with_new_file = ws.read("template-export.yml");
+    std::fs::rename(
+        ws.file("templates/endpoint.yml.j2"),
+        ws.file("templates/endpoint.yml.tera"),
+    )
+    .unwrap();
+    ws.build_step()
+        .args(["--template", "templates/endpoint.yml.j2"])
+        .run()
+        .code(0);
+    assert_eq!(ws.read("template-export.yml"), with_new_file);
+    ws.build_step().run().code(0);
+    assert_eq!(
+        ws.read("template-export.yml"),
+        with_new_file,
+        "the repository's copy renders as the built-in one"
     );
 }

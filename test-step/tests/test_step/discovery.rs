@@ -90,7 +90,7 @@ async fn an_ou_without_active_accounts_is_not_a_pass() {
     let ws = Workspace::new("zerotargets");
     let out = ws.test_step().env("ORGANIZATIONAL_UNIT_ID", &ou).run();
     out.code(2).stderr_contains(&format!(
-        "no targets: the organizational unit {ou} (ORGANIZATIONAL_UNIT_ID / --organizational-unit-id) has no ACTIVE accounts"
+        "no targets: the organizational unit {ou}, from ORGANIZATIONAL_UNIT_ID (--organizational-unit-id), has no ACTIVE accounts"
     ));
     let reports = ws.reports();
     assert_eq!(reports.json["status"], "failed");

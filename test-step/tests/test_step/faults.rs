@@ -10,10 +10,8 @@
 //! retries short.
 
 use serde_json::Value;
-use test_support::fault_proxy::FaultKind::{
-    AccessDenied, ConnectionReset, ServerError, Throttling, Timeout,
-};
-use test_support::fault_proxy::{assert_cells, fails, recovers, Cell, FaultProxy, Outcome};
+use test_support::fault_matrix::{assert_cells, CallFaults, Cell, Outcome};
+use test_support::fault_proxy::FaultProxy;
 use test_support::{moto, CliOutput};
 
 use crate::{Reports, Staging, Workspace, REGION, SESSION};
@@ -21,55 +19,52 @@ use crate::{Reports, Staging, Workspace, REGION, SESSION};
 /// The calls each target makes with its own credentials; the others are the OU walk.
 const PER_TARGET: [&str; 3] = ["AssumeRole", "DescribeEndpoint", "InvokeEndpoint"];
 
+/// The emulator's default caller, whom AccessDenied names.
+const CALLER: &str = "arn:aws:sts::123456789012:user/moto";
+
 /// `{role}` stands for the faulted target's role ARN, `{session}` for the session name.
-#[rustfmt::skip]
-const CELLS: &[Cell] = &[
-    recovers("ListAccountsForParent", Throttling, 2),
-    recovers("ListAccountsForParent", ServerError(500), 2),
-    recovers("ListAccountsForParent", ConnectionReset, 2),
-    recovers("ListAccountsForParent", Timeout, 2),
-    fails("ListAccountsForParent", Throttling, 3, "AWS call organizations:ListAccountsForParent failed with TooManyRequestsException: Rate exceeded"),
-    fails("ListAccountsForParent", ServerError(503), 3, "AWS call organizations:ListAccountsForParent failed with ServiceUnavailable: "),
-    fails("ListAccountsForParent", ConnectionReset, 3, "AWS call organizations:ListAccountsForParent could not complete after 3 attempts: "),
-    fails("ListAccountsForParent", Timeout, 3, "AWS call organizations:ListAccountsForParent could not complete after 3 attempts: "),
-    fails("ListAccountsForParent", AccessDenied, 1, "AWS denied organizations:ListAccountsForParent to arn:aws:sts::123456789012:user/moto: User is not authorized to perform: ListAccountsForParent"),
-    recovers("ListOrganizationalUnitsForParent", Throttling, 2),
-    recovers("ListOrganizationalUnitsForParent", ServerError(503), 2),
-    recovers("ListOrganizationalUnitsForParent", ConnectionReset, 2),
-    recovers("ListOrganizationalUnitsForParent", Timeout, 2),
-    fails("ListOrganizationalUnitsForParent", Throttling, 3, "AWS call organizations:ListOrganizationalUnitsForParent failed with TooManyRequestsException: Rate exceeded"),
-    fails("ListOrganizationalUnitsForParent", ServerError(500), 3, "AWS call organizations:ListOrganizationalUnitsForParent failed with InternalFailure: "),
-    fails("ListOrganizationalUnitsForParent", ConnectionReset, 3, "AWS call organizations:ListOrganizationalUnitsForParent could not complete after 3 attempts: "),
-    fails("ListOrganizationalUnitsForParent", Timeout, 3, "AWS call organizations:ListOrganizationalUnitsForParent could not complete after 3 attempts: "),
-    fails("ListOrganizationalUnitsForParent", AccessDenied, 1, "AWS denied organizations:ListOrganizationalUnitsForParent to arn:aws:sts::123456789012:user/moto: User is not authorized to perform: ListOrganizationalUnitsForParent"),
-    recovers("AssumeRole", Throttling, 2),
-    recovers("AssumeRole", ServerError(500), 2),
-    recovers("AssumeRole", ConnectionReset, 2),
-    recovers("AssumeRole", Timeout, 2),
-    fails("AssumeRole", Throttling, 3, "cannot assume {role} (session {session}): AWS call sts:AssumeRole failed with Throttling: Rate exceeded"),
-    fails("AssumeRole", ServerError(503), 3, "cannot assume {role} (session {session}): AWS call sts:AssumeRole failed with ServiceUnavailable: "),
-    fails("AssumeRole", ConnectionReset, 3, "cannot assume {role} (session {session}): AWS call sts:AssumeRole could not complete after 3 attempts: "),
-    fails("AssumeRole", Timeout, 3, "cannot assume {role} (session {session}): AWS call sts:AssumeRole could not complete after 3 attempts: "),
-    fails("AssumeRole", AccessDenied, 1, "cannot assume {role} (session {session}): AWS denied sts:AssumeRole to the caller: User is not authorized to perform: AssumeRole"),
-    recovers("DescribeEndpoint", Throttling, 2),
-    recovers("DescribeEndpoint", ServerError(503), 2),
-    recovers("DescribeEndpoint", ConnectionReset, 2),
-    recovers("DescribeEndpoint", Timeout, 2),
-    fails("DescribeEndpoint", Throttling, 3, "AWS call sagemaker:DescribeEndpoint failed with ThrottlingException: Rate exceeded"),
-    fails("DescribeEndpoint", ServerError(500), 3, "AWS call sagemaker:DescribeEndpoint failed with InternalFailure: "),
-    fails("DescribeEndpoint", ConnectionReset, 3, "AWS call sagemaker:DescribeEndpoint could not complete after 3 attempts: "),
-    fails("DescribeEndpoint", Timeout, 3, "AWS call sagemaker:DescribeEndpoint could not complete after 3 attempts: "),
-    fails("DescribeEndpoint", AccessDenied, 1, "AWS denied sagemaker:DescribeEndpoint to the assumed role {role}: User is not authorized to perform: DescribeEndpoint"),
-    recovers("InvokeEndpoint", Throttling, 2),
-    recovers("InvokeEndpoint", ServerError(500), 2),
-    recovers("InvokeEndpoint", ConnectionReset, 2),
-    recovers("InvokeEndpoint", Timeout, 2),
-    fails("InvokeEndpoint", Throttling, 3, "case \"one-row\": AWS call sagemaker:InvokeEndpoint failed with ThrottlingException: Rate exceeded"),
-    fails("InvokeEndpoint", ServerError(503), 3, "case \"one-row\": AWS call sagemaker:InvokeEndpoint failed with ServiceUnavailable: "),
-    fails("InvokeEndpoint", ConnectionReset, 3, "case \"one-row\": AWS call sagemaker:InvokeEndpoint could not complete after 3 attempts: "),
-    fails("InvokeEndpoint", Timeout, 3, "case \"one-row\": AWS call sagemaker:InvokeEndpoint could not complete after 3 attempts: "),
-    fails("InvokeEndpoint", AccessDenied, 1, "case \"one-row\": AWS denied sagemaker:InvokeEndpoint to the assumed role {role}: User is not authorized to perform: InvokeEndpoint"),
-];
+fn cells() -> Vec<Cell> {
+    [
+        CallFaults {
+            call: "ListAccountsForParent",
+            action: "organizations:ListAccountsForParent",
+            prefix: "",
+            denied_to: CALLER,
+            recovered_server_error: 500,
+        },
+        CallFaults {
+            call: "ListOrganizationalUnitsForParent",
+            action: "organizations:ListOrganizationalUnitsForParent",
+            prefix: "",
+            denied_to: CALLER,
+            recovered_server_error: 503,
+        },
+        CallFaults {
+            call: "AssumeRole",
+            action: "sts:AssumeRole",
+            prefix: "cannot assume {role} (session {session}): ",
+            denied_to: "the caller",
+            recovered_server_error: 500,
+        },
+        CallFaults {
+            call: "DescribeEndpoint",
+            action: "sagemaker:DescribeEndpoint",
+            prefix: "",
+            denied_to: "the assumed role {role}",
+            recovered_server_error: 503,
+        },
+        CallFaults {
+            call: "InvokeEndpoint",
+            action: "sagemaker:InvokeEndpoint",
+            prefix: "case \"one-row\": ",
+            denied_to: "the assumed role {role}",
+            recovered_server_error: 500,
+        },
+    ]
+    .iter()
+    .flat_map(CallFaults::cells)
+    .collect()
+}
 
 const PROJECT: &str = "faultmatrix";
 
@@ -137,7 +132,9 @@ async fn every_fault_on_every_call_recovers_or_fails_cleanly() {
         [1, 1, 2, 2, 2]
     );
 
-    assert_cells(CELLS, 8, |cell| check(cell, &fixture));
+    let cells = cells();
+    assert_eq!(cells.len(), 45);
+    assert_cells(&cells, 8, |cell| check(cell, &fixture));
 }
 
 fn check(cell: &Cell, fixture: &Fixture) -> Vec<String> {
@@ -151,7 +148,7 @@ fn check(cell: &Cell, fixture: &Fixture) -> Vec<String> {
     let ws = Workspace::new(PROJECT);
     let out = fixture.run(&ws, &proxy, Some(cell));
     let mut problems = Vec::new();
-    let code = match cell.outcome {
+    let code = match &cell.outcome {
         Outcome::Recovers => 0,
         Outcome::Fails(_) => 3,
     };
@@ -163,7 +160,7 @@ fn check(cell: &Cell, fixture: &Fixture) -> Vec<String> {
     }
     // Complete whatever happened (Reports::check panics otherwise).
     let reports = ws.reports();
-    match cell.outcome {
+    match &cell.outcome {
         Outcome::Recovers => {
             if timeless_json(&ws.file("test-results.json")) != fixture.clean.json {
                 problems.push("the JSON report differs from the clean run's (times aside)".into());

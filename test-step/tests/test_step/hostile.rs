@@ -5,49 +5,28 @@
 //! verbatim (as far as XML 1.0 can carry them) without changing their structure.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Deserialize;
-use test_support::cli::{hostile_values, place};
+use test_support::corpus::{self, assert_cases, hostile_values, Extra};
 use test_support::endpoints::{deploy_endpoint, queue_json_answers};
 use test_support::moto;
 
 use crate::inputs::closed_endpoint;
 use crate::{build_config, package_arn, Staging, Workspace, REGION};
 
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
-}
-
+/// What test-step's cases add: whether the reports are written, and what they must hold.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Cases {
-    #[serde(rename = "about")]
-    _about: String,
-    cases: Vec<Case>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Case {
-    name: String,
-    /// Workspace path -> corpus path (a file or a directory), or null to delete it.
-    #[serde(default)]
-    files: BTreeMap<String, Option<String>>,
-    /// Workspace path -> size of a file to write (too big to commit).
-    #[serde(default)]
-    generate: BTreeMap<String, usize>,
-    #[serde(default)]
-    env: BTreeMap<String, String>,
-    #[serde(default)]
-    args: Vec<String>,
-    exit: i32,
-    stderr: String,
+struct ReportExpectation {
     #[serde(default = "yes")]
     report: bool,
     /// Fields the JSON report must hold (what was read before the error).
     #[serde(default)]
     report_has: BTreeMap<String, serde_json::Value>,
+}
+
+impl Extra for ReportExpectation {
+    const FIELDS: &'static [&'static str] = &["report", "report_has"];
 }
 
 fn yes() -> bool {
@@ -82,43 +61,23 @@ fn message_of(stderr: &str) -> Option<&str> {
 #[test]
 fn every_corpus_case_gets_its_exit_code_and_message_before_any_aws_call() {
     let unreachable = closed_endpoint();
-    let table: Cases =
-        serde_json::from_slice(&std::fs::read(corpus().join("cases.json")).unwrap()).unwrap();
-    let mut failures = Vec::new();
-    for case in &table.cases {
+    let dir = corpus::dir(env!("CARGO_MANIFEST_DIR"));
+    assert_cases(&corpus::cases::<ReportExpectation>(&dir), |case| {
         let ws = Workspace::new("badinputs");
-        for (name, source) in &case.files {
-            let source = source.as_ref().map(|source| corpus().join(source));
-            place(source.as_deref(), &ws.file(name));
-        }
-        for (name, size) in &case.generate {
-            ws.write(name, vec![b'7'; *size]);
-        }
+        case.prepare(&dir, &ws.path);
         let before = tree(&ws.path);
         let out = ws
             .test_step()
             .env("AWS_ENDPOINT_URL", &unreachable)
             .env("ORGANIZATIONAL_UNIT_ID", "ou-abcd-12345678")
-            .envs(case.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .args(case.args.iter().map(String::as_str))
+            .envs(case.env())
+            .args(case.args())
             .run();
-        let name = &case.name;
-        if out.code != Some(case.exit) || !out.stderr.starts_with(&case.stderr) {
-            failures.push(format!(
-                "{name}: exit {:?}, expected {} and stderr starting {:?}, got:\n{}",
-                out.code, case.exit, case.stderr, out.stderr
-            ));
-            continue;
-        }
-        let product_error = message_of(&out.stderr);
-        if product_error.is_some() && out.stderr.lines().count() != 1 {
-            failures.push(format!(
-                "{name}: the error is not one line:\n{}",
-                out.stderr
-            ));
+        if let Some(problem) = case.check("test-step", &out) {
+            return vec![problem];
         }
         let mut expected_files = before;
-        if case.report {
+        if case.extra.report {
             expected_files.extend([
                 "test-results.json".to_owned(),
                 "test-results.xml".to_owned(),
@@ -126,33 +85,33 @@ fn every_corpus_case_gets_its_exit_code_and_message_before_any_aws_call() {
             expected_files.sort();
         }
         if tree(&ws.path) != expected_files {
-            failures.push(format!(
-                "{name}: files {:?}, expected {expected_files:?}",
+            return vec![format!(
+                "files {:?}, expected {expected_files:?}",
                 tree(&ws.path)
-            ));
-            continue;
+            )];
         }
-        if case.report {
+        let mut problems = Vec::new();
+        if case.extra.report {
             let reports = ws.reports();
             if reports.json["exit_code"] != case.exit
-                || reports.json["error"].as_str() != product_error
+                || reports.json["error"].as_str() != message_of(&out.stderr)
             {
-                failures.push(format!(
-                    "{name}: the report does not carry the error: {}",
+                problems.push(format!(
+                    "the report does not carry the error: {}",
                     reports.json
                 ));
             }
-            for (field, value) in &case.report_has {
+            for (field, value) in &case.extra.report_has {
                 if reports.json[field] != *value {
-                    failures.push(format!(
-                        "{name}: the report's {field} is {}, expected {value}",
+                    problems.push(format!(
+                        "the report's {field} is {}, expected {value}",
                         reports.json[field]
                     ));
                 }
             }
         }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+        problems
+    });
 }
 
 /// What the JUnit report can carry of `text`: XML 1.0 has no way to write most control

@@ -13,9 +13,9 @@ mod verdicts;
 
 use std::path::{Path, PathBuf};
 
-use deploy_common::stack_params::ParameterList;
+use deploy_core::stack_params::ParameterList;
 use serde_json::Value;
-use test_support::endpoints::{deploy_endpoint, queue_json_answers, STAGING_ROLE};
+use test_support::endpoints::{deploy_endpoint, queue_json_answers, GOOD_ANSWERS, STAGING_ROLE};
 use test_support::seed::Organization;
 use test_support::{moto, Cli};
 
@@ -25,11 +25,6 @@ pub const OTHER_REGION: &str = "eu-west-1";
 /// What CodeBuild sets, and the session name STS must see for it.
 pub const BUILD_ID: &str = "churn-test:0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
 pub const SESSION: &str = "churn-test-0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
-/// Answers that meet the shipped manifest's expectations, in its case order.
-pub const GOOD_ANSWERS: [&str; 2] = [
-    r#"{"predictions": [0.12]}"#,
-    r#"{"predictions": [0.1, 0.2, 0.3, 0.4, 0.5]}"#,
-];
 pub const SHIPPED_CASES: [&str; 2] = ["one-row", "five-rows"];
 
 pub fn shipped_payloads() -> PathBuf {

@@ -32,8 +32,15 @@ async fn b3_b4_b5_every_active_account_of_the_ou_and_its_child_ou_is_invoked_and
         .map(|a| (a.clone(), REGION.to_owned(), "passed".to_owned()))
         .collect();
     assert_eq!(reports.targets(), expected);
-    assert!(!staging.active.contains(&staging.suspended));
-    assert!(staging.active.contains(&staging.nested));
+    let tested: Vec<String> = reports.targets().into_iter().map(|t| t.0).collect();
+    assert!(
+        !tested.contains(&staging.suspended),
+        "the closed account is not tested"
+    );
+    assert!(
+        tested.contains(&staging.nested),
+        "the child OU's account is tested"
+    );
     let json = &reports.json;
     assert_eq!(json["status"], "passed");
     assert_eq!(json["stage"], "staging");

@@ -15,20 +15,14 @@ use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 use aws_sdk_sagemaker::types::ModelApprovalStatus::{Approved, PendingManualApproval, Rejected};
-use deploy_common::stack_params::ParameterList;
-use test_support::endpoints::{deploy_endpoint, queue_json_answers, STAGING_ROLE};
+use deploy_core::budget::MAX_BINARY_BYTES;
+use deploy_core::stack_params::ParameterList;
+use test_support::endpoints::{deploy_endpoint, queue_json_answers, GOOD_ANSWERS, STAGING_ROLE};
 use test_support::fault_proxy::FaultProxy;
 use test_support::seed::{GroupSeed, Organization, REGION};
 use test_support::{moto, Moto};
 
-/// The budget for each stripped binary; `cargo xtask seed-zip` enforces the same (MAX_BINARY_BYTES).
-const MAX_BINARY_BYTES: u64 = 5_000_000;
 const PROJECT: &str = "bench";
-/// What every staging endpoint answers to the shipped payloads, in case order.
-const ANSWERS: [&str; 2] = [
-    r#"{"predictions": [0.18]}"#,
-    r#"{"predictions": [0.18, 0.04, 0.71, 0.33, 0.09]}"#,
-];
 
 struct Mode {
     group_sizes: [usize; 2],
@@ -219,7 +213,7 @@ async fn seed_staging(moto: &Moto, count: usize, endpoint: &str, package: &str) 
     for n in 0..count {
         let account = org.create_account(&ou, &format!("bench-{count}-{n}")).await;
         deploy_endpoint(moto, &account, REGION, endpoint, package).await;
-        queue_json_answers(moto, &account, REGION, &ANSWERS);
+        queue_json_answers(moto, &account, REGION, &GOOD_ANSWERS);
     }
     ou
 }
@@ -228,7 +222,7 @@ fn check_package(expected: &str) -> impl Fn(&Path) -> Result<(), String> + '_ {
     move |dir| {
         let params = ParameterList::read(
             &dir.join("staging-config-export.json"),
-            "the staging parameters",
+            deploy_core::inputs::BUILD_CONFIG,
         )
         .map_err(|e| e.to_string())?;
         std::fs::metadata(dir.join("template-export.yml"))

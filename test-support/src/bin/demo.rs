@@ -8,18 +8,13 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use aws_sdk_sagemaker::types::ModelApprovalStatus::{Approved, PendingManualApproval, Rejected};
-use deploy_common::stack_params::ParameterList;
-use test_support::endpoints::{deploy_endpoint, queue_json_answers, STAGING_ROLE};
+use deploy_core::stack_params::ParameterList;
+use test_support::endpoints::{deploy_endpoint, queue_json_answers, GOOD_ANSWERS, STAGING_ROLE};
 use test_support::moto;
 use test_support::seed::{GroupSeed, Organization, REGION};
 
 const GROUP: &str = "demo-churn";
 const PROJECT: &str = "demo-churn";
-/// What the demo's endpoints answer to the shipped payloads (test/payloads), in case order.
-const ANSWERS: [&str; 2] = [
-    r#"{"predictions": [0.18]}"#,
-    r#"{"predictions": [0.18, 0.04, 0.71, 0.33, 0.09]}"#,
-];
 
 fn section(title: &str) {
     println!("\n=== {title}");
@@ -136,7 +131,7 @@ async fn main() -> std::process::ExitCode {
 
     let staging_params = ParameterList::read(
         &out_dir.join("staging-config-export.json"),
-        "the demo's staging config",
+        deploy_core::inputs::BUILD_CONFIG,
     )
     .expect("read the staging parameters build-step wrote");
     let package = staging_params
@@ -152,7 +147,7 @@ async fn main() -> std::process::ExitCode {
     ));
     for account in &staging_accounts {
         deploy_endpoint(moto, account, REGION, &endpoint, &package).await;
-        queue_json_answers(moto, account, REGION, &ANSWERS);
+        queue_json_answers(moto, account, REGION, &GOOD_ANSWERS);
         println!("{account} {REGION}: {endpoint} InService, model from {package}");
     }
 

@@ -10,7 +10,7 @@ use aws_sdk_cloudformation::types::{
     AutoDeployment, Capability, DeploymentTargets, Parameter, PermissionModels,
 };
 use aws_sdk_sagemaker::types::ModelApprovalStatus;
-use deploy_common::stack_params::ParameterList;
+use deploy_core::stack_params::ParameterList;
 use test_support::codebuild::{project_environment, BuildResult, Buildspec};
 use test_support::endpoints::{deploy_endpoint, queue_json_answers, STAGING_ROLE};
 use test_support::seed::{
@@ -146,7 +146,7 @@ impl Pipeline {
 
     fn staging_parameters(&self, artifacts: &Path) -> ParameterList {
         let path = artifacts.join("staging-config-export.json");
-        ParameterList::read(&path, &std::fs::read_to_string(&path).unwrap()).unwrap()
+        ParameterList::read(&path, deploy_core::inputs::BUILD_CONFIG).unwrap()
     }
 
     /// The DeployStaging action: the StackSet over the staging OU, as CodePipeline creates it

@@ -1,25 +1,38 @@
-//! Rendering the endpoint template, and reading back what it declares. minijinja renders it (the
-//! Jinja syntax the built-in template and tera share) with a formatter that writes every
-//! `{{ value }}` as a JSON string (a valid YAML double-quoted scalar), so no value can break out
-//! of its scalar even in a custom `--template` that forgets a filter. The formatter ignores `safe`
-//! and `{% autoescape %}`: a template cannot paste raw text. The rendered YAML's `Parameters`
-//! section is then the single source of truth for what a stage config may set and what each
-//! value must look like.
+//! Rendering the endpoint template, and reading back what it declares. minijinja renders it with
+//! a formatter that writes every `{{ value }}` as a JSON string (a valid YAML double-quoted
+//! scalar), so no value can break out of its scalar even in a custom `--template` that forgets a
+//! filter. The formatter ignores `safe` and `{% autoescape %}`: a template cannot paste raw text.
+//! The rendered YAML's `Parameters` section is then the single source of truth for what a stage
+//! config may set and what each value must look like.
 
 use std::borrow::Cow;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use minijinja::value::Value;
 use minijinja::{context, Environment, UndefinedBehavior};
+use thiserror::Error;
 use yaml_rust2::{Yaml, YamlLoader};
 
-use crate::error::BuildError;
-use crate::registry::ModelPackage;
+use crate::inputs;
+use crate::model_package::ModelPackage;
 
-const BUILT_IN_NAME: &str = "templates/endpoint.yml.tera";
-const BUILT_IN: &str = include_str!("../../templates/endpoint.yml.tera");
+/// Where the built-in template lives in this repository and in the seed.
+pub const BUILT_IN_PATH: &str = "templates/endpoint.yml.j2";
+const BUILT_IN: &str = include_str!("../../templates/endpoint.yml.j2");
+/// The built-in template's extension before it was named for the engine that renders it; a
+/// repository seeded then still passes `--template templates/endpoint.yml.tera`.
+const FORMER_EXTENSION: &str = "tera";
+const EXTENSION: &str = "j2";
 /// Largest template the CodePipeline StackSet action accepts.
 pub const MAX_TEMPLATE_BYTES: usize = 460_800;
+
+/// A template that cannot be read, compiled or rendered, or renders to an unusable document.
+#[derive(Debug, Error)]
+#[error("template {source_name}: {message}")]
+pub struct TemplateError {
+    pub source_name: String,
+    pub message: String,
+}
 
 /// A compiled endpoint template.
 pub struct Template {
@@ -57,7 +70,7 @@ impl<'a> PackageContext<'a> {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct ProjectContext<'a> {
     pub name: &'a str,
     pub id: &'a str,
@@ -96,27 +109,27 @@ pub struct DeclaredParameter {
 
 impl Template {
     /// The built-in template, or the file given with `--template`.
-    pub fn load(custom: Option<&Path>) -> Result<Self, BuildError> {
-        match custom {
-            None => Self::compile(BUILT_IN_NAME, BUILT_IN),
-            Some(path) => {
-                let name = path.display().to_string();
-                let source = std::fs::read_to_string(path).map_err(|err| BuildError::Template {
-                    source_name: format!("{name} (--template)"),
-                    message: format!("cannot be read ({err}); pass the path of a template file"),
-                })?;
-                Self::compile(&name, source)
-            }
-        }
+    pub fn load(custom: Option<&Path>) -> Result<Self, TemplateError> {
+        let Some(path) = custom else {
+            return Self::compile(BUILT_IN_PATH, BUILT_IN);
+        };
+        let path = with_current_name(path);
+        let name = path.display().to_string();
+        let source = std::fs::read_to_string(&path).map_err(|err| TemplateError {
+            source_name: format!("{name} ({})", inputs::TEMPLATE),
+            message: format!("cannot be read ({err}); pass the path of a template file"),
+        })?;
+        Self::compile(&name, source)
     }
 
     fn compile(
         source_name: &str,
         source: impl Into<Cow<'static, str>>,
-    ) -> Result<Self, BuildError> {
+    ) -> Result<Self, TemplateError> {
         let mut env = Environment::new();
-        // Kept as tera did: the trailing newline stays, an undefined value is an error when
-        // printed or looked into, and false in an `if`.
+        // The rendered document ends as the template does (a YAML file ends with a newline); an
+        // undefined value is an error when printed or looked into, so a typo in a custom template
+        // fails the build, but false in an `if`, so optional sections can test for a value.
         env.set_syntax(
             minijinja::syntax::SyntaxConfig::builder()
                 .keep_trailing_newline(true)
@@ -132,7 +145,7 @@ impl Template {
             out.write_str(&quoted).map_err(minijinja::Error::from)
         });
         env.add_template_owned(source_name.to_owned(), source)
-            .map_err(|err| BuildError::Template {
+            .map_err(|err| TemplateError {
                 source_name: source_name.to_owned(),
                 message: format!("is not a valid template: {}", error_chain(&err)),
             })?;
@@ -142,13 +155,9 @@ impl Template {
         })
     }
 
-    pub fn source_name(&self) -> &str {
-        &self.source_name
-    }
-
     /// Renders the template and checks the result is a CloudFormation-sized YAML document.
-    pub fn render(&self, context: &RenderContext<'_>) -> Result<String, BuildError> {
-        let fail = |message: String| BuildError::Template {
+    pub fn render(&self, context: &RenderContext<'_>) -> Result<String, TemplateError> {
+        let fail = |message: String| TemplateError {
             source_name: self.source_name.clone(),
             message,
         };
@@ -170,8 +179,8 @@ impl Template {
     pub fn declared_parameters(
         &self,
         rendered: &str,
-    ) -> Result<Vec<DeclaredParameter>, BuildError> {
-        let fail = |message: String| BuildError::Template {
+    ) -> Result<Vec<DeclaredParameter>, TemplateError> {
+        let fail = |message: String| TemplateError {
             source_name: self.source_name.clone(),
             message,
         };
@@ -202,6 +211,22 @@ impl Template {
                 })
             })
             .collect()
+    }
+}
+
+/// `path`, or the same file under the built-in template's current extension when `path` names
+/// one that is missing under the former extension (or the other way round): a repository seeded
+/// before the rename keeps working whichever of the two its buildspec and checkout have.
+fn with_current_name(path: &Path) -> PathBuf {
+    let swapped = match path.extension().and_then(|e| e.to_str()) {
+        Some(FORMER_EXTENSION) => path.with_extension(EXTENSION),
+        Some(EXTENSION) => path.with_extension(FORMER_EXTENSION),
+        _ => return path.to_owned(),
+    };
+    if !path.exists() && swapped.is_file() {
+        swapped
+    } else {
+        path.to_owned()
     }
 }
 
@@ -255,12 +280,8 @@ mod tests {
     fn package() -> ModelPackage {
         ModelPackage {
             arn: "arn:aws:sagemaker:us-east-1:123456789012:model-package/g/3".into(),
-            group: "g".into(),
             version: Some(3),
-            approval_status: "Approved".into(),
-            created: None,
-            last_modified: None,
-            realtime_instance_types: vec![],
+            ..ModelPackage::placeholder("g")
         }
     }
 
@@ -288,7 +309,7 @@ mod tests {
         assert!(doc["Resources"].is_badvalue());
     }
 
-    fn render(source: &'static str) -> Result<String, BuildError> {
+    fn render(source: &'static str) -> Result<String, TemplateError> {
         Template::compile("t", source)?.render(&RenderContext {
             package: PackageContext::new(&package()),
             project: ProjectContext {
@@ -371,11 +392,30 @@ mod tests {
 
     #[test]
     fn a_broken_template_is_a_template_error() {
-        let err = Template::compile("bad.tera", "{% if %}").err().unwrap();
+        let err = Template::compile("bad.j2", "{% if %}").err().unwrap();
         assert!(
             err.to_string()
-                .starts_with("template bad.tera: is not a valid template: syntax error"),
+                .starts_with("template bad.j2: is not a valid template: syntax error"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_template_named_by_either_extension_is_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let current = dir.path().join("endpoint.yml.j2");
+        std::fs::write(&current, "Parameters: {}\n").unwrap();
+        let former = dir.path().join("endpoint.yml.tera");
+        assert_eq!(with_current_name(&former), current);
+        std::fs::rename(&current, &former).unwrap();
+        assert_eq!(with_current_name(&current), former);
+        assert_eq!(
+            with_current_name(&former),
+            former,
+            "an existing path is kept"
+        );
+        let other = dir.path().join("missing.yml");
+        assert_eq!(with_current_name(&other), other);
+        assert!(Template::load(Some(&current)).is_ok());
     }
 }

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::inputs::Input;
+
 /// One entry of a StackSet parameter file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
@@ -71,12 +73,12 @@ impl ParameterList {
         text
     }
 
-    /// Reads a parameter file. `input` names where the path came from (a flag or env var) so the
-    /// error can say which setting to fix.
-    pub fn read(path: &Path, input: &str) -> Result<Self, ParameterFileError> {
+    /// Reads a parameter file. `input` is the setting that named the path, so the error can say
+    /// which setting to fix.
+    pub fn read(path: &Path, input: Input) -> Result<Self, ParameterFileError> {
         let fail = |problem| ParameterFileError {
             path: path.to_owned(),
-            input: input.to_owned(),
+            input,
             problem,
         };
         let bytes = match std::fs::read(path) {
@@ -133,7 +135,7 @@ pub fn json_kind(value: &serde_json::Value) -> &'static str {
 #[error("{input} {}: {problem}", path.display())]
 pub struct ParameterFileError {
     pub path: PathBuf,
-    pub input: String,
+    pub input: Input,
     pub problem: Problem,
 }
 
@@ -219,15 +221,17 @@ mod tests {
 
     #[test]
     fn file_errors_name_the_path_and_the_setting() {
+        use crate::inputs::{BUILD_CONFIG, IMPORT_STAGING_CONFIG};
+
         let dir = tempfile::tempdir().unwrap();
-        let err = ParameterList::read(&dir.path().join("nope.json"), "--import-staging-config")
-            .unwrap_err();
+        let err =
+            ParameterList::read(&dir.path().join("nope.json"), IMPORT_STAGING_CONFIG).unwrap_err();
         assert_eq!(err.problem, Problem::Missing);
         let message = err.to_string();
         assert!(message.starts_with("--import-staging-config "), "{message}");
         assert!(message.contains("nope.json: file not found"), "{message}");
 
-        let err = ParameterList::read(dir.path(), "--x").unwrap_err();
+        let err = ParameterList::read(dir.path(), BUILD_CONFIG).unwrap_err();
         assert!(matches!(err.problem, Problem::IsDirectory(_)), "{err:?}");
 
         let bom = dir.path().join("bom.json");
@@ -237,7 +241,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            ParameterList::read(&bom, "--x").unwrap().get("StageName"),
+            ParameterList::read(&bom, BUILD_CONFIG)
+                .unwrap()
+                .get("StageName"),
             Some("staging"),
             "a UTF-8 byte order mark is skipped"
         );
@@ -245,7 +251,7 @@ mod tests {
         let bad = dir.path().join("latin1.json");
         std::fs::write(&bad, b"[\xff]").unwrap();
         assert_eq!(
-            ParameterList::read(&bad, "--x").unwrap_err().problem,
+            ParameterList::read(&bad, BUILD_CONFIG).unwrap_err().problem,
             Problem::NotUtf8(1)
         );
     }

@@ -5,14 +5,24 @@
 //! build-step derives itself cannot be overridden from a file. A parameter file that CloudFormation
 //! would reject mid-deployment is rejected here, before anything is written.
 
-use deploy_common::endpoint::endpoint_name;
-use deploy_common::stack_params::ParameterList;
+use thiserror::Error;
 
-use crate::error::BuildError;
+use crate::endpoint::endpoint_name;
+use crate::inputs::{self, Input};
+use crate::stack_params::ParameterList;
 use crate::template::DeclaredParameter;
 
 pub const STAGE_NAME: &str = "StageName";
 pub const INSTANCE_TYPE: &str = "EndpointInstanceType";
+
+/// A stage config that CloudFormation would reject, or that clashes with what build-step derives.
+#[derive(Debug, Error)]
+#[error("{origin}: {message}")]
+pub struct StageConfigError {
+    /// The file (`staging-config.json (--import-staging-config)`) or setting the value came from.
+    pub origin: String,
+    pub message: String,
+}
 
 /// One stage's inputs: the config file's entries and where they came from.
 #[derive(Debug, Clone)]
@@ -21,7 +31,8 @@ pub struct StageInput<'a> {
     pub file_label: String,
     pub config: &'a ParameterList,
     pub role_name: &'a str,
-    pub role_label: &'static str,
+    /// The setting the role name came from.
+    pub role_input: Input,
 }
 
 /// The values build-step derives itself and appends after a stage's own entries.
@@ -51,32 +62,32 @@ pub fn plan_stage(
     declared: &[DeclaredParameter],
     input: &StageInput<'_>,
     derived: &Derived<'_>,
-) -> Result<StagePlan, BuildError> {
-    let derived_entries: [(&str, Option<&str>, &str); 5] = [
-        (
+) -> Result<StagePlan, StageConfigError> {
+    let derived_entries = [
+        DerivedEntry::from_input(
             "SageMakerProjectName",
             Some(derived.project_name),
-            "SAGEMAKER_PROJECT_NAME (--sagemaker-project-name)",
+            inputs::PROJECT_NAME,
         ),
-        (
+        DerivedEntry::from_input(
             "SageMakerProjectId",
             Some(derived.project_id),
-            "SAGEMAKER_PROJECT_ID (--sagemaker-project-id)",
+            inputs::PROJECT_ID,
         ),
-        (
-            "ModelPackageName",
-            Some(derived.model_package_arn),
-            "the chosen model package",
-        ),
-        ("RoleName", Some(input.role_name), input.role_label),
-        (
+        DerivedEntry {
+            key: "ModelPackageName",
+            value: Some(derived.model_package_arn),
+            origin: "the chosen model package".to_owned(),
+        },
+        DerivedEntry::from_input("RoleName", Some(input.role_name), input.role_input),
+        DerivedEntry::from_input(
             "ArtifactBucket",
             derived.artifact_bucket,
-            "ARTIFACT_BUCKET (--artifact-bucket)",
+            inputs::ARTIFACT_BUCKET,
         ),
     ];
-    let config_error = |message: String| BuildError::StageConfig {
-        file: input.file_label.clone(),
+    let config_error = |message: String| StageConfigError {
+        origin: input.file_label.clone(),
         message,
     };
     let declaration = |key: &str| declared.iter().find(|d| d.name == key);
@@ -84,16 +95,18 @@ pub fn plan_stage(
     let mut parameters = ParameterList::default();
     for entry in input.config.iter() {
         let key = entry.parameter_key.as_str();
-        if let Some((_, _, source)) = derived_entries.iter().find(|(name, _, _)| *name == key) {
+        if let Some(entry) = derived_entries.iter().find(|entry| entry.key == key) {
             return Err(config_error(format!(
-                "ParameterKey \"{key}\" is set by build-step from {source}; remove it from the file"
+                "ParameterKey \"{key}\" is set by build-step from {}; remove it from the file",
+                entry.origin
             )));
         }
         let Some(decl) = declaration(key) else {
+            let derived_keys = derived_entries.each_ref().map(|entry| entry.key);
             return Err(config_error(unknown_key_message(
                 key,
                 declared,
-                &derived_entries.map(|d| d.0),
+                &derived_keys,
             )));
         };
         check_value(decl, &entry.parameter_value)
@@ -102,12 +115,12 @@ pub fn plan_stage(
             .push(key, entry.parameter_value.as_str())
             .map_err(|k| config_error(format!("sets \"{k}\" twice")))?;
     }
-    for (key, value, source) in derived_entries {
+    for DerivedEntry { key, value, origin } in derived_entries {
         let (Some(value), Some(decl)) = (value, declaration(key)) else {
             continue;
         };
-        check_value(decl, value).map_err(|why| BuildError::StageConfig {
-            file: source.to_owned(),
+        check_value(decl, value).map_err(|why| StageConfigError {
+            origin,
             message: format!("the value for template parameter {key} {why}"),
         })?;
         parameters
@@ -144,12 +157,29 @@ pub fn plan_stage(
     })
 }
 
+/// A value build-step sets itself, and the setting it comes from.
+struct DerivedEntry<'a> {
+    key: &'static str,
+    value: Option<&'a str>,
+    origin: String,
+}
+
+impl<'a> DerivedEntry<'a> {
+    fn from_input(key: &'static str, value: Option<&'a str>, input: Input) -> Self {
+        Self {
+            key,
+            value,
+            origin: input.to_string(),
+        }
+    }
+}
+
 /// The stages must deploy distinct endpoints.
-pub fn check_distinct_stages(stages: &[&StagePlan]) -> Result<(), BuildError> {
+pub fn check_distinct_stages(stages: &[&StagePlan]) -> Result<(), StageConfigError> {
     for (i, plan) in stages.iter().enumerate() {
         if let Some(other) = stages[..i].iter().find(|p| p.stage_name == plan.stage_name) {
-            return Err(BuildError::StageConfig {
-                file: plan.file_label.clone(),
+            return Err(StageConfigError {
+                origin: plan.file_label.clone(),
                 message: format!(
                     "StageName \"{}\" is also the StageName in {}; each stage needs its own (for example staging and prod) or both deploy the same endpoint",
                     plan.stage_name, other.file_label

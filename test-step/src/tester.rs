@@ -1,38 +1,25 @@
-//! Testing one target (an account and a region): assume the role, wait for the endpoint, check
+//! Testing targets (an account and a region each): assume the role, wait for the endpoint, check
 //! that it serves the exported model package, invoke it with every case of the manifest. Whatever
-//! happens, the target ends as a [`TargetReport`]: a failure or an AWS error in one account never
-//! stops the others, and the report always has every case of every target.
+//! happens, a target ends as a [`TargetReport`]: a failure or an AWS error in one account never
+//! stops the others, and the report always has every case of every target. Targets run
+//! concurrently, at most `--concurrency` at once, and their reports come back in target order.
 
 use std::sync::Arc;
 
-use aws_sdk_sagemakerruntime::operation::invoke_endpoint::InvokeEndpointError;
-use aws_smithy_types::Blob;
-use deploy_common::AwsCallError;
+use deploy_core::manifest::Manifest;
+use deploy_core::report::{
+    seconds, CaseReport, CaseStatus, CheckStatus, TargetReport, TargetStatus,
+};
+use deploy_core::targets::Target;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 
 use crate::clock::Clock;
-use crate::manifest::{Case, Manifest};
-use crate::report::{
-    seconds, CaseReport, CaseStatus, CheckStatus, Latency, ModelCheck, TargetReport, TargetStatus,
-    VariantModel,
-};
+use crate::invoke::Invoker;
+use crate::model_check::check_model;
+use crate::outcome::TargetError;
 use crate::session::{ClientFactory, RoleToAssume, Session};
 use crate::wait::{WaitPolicy, WaitRecord, Waiter};
-
-/// An account and a region to test.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Target {
-    pub account_id: String,
-    pub region: String,
-}
-
-/// Why a target did not pass.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TargetError {
-    /// The target failed its tests: the answer is no.
-    Failed(String),
-    /// AWS or the network prevented testing it (after the SDK's retries).
-    Error(String),
-}
 
 /// Everything every target's test shares.
 pub struct Tester {
@@ -50,20 +37,12 @@ pub struct Tester {
 impl Tester {
     /// A report for `target` with `status` and nothing measured yet.
     pub fn blank_report(&self, target: &Target, status: TargetStatus) -> TargetReport {
-        TargetReport {
-            account_id: target.account_id.clone(),
-            region: target.region.clone(),
-            endpoint_name: self.endpoint_name.clone(),
+        TargetReport::new(
+            target,
+            &self.endpoint_name,
+            self.role.role_arn(&target.account_id),
             status,
-            role_arn: self.role.role_arn(&target.account_id),
-            duration_seconds: 0.0,
-            endpoint_status: None,
-            wait_seconds: 0.0,
-            polls: 0,
-            model_check: None,
-            cases: Vec::new(),
-            error: None,
-        }
+        )
     }
 
     /// Tests one target; never fails: the outcome is in the report.
@@ -77,7 +56,9 @@ impl Tester {
         report.polls = record.polls;
         // Every case appears in the report, run or not.
         for case in self.manifest.cases.iter().skip(report.cases.len()) {
-            report.cases.push(not_run(case, self.invocations));
+            report
+                .cases
+                .push(CaseReport::not_run(case, self.invocations));
         }
         match outcome {
             Err(TargetError::Failed(message)) => {
@@ -136,251 +117,74 @@ impl Tester {
         let endpoint = waiter
             .until_in_service(&mut session, target, &self.endpoint_name, record)
             .await?;
-        let check = self
-            .check_model(&mut session, &endpoint.endpoint_config_name)
-            .await?;
+        let check = check_model(
+            &mut session,
+            &self.endpoint_name,
+            &endpoint.endpoint_config_name,
+            &self.model_package_name,
+        )
+        .await?;
         let serves_package = check.status == CheckStatus::Passed;
-        let message = (!serves_package).then(|| stale_message(&check, &self.endpoint_name));
+        let message = (!serves_package).then(|| check.stale_message(&self.endpoint_name));
         report.model_check = Some(check);
         if let Some(message) = message {
             return Err(TargetError::Failed(message));
         }
+        let invoker = Invoker {
+            clock: self.clock.as_ref(),
+            endpoint_name: &self.endpoint_name,
+            invocations: self.invocations,
+        };
         for case in &self.manifest.cases {
-            let case_report = self.invoke_case(&mut session, case).await?;
+            let case_report = invoker.case(&mut session, case).await?;
             report.cases.push(case_report);
         }
         Ok(())
     }
+}
 
-    /// DescribeEndpointConfig, then DescribeModel for each production variant: every variant's
-    /// model must come from the exported package (an update that rolled back leaves the endpoint
-    /// InService on the old one).
-    async fn check_model(
-        &self,
-        session: &mut Session,
-        config_name: &str,
-    ) -> Result<ModelCheck, TargetError> {
-        let sagemaker = session.sagemaker().await?;
-        let config = sagemaker
-            .describe_endpoint_config()
-            .endpoint_config_name(config_name)
-            .send()
-            .await
-            .map_err(|e| {
-                let err = AwsCallError::new("sagemaker:DescribeEndpointConfig", e);
-                if err.code() == Some("ValidationException") {
-                    TargetError::Failed(format!(
-                        "endpoint {} uses the endpoint config {config_name}, which does not exist ({})",
-                        self.endpoint_name, err.detail
-                    ))
-                } else {
-                    TargetError::Error(session.explain(err))
-                }
-            })?;
-        let mut variants = Vec::new();
-        for variant in config.production_variants() {
-            let variant_name = variant.variant_name().unwrap_or_default().to_owned();
-            let Some(model_name) = variant.model_name().filter(|m| !m.is_empty()) else {
-                variants.push(VariantModel {
-                    variant_name,
-                    model_name: String::new(),
-                    model_package_names: Vec::new(),
-                });
-                continue;
-            };
-            let model = sagemaker
-                .describe_model()
-                .model_name(model_name)
-                .send()
-                .await
-                .map_err(|e| {
-                    let err = AwsCallError::new("sagemaker:DescribeModel", e);
-                    if err.code() == Some("ValidationException") {
-                        TargetError::Failed(format!(
-                            "the model {model_name} of variant {variant_name} (endpoint config {config_name}) does not exist ({})",
-                            err.detail
-                        ))
-                    } else {
-                        TargetError::Error(session.explain(err))
-                    }
-                })?;
-            let model_package_names = model
-                .primary_container()
-                .into_iter()
-                .chain(model.containers())
-                .filter_map(|c| c.model_package_name())
-                .map(str::to_owned)
-                .collect();
-            variants.push(VariantModel {
-                variant_name,
-                model_name: model_name.to_owned(),
-                model_package_names,
-            });
+/// Tests every target, at most `concurrency` at once; reports come back in target order.
+pub async fn test_all(
+    tester: Arc<Tester>,
+    targets: &[Target],
+    concurrency: usize,
+) -> Vec<TargetReport> {
+    let semaphore = Arc::new(Semaphore::new(concurrency.max(1)));
+    let mut tasks = JoinSet::new();
+    for (index, target) in targets.iter().cloned().enumerate() {
+        let tester = tester.clone();
+        let semaphore = semaphore.clone();
+        tasks.spawn(async move {
+            let _permit = semaphore.acquire_owned().await.ok();
+            (index, tester.test(&target).await)
+        });
+    }
+    let mut reports: Vec<Option<TargetReport>> = vec![None; targets.len()];
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((index, report)) => reports[index] = Some(report),
+            Err(err) => tracing::error!("a target's test stopped unexpectedly: {err}"),
         }
-        let passed = !variants.is_empty()
-            && variants.iter().all(|v| {
-                v.model_package_names
-                    .iter()
-                    .any(|p| same_package(p, &self.model_package_name))
-            });
-        Ok(ModelCheck {
-            status: if passed {
-                CheckStatus::Passed
-            } else {
-                CheckStatus::Failed
-            },
-            expected_model_package: self.model_package_name.clone(),
-            endpoint_config_name: config_name.to_owned(),
-            variants,
+    }
+    reports
+        .into_iter()
+        .zip(targets)
+        .map(|(report, target)| {
+            report.unwrap_or_else(|| TargetReport {
+                error: Some("the test of this target stopped unexpectedly (see the log)".into()),
+                ..tester.blank_report(target, TargetStatus::Error)
+            })
         })
-    }
-
-    /// `--invocations` calls with one case's body; stops at the first unmet expectation or model
-    /// error (the case failed) and gives up on the target at an AWS error (it cannot be tested).
-    async fn invoke_case(
-        &self,
-        session: &mut Session,
-        case: &Case,
-    ) -> Result<CaseReport, TargetError> {
-        let mut report = not_run(case, self.invocations);
-        report.status = CaseStatus::Passed;
-        let mut latencies = Vec::with_capacity(self.invocations as usize);
-        let case_started = self.clock.now();
-        for attempt in 1..=self.invocations {
-            let runtime = session.runtime().await?;
-            let started = self.clock.now();
-            let result = runtime
-                .invoke_endpoint()
-                .endpoint_name(&self.endpoint_name)
-                .body(Blob::new(case.body.clone()))
-                .set_content_type(case.content_type.clone())
-                .set_accept(case.accept.clone())
-                .send()
-                .await;
-            let elapsed = self.clock.now().saturating_duration_since(started);
-            tracing::debug!(case = %case.name, attempt, ok = result.is_ok(), ms = elapsed.as_millis() as u64, "InvokeEndpoint");
-            match result {
-                Ok(out) => {
-                    latencies.push(elapsed);
-                    report.succeeded += 1;
-                    let body = out.body().map(|b| b.as_ref()).unwrap_or_default();
-                    report.response_content_type = out.content_type().map(str::to_owned);
-                    report.response_bytes = Some(body.len());
-                    let failures = case.expect.check(out.content_type(), body);
-                    if !failures.is_empty() {
-                        report.status = CaseStatus::Failed;
-                        report.failures = failures
-                            .into_iter()
-                            .map(|f| self.numbered(attempt, f))
-                            .collect();
-                        break;
-                    }
-                }
-                Err(err) => {
-                    let log_stream = match err.as_service_error() {
-                        Some(InvokeEndpointError::ModelError(e)) => {
-                            e.log_stream_arn().map(str::to_owned)
-                        }
-                        _ => None,
-                    };
-                    let err = AwsCallError::new("sagemaker:InvokeEndpoint", err);
-                    match err.code() {
-                        // The endpoint answered: the model or the request is wrong, the case fails.
-                        Some(
-                            "ModelError"
-                            | "ModelNotReadyException"
-                            | "ValidationError"
-                            | "ValidationException",
-                        ) => {
-                            let mut message = err.to_string();
-                            if let Some(stream) = log_stream {
-                                message.push_str(&format!(" (model log stream: {stream})"));
-                            }
-                            report.status = CaseStatus::Failed;
-                            report.failures = vec![self.numbered(attempt, message)];
-                            break;
-                        }
-                        _ => {
-                            return Err(TargetError::Error(format!(
-                                "case \"{}\": {}",
-                                case.name,
-                                session.explain(err)
-                            )))
-                        }
-                    }
-                }
-            }
-        }
-        report.duration_seconds = seconds(self.clock.now().saturating_duration_since(case_started));
-        report.latency_ms = Latency::of(&latencies);
-        Ok(report)
-    }
-
-    fn numbered(&self, attempt: u32, message: String) -> String {
-        if self.invocations == 1 {
-            message
-        } else {
-            format!("invocation {attempt} of {}: {message}", self.invocations)
-        }
-    }
-}
-
-fn not_run(case: &Case, invocations: u32) -> CaseReport {
-    CaseReport {
-        name: case.name.clone(),
-        body_file: case.body_file.clone(),
-        status: CaseStatus::NotRun,
-        invocations,
-        succeeded: 0,
-        duration_seconds: 0.0,
-        latency_ms: None,
-        response_content_type: None,
-        response_bytes: None,
-        failures: Vec::new(),
-    }
-}
-
-/// SageMaker lowercases the names inside the ARNs it returns; the version part still differs for
-/// a stale model, so ARNs compare without case and plain names exactly.
-fn same_package(found: &str, expected: &str) -> bool {
-    found == expected || (expected.starts_with("arn:") && found.eq_ignore_ascii_case(expected))
-}
-
-fn stale_message(check: &ModelCheck, endpoint: &str) -> String {
-    if check.variants.is_empty() {
-        return format!(
-            "endpoint {endpoint} (config {}) has no production variants",
-            check.endpoint_config_name
-        );
-    }
-    let serving: Vec<String> = check
-        .variants
-        .iter()
-        .map(|v| {
-            let packages = if v.model_package_names.is_empty() {
-                "no model package".to_owned()
-            } else {
-                v.model_package_names.join(", ")
-            };
-            format!(
-                "variant {} serves {packages} (model {})",
-                v.variant_name, v.model_name
-            )
-        })
-        .collect();
-    format!(
-        "endpoint {endpoint} does not serve the exported ModelPackageName {}: {}; the StackSet did not update this account, or an update rolled back",
-        check.expected_model_package,
-        serving.join("; ")
-    )
+        .collect()
 }
 
 /// What the emulator cannot do (endpoints that are Updating, Failed with a reason, throttling,
-/// model errors, expiring credentials) is covered here with `aws-smithy-mocks` and a fake clock.
+/// model errors, expiring credentials) is covered here with the mocks of `test_kit` and a fake
+/// clock; the waiting and the renewal themselves are tested in `wait` and `session`.
 #[cfg(test)]
 mod tests {
     use std::sync::Mutex;
-    use std::time::{Duration, SystemTime};
+    use std::time::Duration;
 
     use aws_sdk_sagemaker::config::Credentials;
     use aws_sdk_sagemaker::operation::describe_endpoint::{
@@ -391,113 +195,24 @@ mod tests {
     use aws_sdk_sagemaker::types::{ContainerDefinition, EndpointStatus, ProductionVariant};
     use aws_sdk_sagemakerruntime::operation::invoke_endpoint::InvokeEndpointOutput;
     use aws_sdk_sagemakerruntime::types::error::ModelError;
-    use aws_sdk_sts::operation::assume_role::{AssumeRoleError, AssumeRoleOutput};
+    use aws_sdk_sts::operation::assume_role::AssumeRoleError;
     use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
-    use aws_smithy_types::error::ErrorMetadata;
+    use aws_smithy_types::Blob;
+    use deploy_core::manifest::{Case, Expect};
 
     use super::*;
     use crate::clock::FakeClock;
-    use crate::manifest::Expect;
-
-    const PACKAGE: &str = "arn:aws:sagemaker:us-east-1:111111111111:model-package/churn/3";
-
-    fn error(code: &str, message: &str) -> ErrorMetadata {
-        ErrorMetadata::builder().code(code).message(message).build()
-    }
-
-    fn endpoint(status: EndpointStatus) -> DescribeEndpointOutput {
-        DescribeEndpointOutput::builder()
-            .endpoint_name("churn-staging")
-            .endpoint_config_name("churn-staging-config")
-            .endpoint_status(status)
-            .build()
-    }
-
-    fn assume_role(lifetime: Duration) -> Rule {
-        mock!(aws_sdk_sts::Client::assume_role).then_output(move || {
-            AssumeRoleOutput::builder()
-                .credentials(
-                    aws_sdk_sts::types::Credentials::builder()
-                        .access_key_id("ASIAMOCKACCESSKEY")
-                        .secret_access_key("mock-secret")
-                        .session_token("mock-token")
-                        .expiration((SystemTime::now() + lifetime).into())
-                        .build()
-                        .unwrap(),
-                )
-                .build()
-        })
-    }
-
-    /// The model check's calls, answering with `package` for the one variant.
-    fn serving(package: &'static str) -> Vec<Rule> {
-        vec![
-            mock!(aws_sdk_sagemaker::Client::describe_endpoint_config).then_output(|| {
-                DescribeEndpointConfigOutput::builder()
-                    .endpoint_config_name("churn-staging-config")
-                    .production_variants(
-                        ProductionVariant::builder()
-                            .variant_name("AllTraffic")
-                            .model_name("churn-model")
-                            .build(),
-                    )
-                    .build()
-            }),
-            mock!(aws_sdk_sagemaker::Client::describe_model).then_output(move || {
-                DescribeModelOutput::builder()
-                    .model_name("churn-model")
-                    .primary_container(
-                        ContainerDefinition::builder()
-                            .model_package_name(package)
-                            .build(),
-                    )
-                    .build()
-            }),
-        ]
-    }
-
-    fn answers(body: &'static str) -> Rule {
-        mock!(aws_sdk_sagemakerruntime::Client::invoke_endpoint).then_output(move || {
-            InvokeEndpointOutput::builder()
-                .body(Blob::new(body))
-                .content_type("application/json")
-                .build()
-        })
-    }
-
-    /// The binaries' retry policy (standard, MAX_ATTEMPTS), with a backoff too short to wait for.
-    fn fast_retries() -> aws_sdk_sagemaker::config::retry::RetryConfig {
-        aws_sdk_sagemaker::config::retry::RetryConfig::standard()
-            .with_max_attempts(deploy_common::aws::MAX_ATTEMPTS)
-            .with_initial_backoff(Duration::from_millis(1))
-    }
-
-    struct Factory {
-        sagemaker: aws_sdk_sagemaker::Client,
-        runtime: aws_sdk_sagemakerruntime::Client,
-        built: Mutex<Vec<String>>,
-    }
-
-    impl ClientFactory for Factory {
-        fn sagemaker(&self, _: &Credentials, region: &str) -> aws_sdk_sagemaker::Client {
-            self.built.lock().unwrap().push(region.to_owned());
-            self.sagemaker.clone()
-        }
-        fn runtime(&self, _: &Credentials, _: &str) -> aws_sdk_sagemakerruntime::Client {
-            self.runtime.clone()
-        }
-    }
+    use crate::test_kit::{
+        answers, assume_role, endpoint, error, role, serving, target, Factory, PACKAGE,
+    };
 
     struct Kit {
         clock: Arc<FakeClock>,
-        progress: Arc<Mutex<Vec<String>>>,
         tester: Tester,
     }
 
     fn kit(sts: &[&Rule], sagemaker: &[&Rule], runtime: &[&Rule], invocations: u32) -> Kit {
         let clock = Arc::new(FakeClock::default());
-        let progress = Arc::new(Mutex::new(Vec::new()));
-        let lines = progress.clone();
         let manifest = Manifest {
             path: "manifest.json".into(),
             cases: ["first", "second"]
@@ -516,52 +231,22 @@ mod tests {
                 .collect(),
         };
         let tester = Tester {
-            role: RoleToAssume {
-                sts: mock_client!(aws_sdk_sts, RuleMode::MatchAny, sts.iter().copied(), |c| c
-                    .retry_config(fast_retries())),
-                partition: "aws".into(),
-                role_name: "sagemaker-role-staging".into(),
-                session_name: "build-1".into(),
-            },
-            factory: Arc::new(Factory {
-                sagemaker: mock_client!(
-                    aws_sdk_sagemaker,
-                    RuleMode::MatchAny,
-                    sagemaker.iter().copied(),
-                    |c| c.retry_config(fast_retries())
-                ),
-                runtime: mock_client!(
-                    aws_sdk_sagemakerruntime,
-                    RuleMode::MatchAny,
-                    runtime.iter().copied(),
-                    |c| c.retry_config(fast_retries())
-                ),
-                built: Mutex::new(Vec::new()),
-            }),
+            role: role(sts),
+            factory: Factory::new(sagemaker, runtime),
             clock: clock.clone(),
-            progress: Arc::new(move |line| lines.lock().unwrap().push(line)),
+            progress: Arc::new(|_| {}),
             wait: WaitPolicy::with_timeout(Duration::from_secs(30 * 60)),
             endpoint_name: "churn-staging".into(),
             model_package_name: PACKAGE.into(),
             manifest: Arc::new(manifest),
             invocations,
         };
-        Kit {
-            clock,
-            progress,
-            tester,
-        }
+        Kit { clock, tester }
     }
 
-    fn target() -> Target {
-        Target {
-            account_id: "222222222222".into(),
-            region: "eu-west-1".into(),
-        }
-    }
-
+    /// The wait's schedule and progress lines are `wait`'s tests; here, what the report keeps.
     #[tokio::test]
-    async fn b5_updating_then_in_service_waits_with_backoff_and_a_progress_line_every_30s() {
+    async fn b5_an_updating_endpoint_is_waited_for_then_tested_and_the_wait_reported() {
         let sts = assume_role(Duration::from_secs(3600));
         let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
             .sequence()
@@ -576,27 +261,15 @@ mod tests {
         let report = kit.tester.test(&target()).await;
 
         assert_eq!(report.status, TargetStatus::Passed, "{:?}", report.error);
-        let secs: Vec<u64> = kit.clock.sleeps().iter().map(|d| d.as_secs()).collect();
-        assert_eq!(secs, [5, 10, 20, 30, 30, 30]);
         assert_eq!((report.polls, report.wait_seconds), (7, 125.0));
         assert_eq!(report.endpoint_status.as_deref(), Some("InService"));
-        let progress = kit.progress.lock().unwrap().clone();
-        assert_eq!(
-            progress,
-            [
-                "endpoint churn-staging in account 222222222222 region eu-west-1 is Updating; waiting up to 30m0s",
-                "endpoint churn-staging in account 222222222222 region eu-west-1 is still Updating after 35s",
-                "endpoint churn-staging in account 222222222222 region eu-west-1 is still Updating after 1m5s",
-                "endpoint churn-staging in account 222222222222 region eu-west-1 is still Updating after 1m35s",
-            ]
-        );
         assert_eq!(report.cases.len(), 2);
         assert!(report.cases.iter().all(|c| c.status == CaseStatus::Passed));
         assert_eq!(invoke.num_calls(), 2);
     }
 
     #[tokio::test]
-    async fn a_failed_endpoint_fails_the_target_with_its_failure_reason() {
+    async fn a_failed_endpoint_fails_the_target_with_its_failure_reason_and_no_case_run() {
         let sts = assume_role(Duration::from_secs(3600));
         let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint).then_output(|| {
             DescribeEndpointOutput::builder()
@@ -614,56 +287,9 @@ mod tests {
             report.error.as_deref(),
             Some("endpoint churn-staging in account 222222222222 region eu-west-1 is Failed: Image 1.dkr.ecr/x:latest does not exist")
         );
-        assert!(
-            kit.clock.sleeps().is_empty(),
-            "a failed endpoint is not waited for"
-        );
         assert_eq!(report.endpoint_status.as_deref(), Some("Failed"));
         assert!(report.cases.iter().all(|c| c.status == CaseStatus::NotRun));
         assert_eq!(report.cases.len(), 2);
-    }
-
-    #[tokio::test]
-    async fn rolling_back_and_out_of_service_fail_without_waiting() {
-        for status in [EndpointStatus::RollingBack, EndpointStatus::OutOfService] {
-            let sts = assume_role(Duration::from_secs(3600));
-            let shown = status.as_str().to_owned();
-            let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
-                .then_output(move || endpoint(status.clone()));
-            let kit = kit(&[&sts], &[&describe], &[], 1);
-            let report = kit.tester.test(&target()).await;
-            assert_eq!(report.status, TargetStatus::Failed, "{shown}");
-            let error = report.error.unwrap();
-            assert!(
-                error.contains(&format!("is {shown}: SageMaker gives no FailureReason")),
-                "{error}"
-            );
-        }
-    }
-
-    #[tokio::test]
-    async fn the_wait_gives_up_at_the_timeout() {
-        let sts = assume_role(Duration::from_secs(3600));
-        let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
-            .then_output(|| endpoint(EndpointStatus::Creating));
-        let mut kit = kit(&[&sts], &[&describe], &[], 1);
-        kit.tester.wait = WaitPolicy::with_timeout(Duration::from_secs(60));
-
-        let report = kit.tester.test(&target()).await;
-
-        assert_eq!(report.status, TargetStatus::Failed);
-        let error = report.error.unwrap();
-        assert!(
-            error.contains("is still Creating after 1m0s, the --wait-timeout"),
-            "{error}"
-        );
-        let secs: Vec<u64> = kit.clock.sleeps().iter().map(|d| d.as_secs()).collect();
-        assert_eq!(
-            secs,
-            [5, 10, 20, 25],
-            "the last sleep stops at the deadline"
-        );
-        assert_eq!(kit.clock.elapsed(), Duration::from_secs(60));
     }
 
     #[tokio::test]
@@ -684,7 +310,7 @@ mod tests {
         assert!(report.cases.iter().all(|c| c.status == CaseStatus::NotRun));
         assert_eq!(
             describe.num_calls(),
-            deploy_common::aws::MAX_ATTEMPTS as usize,
+            deploy_shell::aws::MAX_ATTEMPTS as usize,
             "retried first"
         );
     }
@@ -709,10 +335,7 @@ mod tests {
             "case \"first\": AWS call sagemaker:InvokeEndpoint failed with ThrottlingException"
         ));
         // One invocation (of 3 asked for), attempted MAX_ATTEMPTS times by the SDK.
-        assert_eq!(
-            invoke.num_calls(),
-            deploy_common::aws::MAX_ATTEMPTS as usize
-        );
+        assert_eq!(invoke.num_calls(), deploy_shell::aws::MAX_ATTEMPTS as usize);
         assert_eq!(report.model_check.unwrap().status, CheckStatus::Passed);
     }
 
@@ -1018,7 +641,7 @@ mod tests {
             })
             .collect();
 
-        let reports = crate::test_all(Arc::new(kit.tester), &targets, 2).await;
+        let reports = test_all(Arc::new(kit.tester), &targets, 2).await;
 
         let accounts: Vec<&str> = reports.iter().map(|r| r.account_id.as_str()).collect();
         assert_eq!(

@@ -22,7 +22,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use clap::Args;
 use thiserror::Error;
 
-use crate::env_vars;
+use deploy_core::inputs;
 
 /// Attempts per call, the first included (`AWS_MAX_ATTEMPTS` overrides it). Standard (not
 /// adaptive) retry: these tools make a handful of calls, so client-side rate limiting has nothing
@@ -44,10 +44,10 @@ static CONFIGURED_ATTEMPTS: AtomicU32 = AtomicU32::new(MAX_ATTEMPTS);
 #[derive(Debug, Clone, Default, Args)]
 pub struct AwsArgs {
     /// AWS region [default: the profile's or the environment's region]
-    #[arg(long, env = env_vars::AWS_REGION, value_name = "REGION")]
+    #[arg(long = inputs::REGION.flag, env = inputs::REGION.env, value_name = "REGION")]
     pub region: Option<String>,
     /// Named profile from ~/.aws/config (SSO profiles work)
-    #[arg(long, env = env_vars::AWS_PROFILE, value_name = "NAME")]
+    #[arg(long = inputs::PROFILE.flag, env = inputs::PROFILE.env, value_name = "NAME")]
     pub profile: Option<String>,
 }
 
@@ -82,19 +82,19 @@ impl RetryPolicy {
         Ok(Self {
             max_attempts: setting(
                 &var,
-                env_vars::AWS_MAX_ATTEMPTS,
+                inputs::MAX_ATTEMPTS.var(),
                 1..=10,
                 defaults.max_attempts,
             )?,
             read_timeout: Duration::from_secs(setting(
                 &var,
-                env_vars::DEPLOY_STEPS_READ_TIMEOUT_SECONDS,
+                inputs::READ_TIMEOUT.var(),
                 1..=900,
                 defaults.read_timeout.as_secs(),
             )?),
             initial_backoff: Duration::from_millis(setting(
                 &var,
-                env_vars::DEPLOY_STEPS_RETRY_INITIAL_BACKOFF_MS,
+                inputs::RETRY_INITIAL_BACKOFF.var(),
                 1..=20_000,
                 defaults.initial_backoff.as_millis() as u64,
             )?),
@@ -177,7 +177,7 @@ pub fn https_client() -> SharedHttpClient {
 pub enum AwsSetupError {
     #[error(
         "no AWS region is configured: pass --region (for example --region us-east-1), set {}, or use a profile that sets one",
-        env_vars::AWS_REGION
+        inputs::REGION.var()
     )]
     MissingRegion,
     #[error("{name} is \"{value}\": write {expected}")]

@@ -9,12 +9,21 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use deploy_common::stack_params::json_kind;
 use regex_lite::Regex;
 use serde::Deserialize;
 use serde_json::Value;
+use thiserror::Error;
 
-use crate::error::TestError;
+use crate::inputs::PAYLOADS;
+use crate::stack_params::json_kind;
+
+/// A manifest that cannot be used, with what to fix.
+#[derive(Debug, Error)]
+#[error("payload manifest {}: {message}", path.display())]
+pub struct ManifestError {
+    pub path: PathBuf,
+    pub message: String,
+}
 
 /// The manifest's file name inside the payloads directory.
 pub const MANIFEST_FILE: &str = "manifest.json";
@@ -89,9 +98,9 @@ pub enum JsonCheck {
 
 impl Manifest {
     /// Reads `dir/manifest.json` and every body it names.
-    pub fn load(dir: &Path) -> Result<Self, TestError> {
+    pub fn load(dir: &Path) -> Result<Self, ManifestError> {
         let path = dir.join(MANIFEST_FILE);
-        let fail = |message: String| TestError::Manifest {
+        let fail = |message: String| ManifestError {
             path: path.clone(),
             message,
         };
@@ -99,17 +108,17 @@ impl Manifest {
             Ok(bytes) => bytes,
             Err(_) if dir.is_file() => {
                 return Err(fail(format!(
-                    "--payloads names a file, not a directory; point it at the directory that holds {MANIFEST_FILE}"
+                    "{PAYLOADS} names a file, not a directory; point it at the directory that holds {MANIFEST_FILE}"
                 )))
             }
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
                 return Err(fail(format!(
-                    "file not found; point --payloads at the directory that holds {MANIFEST_FILE} (default test/payloads; see the README for the format)"
+                    "file not found; point {PAYLOADS} at the directory that holds {MANIFEST_FILE} (default test/payloads; see the README for the format)"
                 )))
             }
             Err(_) if path.is_dir() => {
                 return Err(fail(format!(
-                    "is a directory; the manifest is the JSON file {MANIFEST_FILE} directly inside --payloads"
+                    "is a directory; the manifest is the JSON file {MANIFEST_FILE} directly inside {PAYLOADS}"
                 )))
             }
             Err(err) => return Err(fail(format!("cannot be read ({err}); check its permissions"))),

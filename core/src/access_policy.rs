@@ -1,16 +1,18 @@
-//! Cross-account access to the model package group. Staging and prod accounts create their
-//! models from packages in this account, which needs the group's resource policy to let them
-//! describe the group and describe/list/create models from its packages (the seed granted only
-//! CreateModel, B9). The project's statements are identified by `Sid` and merged into the existing
-//! policy: statements somebody else wrote are never dropped.
+//! The model package group's resource policy for cross-account access. Staging and prod accounts
+//! create their models from packages in the data science account, which needs the group's
+//! resource policy to let them describe the group and describe/list/create models from its
+//! packages (the seed granted only CreateModel, B9). The project's statements are identified by
+//! `Sid` and merged into the existing policy: statements somebody else wrote are never dropped.
 
 use std::collections::BTreeSet;
 
-use aws_sdk_sagemaker::Client;
-use deploy_common::AwsCallError;
 use serde_json::{json, Value};
+use thiserror::Error;
 
-use crate::error::BuildError;
+/// The grant cannot be made as asked; the message says what to fix.
+#[derive(Debug, Error)]
+#[error("cross-account access: {0}")]
+pub struct AccessError(pub String);
 
 pub const GROUP_STATEMENT_SID: &str = "SageMakerDeployStepsDescribeGroup";
 pub const PACKAGE_STATEMENT_SID: &str = "SageMakerDeployStepsUsePackages";
@@ -19,9 +21,9 @@ pub const PACKAGE_STATEMENT_SID: &str = "SageMakerDeployStepsUsePackages";
 pub fn project_statements(
     group_arn: &str,
     accounts: &BTreeSet<String>,
-) -> Result<Vec<Value>, BuildError> {
+) -> Result<Vec<Value>, AccessError> {
     let (partition, packages_arn) = arn_parts(group_arn).ok_or_else(|| {
-        BuildError::Access(format!(
+        AccessError(format!(
             "the group ARN \"{group_arn}\" is not a model-package-group ARN"
         ))
     })?;
@@ -49,22 +51,22 @@ pub fn project_statements(
 
 /// `arn:P:sagemaker:R:A:model-package-group/G` -> (`P`, `arn:P:sagemaker:R:A:model-package/G/*`).
 fn arn_parts(group_arn: &str) -> Option<(&str, String)> {
-    let partition = group_arn.strip_prefix("arn:")?.split(':').next()?;
+    let partition = crate::arn::partition(group_arn)?;
     let (prefix, group) = group_arn.split_once(":model-package-group/")?;
     Some((partition, format!("{prefix}:model-package/{group}/*")))
 }
 
 /// Merges `ours` into `existing` (a policy document or nothing): statements with our Sids are
 /// replaced, every other statement is kept in place.
-pub fn merge_policy(existing: Option<&str>, ours: Vec<Value>) -> Result<Value, BuildError> {
+pub fn merge_policy(existing: Option<&str>, ours: Vec<Value>) -> Result<Value, AccessError> {
     let mut policy = match existing.filter(|text| !text.trim().is_empty()) {
         None => json!({"Version": "2012-10-17", "Statement": []}),
         Some(text) => serde_json::from_str::<Value>(text).map_err(|e| {
-            BuildError::Access(format!("the group's existing resource policy is not valid JSON ({e}); fix or delete it, then run again"))
+            AccessError(format!("the group's existing resource policy is not valid JSON ({e}); fix or delete it, then run again"))
         })?,
     };
     let Some(document) = policy.as_object_mut() else {
-        return Err(BuildError::Access(
+        return Err(AccessError(
             "the group's existing resource policy is not a JSON object; fix or delete it".into(),
         ));
     };
@@ -86,47 +88,9 @@ pub fn merge_policy(existing: Option<&str>, ours: Vec<Value>) -> Result<Value, B
     Ok(policy)
 }
 
-/// The group's current resource policy, if it has one.
-pub async fn current_policy(client: &Client, group: &str) -> Result<Option<String>, BuildError> {
-    match client
-        .get_model_package_group_policy()
-        .model_package_group_name(group)
-        .send()
-        .await
-    {
-        Ok(out) => Ok(out.resource_policy().map(str::to_owned)),
-        Err(err) => {
-            let err = AwsCallError::new("sagemaker:GetModelPackageGroupPolicy", err);
-            // A group without a policy answers with a validation error; the group's existence was
-            // checked before this call.
-            if matches!(err.code(), Some("ValidationException" | "ResourceNotFound")) {
-                Ok(None)
-            } else {
-                Err(err.into())
-            }
-        }
-    }
-}
-
-pub async fn put_policy(client: &Client, group: &str, policy: &Value) -> Result<(), BuildError> {
-    client
-        .put_model_package_group_policy()
-        .model_package_group_name(group)
-        .resource_policy(policy.to_string())
-        .send()
-        .await
-        .map_err(|e| AwsCallError::new("sagemaker:PutModelPackageGroupPolicy", e))?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_sdk_sagemaker::operation::get_model_package_group_policy::{
-        GetModelPackageGroupPolicyError, GetModelPackageGroupPolicyOutput,
-    };
-    use aws_sdk_sagemaker::operation::put_model_package_group_policy::PutModelPackageGroupPolicyOutput;
-    use aws_smithy_mocks::{mock, mock_client, RuleMode};
 
     const GROUP_ARN: &str =
         "arn:aws-cn:sagemaker:cn-north-1:123456789012:model-package-group/churn";
@@ -177,41 +141,5 @@ mod tests {
         );
         assert!(!merged.to_string().contains("stale"));
         assert!(merge_policy(Some("{not json"), vec![]).is_err());
-    }
-
-    /// The emulator answers the policy calls with HTTP 500, so the AWS side is covered here.
-    #[tokio::test]
-    async fn reads_no_policy_as_empty_and_puts_the_merged_one() {
-        let missing = mock!(Client::get_model_package_group_policy).then_error(|| {
-            GetModelPackageGroupPolicyError::generic(
-                aws_smithy_types::error::ErrorMetadata::builder()
-                    .code("ValidationException")
-                    .message("no policy")
-                    .build(),
-            )
-        });
-        let client = mock_client!(aws_sdk_sagemaker, [&missing]);
-        assert_eq!(current_policy(&client, "churn").await.unwrap(), None);
-
-        let existing = mock!(Client::get_model_package_group_policy).then_output(|| {
-            GetModelPackageGroupPolicyOutput::builder()
-                .resource_policy("{\"Statement\": []}")
-                .build()
-        });
-        let put = mock!(Client::put_model_package_group_policy)
-            .match_requests(|r| {
-                r.resource_policy()
-                    .is_some_and(|p| p.contains(PACKAGE_STATEMENT_SID))
-            })
-            .then_output(|| PutModelPackageGroupPolicyOutput::builder().build());
-        let client = mock_client!(aws_sdk_sagemaker, RuleMode::MatchAny, [&existing, &put]);
-        let current = current_policy(&client, "churn").await.unwrap();
-        let merged = merge_policy(
-            current.as_deref(),
-            project_statements(GROUP_ARN, &accounts()).unwrap(),
-        )
-        .unwrap();
-        put_policy(&client, "churn", &merged).await.unwrap();
-        assert_eq!(put.num_calls(), 1);
     }
 }

@@ -5,32 +5,24 @@
 //! `RUST_LOG` asks for them by name. Filtering uses `Targets`, not `EnvFilter`, to keep regex-based
 //! filter machinery out of the static binaries. Nothing here ever logs credentials or payloads.
 
-use clap::{Args, ValueEnum};
+use clap::Args;
+use deploy_core::{inputs, Format};
 use tracing::level_filters::LevelFilter;
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-use crate::env_vars;
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    #[default]
-    Text,
-    Json,
-}
-
 /// The logging flags both binaries accept.
 #[derive(Debug, Clone, Default, Args)]
 pub struct LogArgs {
     /// Log format on stderr
-    #[arg(long, env = env_vars::LOG_FORMAT, value_enum, default_value_t = LogFormat::Text)]
-    pub log_format: LogFormat,
+    #[arg(long = inputs::LOG_FORMAT.flag, env = inputs::LOG_FORMAT.env, value_enum, default_value_t = Format::Text)]
+    pub log_format: Format,
     /// More log detail from this tool: -v debug, -vv trace (debug builds; release builds log info and up)
-    #[arg(short, long, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    #[arg(short, long = inputs::VERBOSE.flag, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
     /// Only warnings and errors
-    #[arg(short, long)]
+    #[arg(short, long = inputs::QUIET.flag)]
     pub quiet: bool,
 }
 
@@ -53,11 +45,11 @@ fn filter_for(level: LevelFilter) -> Targets {
     )
 }
 
-const OWN_CRATES: [&str; 3] = ["build_step", "test_step", "deploy_common"];
+const OWN_CRATES: [&str; 4] = ["build_step", "test_step", "deploy_shell", "deploy_core"];
 
 /// Installs the global subscriber. `RUST_LOG`, when set and valid, replaces the level from flags.
 pub fn init(args: &LogArgs) {
-    let filter = std::env::var(env_vars::RUST_LOG)
+    let filter = std::env::var(inputs::LOG_FILTER.var())
         .ok()
         .and_then(|spec| spec.parse::<Targets>().ok())
         .unwrap_or_else(|| filter_for(args.level()));
@@ -66,10 +58,10 @@ pub fn init(args: &LogArgs) {
         .with_writer(std::io::stderr)
         .with_target(false);
     let _ = match args.log_format {
-        LogFormat::Text => registry
+        Format::Text => registry
             .with(fmt.without_time().with_ansi(false))
             .try_init(),
-        LogFormat::Json => registry.with(fmt.json().flatten_event(true)).try_init(),
+        Format::Json => registry.with(fmt.json().flatten_event(true)).try_init(),
     };
 }
 
@@ -81,7 +73,7 @@ mod tests {
     fn verbose_raises_only_this_projects_crates() {
         let filter = filter_for(LevelFilter::TRACE);
         assert!(filter.would_enable("build_step::registry", &tracing::Level::TRACE));
-        assert!(filter.would_enable("deploy_common::aws", &tracing::Level::DEBUG));
+        assert!(filter.would_enable("deploy_shell::aws", &tracing::Level::DEBUG));
         assert!(!filter.would_enable("aws_smithy_runtime::client", &tracing::Level::DEBUG));
         assert!(filter.would_enable("aws_smithy_runtime::client", &tracing::Level::INFO));
         let quiet = filter_for(LevelFilter::WARN);

@@ -10,8 +10,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::cli::OutputFormat;
-use deploy_common::ExitStatus;
+use crate::exit::ExitStatus;
+use crate::format::Format;
+use crate::manifest::Case;
+use crate::targets::Target;
 
 /// Bumped when a field changes meaning or disappears (adding fields does not bump it).
 pub const SCHEMA_VERSION: u32 = 1;
@@ -25,6 +27,18 @@ pub struct Report {
     pub exit_code: u8,
     pub started_at: Option<String>,
     pub duration_seconds: f64,
+    #[serde(flatten)]
+    pub setup: Setup,
+    pub summary: Counts,
+    pub targets: Vec<TargetReport>,
+    /// Why the run stopped before it could test (bad input, AWS error); null otherwise.
+    pub error: Option<String>,
+}
+
+/// What was tested and how, as far as the run got: test-step fills it in while it reads its
+/// inputs, so a run stopped by bad input still reports what it had read.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Setup {
     pub build_config: String,
     pub stage: Option<String>,
     pub project_name: Option<String>,
@@ -36,10 +50,6 @@ pub struct Report {
     pub regions: Vec<String>,
     pub payloads: String,
     pub invocations_per_case: u32,
-    pub summary: Counts,
-    pub targets: Vec<TargetReport>,
-    /// Why the run stopped before it could test (bad input, AWS error); null otherwise.
-    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -136,6 +146,49 @@ pub enum CaseStatus {
     NotRun,
 }
 
+impl TargetReport {
+    /// A report for `target` with `status` and nothing measured yet.
+    pub fn new(
+        target: &Target,
+        endpoint_name: &str,
+        role_arn: String,
+        status: TargetStatus,
+    ) -> Self {
+        Self {
+            account_id: target.account_id.clone(),
+            region: target.region.clone(),
+            endpoint_name: endpoint_name.to_owned(),
+            status,
+            role_arn,
+            duration_seconds: 0.0,
+            endpoint_status: None,
+            wait_seconds: 0.0,
+            polls: 0,
+            model_check: None,
+            cases: Vec::new(),
+            error: None,
+        }
+    }
+}
+
+impl CaseReport {
+    /// A case the target has not run (yet).
+    pub fn not_run(case: &Case, invocations: u32) -> Self {
+        Self {
+            name: case.name.clone(),
+            body_file: case.body_file.clone(),
+            status: CaseStatus::NotRun,
+            invocations,
+            succeeded: 0,
+            duration_seconds: 0.0,
+            latency_ms: None,
+            response_content_type: None,
+            response_bytes: None,
+            failures: Vec::new(),
+        }
+    }
+}
+
 /// Latency of the successful invocations, in milliseconds, nearest-rank percentiles.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Latency {
@@ -178,6 +231,23 @@ pub fn seconds(d: Duration) -> f64 {
 }
 
 impl Report {
+    /// A run that has tested nothing yet: failed with exit 2 until [`Report::conclude`] or
+    /// [`Report::stopped`] says otherwise, so a report written too early can never read as a pass.
+    pub fn started(tool: String, started_at: Option<String>, setup: Setup) -> Self {
+        Self {
+            schema_version: SCHEMA_VERSION,
+            tool,
+            status: RunStatus::Failed,
+            exit_code: ExitStatus::BadInput.code(),
+            started_at,
+            duration_seconds: 0.0,
+            setup,
+            summary: Counts::default(),
+            targets: Vec::new(),
+            error: None,
+        }
+    }
+
     /// Counts the targets and sets the overall status and exit code: any failed target means 1
     /// (the answer is no, whatever else happened), else any target that could not be tested
     /// means 3, else 0.
@@ -222,12 +292,7 @@ impl Report {
     }
 
     pub fn exit_status(&self) -> ExitStatus {
-        match self.exit_code {
-            0 => ExitStatus::Success,
-            1 => ExitStatus::Negative,
-            3 => ExitStatus::AwsError,
-            _ => ExitStatus::BadInput,
-        }
+        ExitStatus::from_code(self.exit_code)
     }
 
     pub fn to_json(&self) -> String {
@@ -237,10 +302,10 @@ impl Report {
     }
 
     /// The summary on stdout.
-    pub fn print(&self, format: OutputFormat, out: &mut dyn Write) -> std::io::Result<()> {
+    pub fn print(&self, format: Format, out: &mut dyn Write) -> std::io::Result<()> {
         match format {
-            OutputFormat::Json => out.write_all(self.to_json().as_bytes()),
-            OutputFormat::Text => self.print_text(out),
+            Format::Json => out.write_all(self.to_json().as_bytes()),
+            Format::Text => self.print_text(out),
         }
     }
 
@@ -249,9 +314,12 @@ impl Report {
         writeln!(
             out,
             "Endpoint {} (stage {}), model package {}",
-            self.endpoint_name.clone().unwrap_or_else(unknown),
-            self.stage.clone().unwrap_or_else(unknown),
-            self.model_package_name.clone().unwrap_or_else(unknown)
+            self.setup.endpoint_name.clone().unwrap_or_else(unknown),
+            self.setup.stage.clone().unwrap_or_else(unknown),
+            self.setup
+                .model_package_name
+                .clone()
+                .unwrap_or_else(unknown)
         )?;
         for target in &self.targets {
             let status = match target.status {
@@ -419,29 +487,26 @@ pub fn escape(text: &str) -> String {
 mod tests {
     use super::*;
 
-    pub(crate) fn empty_report() -> Report {
-        Report {
-            schema_version: SCHEMA_VERSION,
-            tool: "test-step".into(),
-            status: RunStatus::Failed,
-            exit_code: 2,
-            started_at: None,
-            duration_seconds: 1.5,
-            build_config: "staging-config-export.json".into(),
-            stage: Some("staging".into()),
-            project_name: Some("churn".into()),
-            endpoint_name: Some("churn-staging".into()),
-            model_package_name: Some("arn:aws:sagemaker:us-east-1:1:model-package/g/3".into()),
-            role_name: Some("role".into()),
-            session_name: None,
-            organizational_unit_id: None,
-            regions: vec!["us-east-1".into()],
-            payloads: "test/payloads".into(),
-            invocations_per_case: 1,
-            summary: Counts::default(),
-            targets: vec![],
-            error: None,
-        }
+    fn empty_report() -> Report {
+        let mut report = Report::started(
+            "test-step".into(),
+            None,
+            Setup {
+                build_config: "staging-config-export.json".into(),
+                stage: Some("staging".into()),
+                project_name: Some("churn".into()),
+                endpoint_name: Some("churn-staging".into()),
+                model_package_name: Some("arn:aws:sagemaker:us-east-1:1:model-package/g/3".into()),
+                role_name: Some("role".into()),
+                session_name: None,
+                organizational_unit_id: None,
+                regions: vec!["us-east-1".into()],
+                payloads: "test/payloads".into(),
+                invocations_per_case: 1,
+            },
+        );
+        report.duration_seconds = 1.5;
+        report
     }
 
     fn target(account: &str, status: TargetStatus, cases: Vec<CaseReport>) -> TargetReport {
@@ -594,7 +659,7 @@ mod tests {
         ];
         report.conclude();
         let mut out = Vec::new();
-        report.print(OutputFormat::Text, &mut out).unwrap();
+        report.print(Format::Text, &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(
             text.contains("PASSED 111111111111 us-east-1: 1/1 cases passed, p99 5.0 ms"),

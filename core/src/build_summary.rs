@@ -6,8 +6,8 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::cli::OutputFormat;
-use crate::registry::ModelPackage;
+use crate::format::Format;
+use crate::model_package::ModelPackage;
 
 #[derive(Debug, Serialize)]
 pub struct Summary {
@@ -41,13 +41,14 @@ pub struct AccessSummary {
 }
 
 impl Summary {
-    pub fn print(&self, format: OutputFormat, out: &mut dyn Write) -> std::io::Result<()> {
+    /// The summary on stdout, as text or pretty JSON.
+    pub fn print(&self, format: Format, out: &mut dyn Write) -> std::io::Result<()> {
         match format {
-            OutputFormat::Json => {
+            Format::Json => {
                 serde_json::to_writer_pretty(&mut *out, self)?;
                 writeln!(out)
             }
-            OutputFormat::Text => self.print_text(out),
+            Format::Text => self.print_text(out),
         }
     }
 

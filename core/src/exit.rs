@@ -21,6 +21,16 @@ impl ExitStatus {
     pub fn code(self) -> u8 {
         self as u8
     }
+
+    /// The status a recorded code stands for; a code outside the contract reads as bad input.
+    pub fn from_code(code: u8) -> Self {
+        match code {
+            0 => ExitStatus::Success,
+            1 => ExitStatus::Negative,
+            3 => ExitStatus::AwsError,
+            _ => ExitStatus::BadInput,
+        }
+    }
 }
 
 impl From<ExitStatus> for ExitCode {
@@ -36,27 +46,10 @@ pub fn help_table(negative_meaning: &str) -> String {
     )
 }
 
-/// Prints the final error of a run on stderr: a plain `error: ...` paragraph, or one JSON line
-/// when logs are JSON, so log shippers parse it like every other line. A message can quote input
-/// (a project name, a parameter key); line breaks and other control characters in it are printed
-/// escaped, so a hostile value cannot end the paragraph and forge lines of its own.
-pub fn print_failure(
-    format: crate::logging::LogFormat,
-    tool: &str,
-    message: &str,
-    status: ExitStatus,
-) {
-    match format {
-        crate::logging::LogFormat::Text => eprintln!("{tool}: error: {}", one_line(message)),
-        crate::logging::LogFormat::Json => eprintln!(
-            "{}",
-            serde_json::json!({"level": "ERROR", "message": message, "tool": tool, "exit_code": status.code()})
-        ),
-    }
-}
-
-/// `message` with control characters and Unicode line and paragraph separators escaped.
-fn one_line(message: &str) -> String {
+/// `message` with control characters and Unicode line and paragraph separators escaped. A
+/// message can quote input (a project name, a parameter key); printed through this, a hostile
+/// value cannot end the paragraph and forge lines of its own.
+pub fn one_line(message: &str) -> String {
     let mut line = String::with_capacity(message.len());
     for c in message.chars() {
         if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
@@ -79,5 +72,18 @@ mod tests {
             "name \"a\\nb\\r\\u{85}c\\u{2028}d\\te\" is not valid"
         );
         assert_eq!(one_line("café: ${AWS::Region}"), "café: ${AWS::Region}");
+    }
+
+    #[test]
+    fn codes_read_back_as_their_status() {
+        for status in [
+            ExitStatus::Success,
+            ExitStatus::Negative,
+            ExitStatus::BadInput,
+            ExitStatus::AwsError,
+        ] {
+            assert_eq!(ExitStatus::from_code(status.code()), status);
+        }
+        assert_eq!(ExitStatus::from_code(134), ExitStatus::BadInput);
     }
 }

@@ -1,0 +1,205 @@
+//! The config stage: flags, env vars and files in, one checked [`BuildConfig`] out, before any
+//! AWS call. Required settings are present, both stage configs parse, the template compiles, and
+//! a plan made with a placeholder package passes, so every rule that does not depend on the real
+//! package fails here, in a second, instead of after the registry search. The AWS part of the run
+//! takes only this value.
+
+use std::path::PathBuf;
+
+use deploy_core::build_plan::{self, BuildInputs, PlanError, Stage};
+use deploy_core::inputs::{self, Input};
+use deploy_core::model_package::ModelPackage;
+use deploy_core::stack_params::ParameterList;
+use deploy_core::stage_config::StageInput;
+use deploy_core::template::{ProjectContext, Template};
+use deploy_shell::cli::non_empty;
+use deploy_shell::AwsArgs;
+
+use crate::cli::Args;
+use crate::error::BuildError;
+
+/// What the template's metadata names as its generator.
+const GENERATOR: &str = concat!("build-step ", env!("CARGO_PKG_VERSION"));
+
+/// Everything a run needs, checked.
+pub struct BuildConfig {
+    pub group: String,
+    pub project_name: String,
+    pub project_id: String,
+    pub artifact_bucket: Option<String>,
+    pub staging: StageSource,
+    pub prod: StageSource,
+    pub template: Template,
+    /// The package to deploy instead of the newest Approved one.
+    pub pinned_package: Option<String>,
+    /// The OUs whose accounts get access to the group, when the grant was asked for.
+    pub grant: Option<GrantOus>,
+    pub export_template: PathBuf,
+    pub dry_run: bool,
+    pub aws: AwsArgs,
+}
+
+/// One stage's config file, the role its stacks use, and the parameter file to write.
+pub struct StageSource {
+    pub file: PathBuf,
+    pub file_input: Input,
+    pub config: ParameterList,
+    pub role_name: String,
+    pub role_input: Input,
+    pub export: PathBuf,
+}
+
+/// The staging and prod OUs of `--grant-cross-account-access`.
+#[derive(Debug, Clone)]
+pub struct GrantOus {
+    pub staging: String,
+    pub prod: String,
+}
+
+impl BuildConfig {
+    /// Checks every input that can be checked without AWS (see the module doc).
+    pub fn load(args: &Args) -> Result<Self, BuildError> {
+        let group = required(
+            &args.model_package_group_name,
+            "the model package group",
+            inputs::MODEL_PACKAGE_GROUP,
+        )?;
+        let project_name = required(
+            &args.sagemaker_project_name,
+            "the project name",
+            inputs::PROJECT_NAME,
+        )?;
+        let project_id = required(
+            &args.sagemaker_project_id,
+            "the project id",
+            inputs::PROJECT_ID,
+        )?;
+        let staging_role = required(
+            &args.sagemaker_execution_role_staging_name,
+            "the staging execution role name",
+            inputs::STAGING_ROLE,
+        )?;
+        let prod_role = required(
+            &args.sagemaker_execution_role_prod_name,
+            "the prod execution role name",
+            inputs::PROD_ROLE,
+        )?;
+        let staging = StageSource::read(
+            &args.import_staging_config,
+            inputs::IMPORT_STAGING_CONFIG,
+            staging_role,
+            inputs::STAGING_ROLE,
+            &args.export_staging_config,
+        )?;
+        let prod = StageSource::read(
+            &args.import_prod_config,
+            inputs::IMPORT_PROD_CONFIG,
+            prod_role,
+            inputs::PROD_ROLE,
+            &args.export_prod_config,
+        )?;
+        let template = Template::load(args.template.as_deref()).map_err(PlanError::from)?;
+        let grant = if args.grant_cross_account_access {
+            Some(GrantOus {
+                staging: required(
+                    &args.organizational_unit_staging_id,
+                    "the staging OU id for --grant-cross-account-access",
+                    inputs::STAGING_OU,
+                )?,
+                prod: required(
+                    &args.organizational_unit_prod_id,
+                    "the prod OU id for --grant-cross-account-access",
+                    inputs::PROD_OU,
+                )?,
+            })
+        } else {
+            None
+        };
+        let config = Self {
+            artifact_bucket: non_empty(&args.artifact_bucket).map(str::to_owned),
+            pinned_package: non_empty(&args.model_package_arn).map(str::to_owned),
+            export_template: args.export_template.clone(),
+            dry_run: args.dry_run,
+            aws: args.aws.clone(),
+            group,
+            project_name,
+            project_id,
+            staging,
+            prod,
+            template,
+            grant,
+        };
+        // Everything but the package is known, so bad input fails before any AWS call.
+        config.plan(&ModelPackage::placeholder(&config.group))?;
+        Ok(config)
+    }
+
+    /// The rendered template and both stages' plans for `package`.
+    pub fn plan(&self, package: &ModelPackage) -> Result<build_plan::Plan, BuildError> {
+        let labels = Stage::ALL.map(|stage| self.stage(stage).label());
+        let [staging_label, prod_label] = labels;
+        let inputs = BuildInputs {
+            project: ProjectContext {
+                name: &self.project_name,
+                id: &self.project_id,
+            },
+            artifact_bucket: self.artifact_bucket.as_deref(),
+            generator: GENERATOR,
+            staging: self.staging.input(staging_label),
+            prod: self.prod.input(prod_label),
+        };
+        Ok(build_plan::plan(&self.template, &inputs, package)?)
+    }
+
+    pub fn stage(&self, stage: Stage) -> &StageSource {
+        match stage {
+            Stage::Staging => &self.staging,
+            Stage::Prod => &self.prod,
+        }
+    }
+}
+
+impl StageSource {
+    fn read(
+        file: &std::path::Path,
+        file_input: Input,
+        role_name: String,
+        role_input: Input,
+        export: &std::path::Path,
+    ) -> Result<Self, BuildError> {
+        Ok(Self {
+            config: ParameterList::read(file, file_input)?,
+            file: file.to_owned(),
+            file_input,
+            role_name,
+            role_input,
+            export: export.to_owned(),
+        })
+    }
+
+    /// The config file as messages name it: `staging-config.json (--import-staging-config)`.
+    fn label(&self) -> String {
+        format!("{} ({})", self.file.display(), self.file_input)
+    }
+
+    fn input(&self, file_label: String) -> StageInput<'_> {
+        StageInput {
+            file_label,
+            config: &self.config,
+            role_name: &self.role_name,
+            role_input: self.role_input,
+        }
+    }
+}
+
+/// A setting every run needs: present and not blank (an env var set to "" counts as unset: the
+/// seed passed such values on as flags, B10).
+fn required(
+    value: &Option<String>,
+    what: &'static str,
+    input: Input,
+) -> Result<String, BuildError> {
+    non_empty(value)
+        .map(str::to_owned)
+        .ok_or(BuildError::MissingSetting { what, input })
+}

@@ -1,0 +1,127 @@
+//! What build-step writes, computed from its checked inputs and a model package: the rendered
+//! template and both stages' StackSet parameter lists, each validated against the parameters the
+//! rendered template declares. build-step plans twice: first with a placeholder package, before
+//! any AWS call, so that every bad input fails in a second; then with the package it chose.
+
+use thiserror::Error;
+
+use crate::model_package::ModelPackage;
+use crate::stage_config::{check_distinct_stages, plan_stage, Derived, StageConfigError};
+use crate::stage_config::{StageInput, StagePlan};
+use crate::template::{PackageContext, ProjectContext, RenderContext, Template, TemplateError};
+
+/// The two stages the pipeline deploys, in deployment order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Staging,
+    Prod,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 2] = [Stage::Staging, Stage::Prod];
+
+    /// How messages and the summary name the stage.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Staging => "staging",
+            Stage::Prod => "prod",
+        }
+    }
+}
+
+/// Everything a plan needs besides the template and the package.
+#[derive(Debug, Clone)]
+pub struct BuildInputs<'a> {
+    pub project: ProjectContext<'a>,
+    pub artifact_bucket: Option<&'a str>,
+    /// What the template's metadata names as its generator (`build-step 0.1.0`).
+    pub generator: &'a str,
+    pub staging: StageInput<'a>,
+    pub prod: StageInput<'a>,
+}
+
+impl<'a> BuildInputs<'a> {
+    pub fn stage(&self, stage: Stage) -> &StageInput<'a> {
+        match stage {
+            Stage::Staging => &self.staging,
+            Stage::Prod => &self.prod,
+        }
+    }
+}
+
+/// The rendered template and both stages' plans.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub template: String,
+    pub staging: StagePlan,
+    pub prod: StagePlan,
+}
+
+impl Plan {
+    pub fn stage(&self, stage: Stage) -> &StagePlan {
+        match stage {
+            Stage::Staging => &self.staging,
+            Stage::Prod => &self.prod,
+        }
+    }
+
+    /// A warning for each stage whose instance type the package does not list among its
+    /// supported real-time instance types (a package that lists none is not checked).
+    pub fn instance_type_warnings(&self, package: &ModelPackage) -> Vec<String> {
+        let supported = &package.realtime_instance_types;
+        Stage::ALL
+            .into_iter()
+            .filter_map(|stage| {
+                let instance_type = self.stage(stage).instance_type.as_deref()?;
+                (!supported.is_empty() && !supported.iter().any(|t| t == instance_type)).then(|| {
+                    format!(
+                        "{}: EndpointInstanceType {instance_type} is not among the package's supported real-time instance types ({}); the endpoint may fail to start",
+                        stage.name(),
+                        supported.join(", ")
+                    )
+                })
+            })
+            .collect()
+    }
+}
+
+/// Why no plan could be made: the template or a stage config is unusable.
+#[derive(Debug, Error)]
+pub enum PlanError {
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error(transparent)]
+    StageConfig(#[from] StageConfigError),
+}
+
+/// Renders `template` for `package` and plans both stages against its declared parameters.
+pub fn plan(
+    template: &Template,
+    inputs: &BuildInputs<'_>,
+    package: &ModelPackage,
+) -> Result<Plan, PlanError> {
+    let context = RenderContext {
+        package: PackageContext::new(package),
+        project: ProjectContext {
+            name: inputs.project.name,
+            id: inputs.project.id,
+        },
+        generator: inputs.generator.to_owned(),
+    };
+    let rendered = template.render(&context)?;
+    let declared = template.declared_parameters(&rendered)?;
+    let derived = Derived {
+        project_name: inputs.project.name,
+        project_id: inputs.project.id,
+        model_package_arn: &package.arn,
+        artifact_bucket: inputs.artifact_bucket,
+    };
+    let staging = plan_stage(&declared, &inputs.staging, &derived)?;
+    let prod = plan_stage(&declared, &inputs.prod, &derived)?;
+    check_distinct_stages(&[&staging, &prod])?;
+    Ok(Plan {
+        template: rendered,
+        staging,
+        prod,
+    })
+}

@@ -1,0 +1,36 @@
+//! The rules `build-step` and `test-step` follow that need no AWS: how inputs are named and
+//! checked, the stage configs and StackSet parameter files, the endpoint name and template, the
+//! cross-account policy document, the payload manifest and its expectations, target selection,
+//! session naming, and the reports. Nothing here links the AWS SDK, tokio or a network stack, so
+//! every rule tests in seconds and the fuzz targets build on this crate alone. The binaries and
+//! the AWS shell (`deploy-shell`) depend on it, never the reverse.
+//!
+//! Used by build-step: `build_plan`, `stage_config`, `template`, `access_policy`, `build_summary`,
+//! `model_package`. Used by test-step: `manifest`, `targets`, `session_name`, `model_check`,
+//! `report`, `duration`. Shared: `inputs`, `exit`, `format`, `files`, `stack_params`, `endpoint`,
+//! `arn`.
+
+pub mod access_policy;
+pub mod arn;
+pub mod budget;
+pub mod build_plan;
+pub mod build_summary;
+pub mod duration;
+pub mod endpoint;
+pub mod exit;
+pub mod files;
+pub mod format;
+pub mod inputs;
+pub mod manifest;
+pub mod model_check;
+pub mod model_package;
+pub mod report;
+pub mod session_name;
+pub mod stack_params;
+pub mod stage_config;
+pub mod targets;
+pub mod template;
+
+pub use exit::ExitStatus;
+pub use format::Format;
+pub use inputs::Input;

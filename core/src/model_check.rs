@@ -1,0 +1,109 @@
+//! Whether an InService endpoint serves the exported model package: every production variant's
+//! model must have a container built from it. An update that rolled back leaves the endpoint
+//! InService on the old package, so "InService" alone would pass a stale deployment.
+
+use crate::report::{CheckStatus, ModelCheck, VariantModel};
+
+impl ModelCheck {
+    /// The verdict on the variants DescribeEndpointConfig and DescribeModel described.
+    pub fn of(expected: &str, endpoint_config_name: &str, variants: Vec<VariantModel>) -> Self {
+        let passed = !variants.is_empty()
+            && variants.iter().all(|v| {
+                v.model_package_names
+                    .iter()
+                    .any(|p| same_package(p, expected))
+            });
+        Self {
+            status: if passed {
+                CheckStatus::Passed
+            } else {
+                CheckStatus::Failed
+            },
+            expected_model_package: expected.to_owned(),
+            endpoint_config_name: endpoint_config_name.to_owned(),
+            variants,
+        }
+    }
+
+    /// Why a failed check failed, naming what each variant serves.
+    pub fn stale_message(&self, endpoint: &str) -> String {
+        if self.variants.is_empty() {
+            return format!(
+                "endpoint {endpoint} (config {}) has no production variants",
+                self.endpoint_config_name
+            );
+        }
+        let serving: Vec<String> = self
+            .variants
+            .iter()
+            .map(|v| {
+                let packages = if v.model_package_names.is_empty() {
+                    "no model package".to_owned()
+                } else {
+                    v.model_package_names.join(", ")
+                };
+                format!(
+                    "variant {} serves {packages} (model {})",
+                    v.variant_name, v.model_name
+                )
+            })
+            .collect();
+        format!(
+            "endpoint {endpoint} does not serve the exported ModelPackageName {}: {}; the StackSet did not update this account, or an update rolled back",
+            self.expected_model_package,
+            serving.join("; ")
+        )
+    }
+}
+
+/// SageMaker lowercases the names inside the ARNs it returns; the version part still differs for
+/// a stale model, so ARNs compare without case and plain names exactly.
+fn same_package(found: &str, expected: &str) -> bool {
+    found == expected || (expected.starts_with("arn:") && found.eq_ignore_ascii_case(expected))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PACKAGE: &str = "arn:aws:sagemaker:us-east-1:111111111111:model-package/Churn/3";
+
+    fn variant(name: &str, packages: &[&str]) -> VariantModel {
+        VariantModel {
+            variant_name: name.into(),
+            model_name: format!("{name}-model"),
+            model_package_names: packages.iter().map(|p| (*p).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn every_variant_must_serve_the_package_arns_compared_without_case() {
+        let lowercased = PACKAGE.to_lowercase();
+        let check = ModelCheck::of(PACKAGE, "c", vec![variant("Blue", &["x", &lowercased])]);
+        assert_eq!(check.status, CheckStatus::Passed);
+        let check = ModelCheck::of(
+            PACKAGE,
+            "c",
+            vec![variant("Blue", &[PACKAGE]), variant("Green", &[])],
+        );
+        assert_eq!(check.status, CheckStatus::Failed);
+        assert_eq!(
+            check.stale_message("e"),
+            format!("endpoint e does not serve the exported ModelPackageName {PACKAGE}: variant Blue serves {PACKAGE} (model Blue-model); variant Green serves no model package (model Green-model); the StackSet did not update this account, or an update rolled back")
+        );
+        assert!(
+            !same_package("churn", "Churn"),
+            "plain names compare exactly"
+        );
+    }
+
+    #[test]
+    fn an_endpoint_without_variants_fails() {
+        let check = ModelCheck::of(PACKAGE, "c", vec![]);
+        assert_eq!(check.status, CheckStatus::Failed);
+        assert_eq!(
+            check.stale_message("e"),
+            "endpoint e (config c) has no production variants"
+        );
+    }
+}

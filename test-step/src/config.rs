@@ -1,0 +1,242 @@
+//! The config stage: flags, env vars and files in, one checked [`TestConfig`] out, before any AWS
+//! call. The report paths, the build config (what was deployed), the role, the account source,
+//! the regions and the payload manifest with every body are all read and checked here, so bad
+//! input fails in a second with exit 2 instead of after the wait for the endpoints. The AWS part
+//! of the run takes only this value.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use deploy_core::endpoint::endpoint_name;
+use deploy_core::files::{write_all_atomically, WriteError};
+use deploy_core::inputs::{self, Input};
+use deploy_core::manifest::Manifest;
+use deploy_core::report::{junit_xml, Report, Setup};
+use deploy_core::session_name::session_name;
+use deploy_core::stack_params::{ParameterList, Problem};
+use deploy_shell::cli::non_empty;
+use deploy_shell::AwsArgs;
+
+use crate::cli::Args;
+use crate::error::TestError;
+use crate::targets::{regions_from_args, AccountSource};
+use crate::wait::WaitPolicy;
+
+/// Everything a run needs, checked.
+pub struct TestConfig {
+    pub deployment: Deployment,
+    pub role_name: String,
+    pub accounts: AccountSource,
+    /// The regions asked for; empty means the current region.
+    pub regions: Vec<String>,
+    pub manifest: Arc<Manifest>,
+    pub session_name: String,
+    pub invocations: u32,
+    pub concurrency: usize,
+    pub wait: WaitPolicy,
+    pub aws: AwsArgs,
+}
+
+/// What the build config says about the deployment under test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deployment {
+    pub stage: String,
+    pub project_name: String,
+    pub endpoint_name: String,
+    pub model_package_name: String,
+    pub role_name: Option<String>,
+}
+
+/// Where the two reports go, checked to be writable names before anything else.
+#[derive(Debug, Clone)]
+pub struct ReportFiles {
+    pub json: PathBuf,
+    pub junit: PathBuf,
+}
+
+impl TestConfig {
+    /// Checks every input that can be checked without AWS (see the module doc). What it has read
+    /// is recorded in `setup` as it goes, so a run stopped by bad input still reports it.
+    pub fn load(args: &Args, setup: &mut Setup) -> Result<Self, TestError> {
+        let deployment = Deployment::read(args)?;
+        setup.stage = Some(deployment.stage.clone());
+        setup.project_name = Some(deployment.project_name.clone());
+        setup.endpoint_name = Some(deployment.endpoint_name.clone());
+        setup.model_package_name = Some(deployment.model_package_name.clone());
+        let role_name = non_empty(&args.sagemaker_execution_role_name)
+            .map(str::to_owned)
+            .or(deployment.role_name.clone())
+            .ok_or(TestError::MissingSetting {
+                what:
+                    "the role to assume in each account (the build config has no RoleName either)",
+                input: inputs::ROLE_NAME,
+            })?;
+        setup.role_name = Some(role_name.clone());
+        let accounts = AccountSource::from_args(&args.account_ids, &args.organizational_unit_id)?;
+        setup.organizational_unit_id = accounts.organizational_unit().map(str::to_owned);
+        let regions = regions_from_args(&args.regions)?;
+        let manifest = Arc::new(Manifest::load(&args.payloads)?);
+        let (user, host) = local_user_and_host();
+        let session_name = session_name(
+            non_empty(&args.codebuild_build_id),
+            user.as_deref(),
+            host.as_deref(),
+        );
+        setup.session_name = Some(session_name.clone());
+        Ok(Self {
+            deployment,
+            role_name,
+            accounts,
+            regions,
+            manifest,
+            session_name,
+            invocations: args.invocations,
+            concurrency: args.concurrency as usize,
+            wait: WaitPolicy::with_timeout(args.wait_timeout),
+            aws: args.aws.clone(),
+        })
+    }
+}
+
+/// What the report knows before any input is read.
+pub fn initial_setup(args: &Args) -> Setup {
+    Setup {
+        build_config: args.build_config.display().to_string(),
+        payloads: args.payloads.display().to_string(),
+        invocations_per_case: args.invocations,
+        ..Setup::default()
+    }
+}
+
+impl Deployment {
+    /// Reads the staging parameter file build-step wrote; `SAGEMAKER_PROJECT_NAME` and
+    /// `SAGEMAKER_PROJECT_ID`, when set, must agree with it (a build config from another
+    /// project's build is bad input).
+    fn read(args: &Args) -> Result<Self, TestError> {
+        let path = args.build_config.as_path();
+        let params = ParameterList::read(path, inputs::BUILD_CONFIG).map_err(|source| {
+            let hint = match source.problem {
+                Problem::Missing => ". In CodeBuild the file build-step wrote is $CODEBUILD_SRC_DIR_BuildArtifact/staging-config-export.json",
+                _ => "",
+            };
+            TestError::BuildConfigFile { source, hint }
+        })?;
+        let bad = |message: String| TestError::BuildConfig {
+            path: path.to_owned(),
+            message,
+        };
+        let value = |key: &str| params.get(key).map(str::trim).filter(|v| !v.is_empty());
+        let required = |key: &str| {
+            value(key).map(str::to_owned).ok_or_else(|| {
+                bad(format!(
+                    "has no {key}; point it at the staging parameter file build-step wrote (staging-config-export.json), not at the stage config it read (staging-config.json)"
+                ))
+            })
+        };
+        let stage = required("StageName")?;
+        let model_package_name = required("ModelPackageName")?;
+        let project_name = match (
+            value("SageMakerProjectName"),
+            non_empty(&args.sagemaker_project_name),
+        ) {
+            (Some(file), Some(flag)) if file != flag => {
+                return Err(bad(format!(
+                    "has SageMakerProjectName \"{file}\" but {} is \"{flag}\"; the build config comes from another project's build",
+                    inputs::PROJECT_NAME
+                )))
+            }
+            (Some(name), _) | (None, Some(name)) => name.to_owned(),
+            (None, None) => {
+                return Err(bad(format!(
+                    "has no SageMakerProjectName and {} is not set; point it at the parameter file build-step wrote",
+                    inputs::PROJECT_NAME
+                )))
+            }
+        };
+        if let (Some(file), Some(flag)) = (
+            value("SageMakerProjectId"),
+            non_empty(&args.sagemaker_project_id),
+        ) {
+            if file != flag {
+                return Err(bad(format!(
+                    "has SageMakerProjectId \"{file}\" but {} is \"{flag}\"; the build config comes from another project's build",
+                    inputs::PROJECT_ID
+                )));
+            }
+        }
+        let endpoint_name =
+            endpoint_name(&project_name, &stage).map_err(|err| bad(err.to_string()))?;
+        Ok(Self {
+            stage,
+            project_name,
+            endpoint_name,
+            model_package_name,
+            role_name: value("RoleName").map(str::to_owned),
+        })
+    }
+}
+
+impl ReportFiles {
+    /// Checked first: with nowhere to write the reports, trying would only add a second error.
+    pub fn check(args: &Args) -> Result<Self, TestError> {
+        let files = Self {
+            json: args.export_test_results.clone(),
+            junit: args.junit_report.clone(),
+        };
+        for (path, input) in [
+            (&files.json, inputs::EXPORT_TEST_RESULTS),
+            (&files.junit, inputs::JUNIT_REPORT),
+        ] {
+            check_writable_name(path, input)?;
+        }
+        if files.json == files.junit {
+            return Err(TestError::BadSetting {
+                input: inputs::JUNIT_REPORT,
+                message:
+                    "names the same file as the JSON report; give the two reports different names"
+                        .into(),
+            });
+        }
+        Ok(files)
+    }
+
+    /// Writes both reports, atomically and together.
+    pub fn write(&self, report: &Report) -> Result<(), WriteError> {
+        let json = report.to_json();
+        let xml = junit_xml(report);
+        write_all_atomically(&[
+            (self.json.as_path(), json.as_bytes()),
+            (self.junit.as_path(), xml.as_bytes()),
+        ])
+    }
+}
+
+fn check_writable_name(path: &Path, input: Input) -> Result<(), TestError> {
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    if path.as_os_str().is_empty() || path.is_dir() || !dir.is_dir() {
+        return Err(TestError::BadSetting {
+            input,
+            message: format!(
+                "cannot write the report to \"{}\": name a file in an existing directory",
+                path.display()
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// The user and host of this process, for the session name outside CodeBuild.
+fn local_user_and_host() -> (Option<String>, Option<String>) {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .ok();
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .or_else(|| std::env::var("HOSTNAME").ok());
+    (user, host)
+}

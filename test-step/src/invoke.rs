@@ -1,0 +1,111 @@
+//! Invoking an endpoint with one case of the payload manifest, `--invocations` times: each answer
+//! is checked against the case's expectations (`deploy_core::manifest`) and timed for the latency
+//! figures. A model error or an unmet expectation fails the case; an AWS error stops the target.
+
+use aws_sdk_sagemakerruntime::operation::invoke_endpoint::InvokeEndpointError;
+use aws_smithy_types::Blob;
+use deploy_core::manifest::Case;
+use deploy_core::report::{seconds, CaseReport, CaseStatus, Latency};
+use deploy_shell::AwsCallError;
+
+use crate::clock::Clock;
+use crate::outcome::TargetError;
+use crate::session::Session;
+
+/// What every case's invocations share.
+pub struct Invoker<'a> {
+    pub clock: &'a dyn Clock,
+    pub endpoint_name: &'a str,
+    pub invocations: u32,
+}
+
+impl Invoker<'_> {
+    /// `--invocations` calls with one case's body; stops at the first unmet expectation or model
+    /// error (the case failed) and gives up on the target at an AWS error (it cannot be tested).
+    pub async fn case(
+        &self,
+        session: &mut Session,
+        case: &Case,
+    ) -> Result<CaseReport, TargetError> {
+        let mut report = CaseReport::not_run(case, self.invocations);
+        report.status = CaseStatus::Passed;
+        let mut latencies = Vec::with_capacity(self.invocations as usize);
+        let case_started = self.clock.now();
+        for attempt in 1..=self.invocations {
+            let runtime = session.runtime().await?;
+            let started = self.clock.now();
+            let result = runtime
+                .invoke_endpoint()
+                .endpoint_name(self.endpoint_name)
+                .body(Blob::new(case.body.clone()))
+                .set_content_type(case.content_type.clone())
+                .set_accept(case.accept.clone())
+                .send()
+                .await;
+            let elapsed = self.clock.now().saturating_duration_since(started);
+            tracing::debug!(case = %case.name, attempt, ok = result.is_ok(), ms = elapsed.as_millis() as u64, "InvokeEndpoint");
+            match result {
+                Ok(out) => {
+                    latencies.push(elapsed);
+                    report.succeeded += 1;
+                    let body = out.body().map(|b| b.as_ref()).unwrap_or_default();
+                    report.response_content_type = out.content_type().map(str::to_owned);
+                    report.response_bytes = Some(body.len());
+                    let failures = case.expect.check(out.content_type(), body);
+                    if !failures.is_empty() {
+                        report.status = CaseStatus::Failed;
+                        report.failures = failures
+                            .into_iter()
+                            .map(|f| self.numbered(attempt, f))
+                            .collect();
+                        break;
+                    }
+                }
+                Err(err) => {
+                    let log_stream = match err.as_service_error() {
+                        Some(InvokeEndpointError::ModelError(e)) => {
+                            e.log_stream_arn().map(str::to_owned)
+                        }
+                        _ => None,
+                    };
+                    let err = AwsCallError::new("sagemaker:InvokeEndpoint", err);
+                    match err.code() {
+                        // The endpoint answered: the model or the request is wrong, the case fails.
+                        Some(
+                            "ModelError"
+                            | "ModelNotReadyException"
+                            | "ValidationError"
+                            | "ValidationException",
+                        ) => {
+                            let mut message = err.to_string();
+                            if let Some(stream) = log_stream {
+                                message.push_str(&format!(" (model log stream: {stream})"));
+                            }
+                            report.status = CaseStatus::Failed;
+                            report.failures = vec![self.numbered(attempt, message)];
+                            break;
+                        }
+                        _ => {
+                            return Err(TargetError::Error(format!(
+                                "case \"{}\": {}",
+                                case.name,
+                                session.explain(err)
+                            )))
+                        }
+                    }
+                }
+            }
+        }
+        report.duration_seconds = seconds(self.clock.now().saturating_duration_since(case_started));
+        report.latency_ms = Latency::of(&latencies);
+        Ok(report)
+    }
+
+    fn numbered(&self, attempt: u32, message: String) -> String {
+        if self.invocations == 1 {
+            message
+        } else {
+            format!("invocation {attempt} of {}: {message}", self.invocations)
+        }
+    }
+}

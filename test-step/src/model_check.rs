@@ -1,0 +1,76 @@
+//! The model check's calls: DescribeEndpointConfig for the InService endpoint's config, then
+//! DescribeModel for each production variant. The verdict (every variant serves the exported
+//! package) is `deploy_core::model_check`'s.
+
+use deploy_core::report::{ModelCheck, VariantModel};
+use deploy_shell::AwsCallError;
+
+use crate::outcome::TargetError;
+use crate::session::Session;
+
+/// Describes what `endpoint`'s config `config_name` serves and judges it against `expected`.
+pub async fn check_model(
+    session: &mut Session,
+    endpoint: &str,
+    config_name: &str,
+    expected: &str,
+) -> Result<ModelCheck, TargetError> {
+    let sagemaker = session.sagemaker().await?;
+    let config = sagemaker
+        .describe_endpoint_config()
+        .endpoint_config_name(config_name)
+        .send()
+        .await
+        .map_err(|e| {
+            let err = AwsCallError::new("sagemaker:DescribeEndpointConfig", e);
+            if err.code() == Some("ValidationException") {
+                TargetError::Failed(format!(
+                    "endpoint {endpoint} uses the endpoint config {config_name}, which does not exist ({})",
+                    err.detail
+                ))
+            } else {
+                TargetError::Error(session.explain(err))
+            }
+        })?;
+    let mut variants = Vec::new();
+    for variant in config.production_variants() {
+        let variant_name = variant.variant_name().unwrap_or_default().to_owned();
+        let Some(model_name) = variant.model_name().filter(|m| !m.is_empty()) else {
+            variants.push(VariantModel {
+                variant_name,
+                model_name: String::new(),
+                model_package_names: Vec::new(),
+            });
+            continue;
+        };
+        let model = sagemaker
+            .describe_model()
+            .model_name(model_name)
+            .send()
+            .await
+            .map_err(|e| {
+                let err = AwsCallError::new("sagemaker:DescribeModel", e);
+                if err.code() == Some("ValidationException") {
+                    TargetError::Failed(format!(
+                        "the model {model_name} of variant {variant_name} (endpoint config {config_name}) does not exist ({})",
+                        err.detail
+                    ))
+                } else {
+                    TargetError::Error(session.explain(err))
+                }
+            })?;
+        let model_package_names = model
+            .primary_container()
+            .into_iter()
+            .chain(model.containers())
+            .filter_map(|c| c.model_package_name())
+            .map(str::to_owned)
+            .collect();
+        variants.push(VariantModel {
+            variant_name,
+            model_name: model_name.to_owned(),
+            model_package_names,
+        });
+    }
+    Ok(ModelCheck::of(expected, config_name, variants))
+}
