@@ -40,13 +40,13 @@ pub async fn grant_access(
         .into());
     }
     let group_arn = registry::group_arn(sagemaker, group).await?;
-    let ours = access_policy::project_statements(&group_arn, &accounts)?;
+    let statements = access_policy::project_statements(&group_arn, &accounts)?;
     let existing = if dry_run {
         None
     } else {
         current_policy(sagemaker, group).await?
     };
-    let policy = access_policy::merge_policy(existing.as_deref(), ours)?;
+    let policy = access_policy::merge_policy(existing.as_deref(), statements)?;
     if !dry_run {
         put_policy(sagemaker, group, &policy).await?;
     }

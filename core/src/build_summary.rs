@@ -60,8 +60,7 @@ impl Summary {
         writeln!(out, "Model package:  {}", package.arn)?;
         let version = package
             .version
-            .map(|v| v.to_string())
-            .unwrap_or_else(|| "?".into());
+            .map_or_else(|| "?".into(), |v| v.to_string());
         writeln!(out, "  version {version}, {}", package.approval_status)?;
         if let Some(created) = &package.created {
             writeln!(out, "  created {created}")?;

@@ -78,6 +78,6 @@ mod tests {
     fn durations_read_like_people_write_them() {
         assert_eq!(human(Duration::from_secs(45)), "45s");
         assert_eq!(human(Duration::from_secs(150)), "2m30s");
-        assert_eq!(human(Duration::from_secs(3900)), "1h5m0s");
+        assert_eq!(human(Duration::from_mins(65)), "1h5m0s");
     }
 }

@@ -29,6 +29,8 @@ pub struct ManifestError {
 pub const MANIFEST_FILE: &str = "manifest.json";
 /// InvokeEndpoint's limit on a real-time request body (6 MB).
 pub const MAX_BODY_BYTES: u64 = 6 * 1024 * 1024;
+/// The manifest's shape, for messages about a file that does not have it.
+const FORMAT: &str = r#"{"cases": [{"name": "one-row", "body": "one-row.csv", "content_type": "text/csv", "expect": {...}}]}"#;
 /// Longest excerpt of a response value quoted in a failure message.
 const MAX_QUOTED_CHARS: usize = 120;
 
@@ -131,7 +133,6 @@ impl Manifest {
         })?;
         // Editors on Windows may save UTF-8 with a byte order mark; it is not part of the JSON.
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-        const FORMAT: &str = r#"{"cases": [{"name": "one-row", "body": "one-row.csv", "content_type": "text/csv", "expect": {...}}]}"#;
         let file: ManifestFile = serde_json::from_str(text).map_err(|err| {
             // serde reads a struct from a list too, which would blame the list's first element.
             match serde_json::from_str::<Value>(text) {
@@ -360,8 +361,7 @@ impl JsonCheck {
                 let below = min.is_some_and(|lo| number < lo);
                 let above = max.is_some_and(|hi| number > hi);
                 (below || above).then(|| {
-                    let show =
-                        |b: &Option<f64>| b.map(|v| v.to_string()).unwrap_or_else(|| "..".into());
+                    let show = |b: &Option<f64>| b.map_or_else(|| "..".into(), |v| v.to_string());
                     format!("is {number}, outside [{}, {}]", show(min), show(max))
                 })
             }
@@ -373,6 +373,9 @@ impl JsonCheck {
 fn json_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => match (x.as_f64(), y.as_f64()) {
+            // Exact on purpose: `1` equals `1.0`, and a model answering 0.30000000000000004
+            // where 0.3 is expected has given another answer.
+            #[allow(clippy::float_cmp)]
             (Some(x), Some(y)) => x == y,
             _ => x == y,
         },

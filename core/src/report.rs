@@ -537,7 +537,7 @@ mod tests {
             latency_ms: Latency::of(&[Duration::from_millis(3), Duration::from_millis(5)]),
             response_content_type: None,
             response_bytes: None,
-            failures: failures.iter().map(|s| s.to_string()).collect(),
+            failures: failures.iter().map(|f| (*f).to_owned()).collect(),
         }
     }
 

@@ -4,6 +4,8 @@
 
 /// STS's limit on a role session name.
 pub const MAX_SESSION_NAME_LEN: usize = 64;
+/// How much of a long build id's end a shortened name keeps: its UUID.
+const TAIL: usize = 36;
 
 /// The role session name: the CodeBuild build id when there is one (so CloudTrail in each target
 /// account points at the build), else `user@host`. Characters STS refuses become `-`; a name over
@@ -32,7 +34,6 @@ pub fn session_name(build_id: Option<&str>, user: Option<&str>, host: Option<&st
             }
         })
         .collect();
-    const TAIL: usize = 36;
     if clean.len() <= MAX_SESSION_NAME_LEN {
         return clean.into_iter().collect();
     }

@@ -214,7 +214,9 @@ enum FailureKind {
 }
 
 impl AwsCallError {
-    /// Classifies an SDK error by its error code (never by its message text).
+    /// Classifies an SDK error by its error code (never by its message text). It takes the error
+    /// by value, as `map_err(|e| AwsCallError::new(action, e))` hands it over.
+    #[allow(clippy::needless_pass_by_value)]
     pub fn new<E, R>(action: &'static str, err: SdkError<E, R>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
@@ -230,8 +232,7 @@ impl AwsCallError {
                 };
                 let detail = inner
                     .message()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| DisplayErrorContext(&err).to_string());
+                    .map_or_else(|| DisplayErrorContext(&err).to_string(), str::to_owned);
                 Self {
                     action,
                     code,
@@ -308,10 +309,7 @@ pub async fn explain_failure(config: &SdkConfig, err: AwsCallError) -> AwsCallEr
     }
 }
 
-fn check_credentials<E: std::fmt::Display>(
-    probe: Result<(), E>,
-    mut err: AwsCallError,
-) -> AwsCallError {
+fn check_credentials<E: Display>(probe: Result<(), E>, mut err: AwsCallError) -> AwsCallError {
     if let Err(why) = probe {
         err.kind = FailureKind::Credentials;
         err.detail = why.to_string();

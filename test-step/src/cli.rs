@@ -116,7 +116,7 @@ mod tests {
             ["111111111111", "222222222222", "333333333333"]
         );
         assert_eq!(args.regions, ["us-east-1", "eu-west-1"]);
-        assert_eq!(args.wait_timeout, Duration::from_secs(1800));
+        assert_eq!(args.wait_timeout, Duration::from_mins(30));
     }
 
     /// Pins B10: the seed passed `--export-test-results $EXPORT_TEST_RESULTS` even when unset.

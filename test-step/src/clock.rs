@@ -47,7 +47,7 @@ impl Default for FakeClock {
     fn default() -> Self {
         Self {
             start: Instant::now(),
-            state: Default::default(),
+            state: std::sync::Mutex::default(),
         }
     }
 }
@@ -72,7 +72,7 @@ impl FakeClock {
     fn lock(&self) -> std::sync::MutexGuard<'_, FakeState> {
         self.state
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

@@ -48,7 +48,7 @@ impl Invoker<'_> {
                 Ok(out) => {
                     latencies.push(elapsed);
                     report.succeeded += 1;
-                    let body = out.body().map(|b| b.as_ref()).unwrap_or_default();
+                    let body = out.body().map(AsRef::as_ref).unwrap_or_default();
                     report.response_content_type = out.content_type().map(str::to_owned);
                     report.response_bytes = Some(body.len());
                     let failures = case.expect.check(out.content_type(), body);
@@ -89,7 +89,7 @@ impl Invoker<'_> {
                             return Err(TargetError::Error(format!(
                                 "case \"{}\": {}",
                                 case.name,
-                                session.explain(err)
+                                session.explain(&err)
                             )))
                         }
                     }

@@ -29,7 +29,7 @@ pub async fn check_model(
                     err.detail
                 ))
             } else {
-                TargetError::Error(session.explain(err))
+                TargetError::Error(session.explain(&err))
             }
         })?;
     let mut variants = Vec::new();
@@ -56,7 +56,7 @@ pub async fn check_model(
                         err.detail
                     ))
                 } else {
-                    TargetError::Error(session.explain(err))
+                    TargetError::Error(session.explain(&err))
                 }
             })?;
         let model_package_names = model

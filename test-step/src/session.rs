@@ -16,7 +16,7 @@ use crate::clock::Clock;
 use crate::outcome::TargetError;
 
 /// Credentials are renewed when they have less than this left.
-pub const RENEW_BEFORE_EXPIRY: Duration = Duration::from_secs(5 * 60);
+pub const RENEW_BEFORE_EXPIRY: Duration = Duration::from_mins(5);
 
 /// Builds the per-target clients from assumed credentials.
 pub trait ClientFactory: Send + Sync {
@@ -143,7 +143,7 @@ impl Session {
 
     /// The message for a failed call made with this session's credentials. AccessDenied names the
     /// assumed role: it is that role's policy in the target account that lacks the permission.
-    pub fn explain(&self, err: AwsCallError) -> String {
+    pub fn explain(&self, err: &AwsCallError) -> String {
         if !err.is_access_denied() {
             return err.to_string();
         }
@@ -189,7 +189,7 @@ mod tests {
 
     #[tokio::test]
     async fn credentials_are_renewed_when_five_minutes_are_left() {
-        let sts = assume_role(Duration::from_secs(10 * 60));
+        let sts = assume_role(Duration::from_mins(10));
         let clock = Arc::new(FakeClock::default());
         let mut session = Session::open(
             role(&[&sts]),
@@ -230,10 +230,10 @@ mod tests {
     fn credentials_are_renewed_five_minutes_before_expiry() {
         let now = Instant::now();
         assert_eq!(
-            renew_at(now, Some(Duration::from_secs(3600))),
-            Some(now + Duration::from_secs(3300))
+            renew_at(now, Some(Duration::from_hours(1))),
+            Some(now + Duration::from_mins(55))
         );
-        assert_eq!(renew_at(now, Some(Duration::from_secs(60))), Some(now));
+        assert_eq!(renew_at(now, Some(Duration::from_mins(1))), Some(now));
         assert_eq!(renew_at(now, None), None);
     }
 }

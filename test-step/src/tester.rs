@@ -89,7 +89,7 @@ impl Tester {
         match (&report.error, report.status) {
             (None, _) => tracing::info!("{label}: passed"),
             (Some(error), TargetStatus::Error) => {
-                tracing::warn!("{label}: could not be tested: {error}")
+                tracing::warn!("{label}: could not be tested: {error}");
             }
             (Some(error), _) => tracing::warn!("{label}: failed: {error}"),
         }
@@ -235,7 +235,7 @@ mod tests {
             factory: Factory::new(sagemaker, runtime),
             clock: clock.clone(),
             progress: Arc::new(|_| {}),
-            wait: WaitPolicy::with_timeout(Duration::from_secs(30 * 60)),
+            wait: WaitPolicy::with_timeout(Duration::from_mins(30)),
             endpoint_name: "churn-staging".into(),
             model_package_name: PACKAGE.into(),
             manifest: Arc::new(manifest),
@@ -247,7 +247,7 @@ mod tests {
     /// The wait's schedule and progress lines are `wait`'s tests; here, what the report keeps.
     #[tokio::test]
     async fn b5_an_updating_endpoint_is_waited_for_then_tested_and_the_wait_reported() {
-        let sts = assume_role(Duration::from_secs(3600));
+        let sts = assume_role(Duration::from_hours(1));
         let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
             .sequence()
             .output(|| endpoint(EndpointStatus::Updating))
@@ -270,7 +270,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_endpoint_fails_the_target_with_its_failure_reason_and_no_case_run() {
-        let sts = assume_role(Duration::from_secs(3600));
+        let sts = assume_role(Duration::from_hours(1));
         let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint).then_output(|| {
             DescribeEndpointOutput::builder()
                 .endpoint_name("churn-staging")
@@ -294,7 +294,7 @@ mod tests {
 
     #[tokio::test]
     async fn throttling_after_the_sdk_retries_is_an_error_not_a_failure() {
-        let sts = assume_role(Duration::from_secs(3600));
+        let sts = assume_role(Duration::from_hours(1));
         let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint).then_error(|| {
             DescribeEndpointError::generic(error("ThrottlingException", "Rate exceeded"))
         });
@@ -317,7 +317,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_invocation_throttled_after_retries_stops_the_target_as_an_error() {
-        let sts = assume_role(Duration::from_secs(3600));
+        let sts = assume_role(Duration::from_hours(1));
         let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
             .then_output(|| endpoint(EndpointStatus::InService));
         let model = serving(PACKAGE);
@@ -360,7 +360,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_denied_call_names_the_assumed_role_whose_policy_lacks_it() {
-        let sts = assume_role(Duration::from_secs(3600));
+        let sts = assume_role(Duration::from_hours(1));
         let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint).then_error(|| {
             DescribeEndpointError::generic(error("AccessDeniedException", "not authorized"))
         });
@@ -377,7 +377,7 @@ mod tests {
 
     #[tokio::test]
     async fn credentials_are_renewed_during_a_long_wait() {
-        let sts = assume_role(Duration::from_secs(10 * 60));
+        let sts = assume_role(Duration::from_mins(10));
         let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
             .sequence()
             .output(|| endpoint(EndpointStatus::Creating))
@@ -391,7 +391,7 @@ mod tests {
         let report = kit.tester.test(&target()).await;
 
         assert_eq!(report.status, TargetStatus::Passed, "{:?}", report.error);
-        assert!(kit.clock.elapsed() >= Duration::from_secs(20 * 60));
+        assert!(kit.clock.elapsed() >= Duration::from_mins(20));
         // First at 0, then about every 5 minutes (10-minute credentials renewed 5 minutes early).
         assert!(
             (4..=6).contains(&sts.num_calls()),
@@ -402,7 +402,7 @@ mod tests {
 
     #[tokio::test]
     async fn every_variant_must_serve_the_exported_package() {
-        let sts = assume_role(Duration::from_secs(3600));
+        let sts = assume_role(Duration::from_hours(1));
         let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
             .then_output(|| endpoint(EndpointStatus::InService));
         let config = mock!(aws_sdk_sagemaker::Client::describe_endpoint_config).then_output(|| {
@@ -475,7 +475,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_model_error_fails_the_case_and_points_at_the_model_log() {
-        let sts = assume_role(Duration::from_secs(3600));
+        let sts = assume_role(Duration::from_hours(1));
         let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
             .then_output(|| endpoint(EndpointStatus::InService));
         let model = serving(PACKAGE);
@@ -532,7 +532,7 @@ mod tests {
 
     #[tokio::test]
     async fn latency_percentiles_come_from_timing_each_invocation() {
-        let sts = assume_role(Duration::from_secs(3600));
+        let sts = assume_role(Duration::from_hours(1));
         let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
             .then_output(|| endpoint(EndpointStatus::InService));
         let model = serving(PACKAGE);
@@ -567,7 +567,9 @@ mod tests {
             ),
             (10, 5.0, 9.0, 10.0, 10.0)
         );
-        assert_eq!(report.cases[1].duration_seconds, 0.055);
+        // The report rounds to whole milliseconds, and the fake clock's sum is 55 ms.
+        let duration = report.cases[1].duration_seconds;
+        assert!((duration - 0.055).abs() < 1e-9, "{duration}");
         assert_eq!(invoke.num_calls(), 20);
     }
 
@@ -629,7 +631,7 @@ mod tests {
 
     #[tokio::test]
     async fn at_most_concurrency_targets_are_tested_at_once_and_reports_keep_target_order() {
-        let sts = assume_role(Duration::from_secs(3600));
+        let sts = assume_role(Duration::from_hours(1));
         let mut kit = kit(&[&sts], &[], &[], 1);
         let clock = Arc::new(CountingClock::default());
         kit.tester.clock = clock.clone();

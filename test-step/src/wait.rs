@@ -95,14 +95,13 @@ impl Waiter<'_> {
                             err.detail
                         )));
                     }
-                    return Err(TargetError::Error(session.explain(err)));
+                    return Err(TargetError::Error(session.explain(&err)));
                 }
             };
             let status = out.endpoint_status().cloned();
             let status_name = status
                 .as_ref()
-                .map(|s| s.as_str().to_owned())
-                .unwrap_or_else(|| "(no status)".into());
+                .map_or_else(|| "(no status)".into(), |s| s.as_str().to_owned());
             record.last_status = Some(status_name.clone());
             let reason = out
                 .failure_reason()
@@ -150,7 +149,7 @@ impl Waiter<'_> {
                             (self.progress)(format!(
                                 "{place} is still {status_name} after {}",
                                 human(waited)
-                            ))
+                            ));
                         }
                         Some(_) => {}
                     }
@@ -198,7 +197,7 @@ mod tests {
 
     async fn wait(describe: &Rule, timeout: Duration) -> Waited {
         let clock = Arc::new(FakeClock::default());
-        let sts = assume_role(Duration::from_secs(3600));
+        let sts = assume_role(Duration::from_hours(1));
         let mut session = Session::open(
             role(&[&sts]),
             Factory::new(&[describe], &[]),
@@ -227,7 +226,7 @@ mod tests {
         }
     }
 
-    const HALF_AN_HOUR: Duration = Duration::from_secs(30 * 60);
+    const HALF_AN_HOUR: Duration = Duration::from_mins(30);
 
     /// Pins B5: an endpoint that is still updating is waited out, not failed at once.
     #[tokio::test]
@@ -313,7 +312,7 @@ mod tests {
         let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
             .then_output(|| endpoint(EndpointStatus::Creating));
 
-        let waited = wait(&describe, Duration::from_secs(60)).await;
+        let waited = wait(&describe, Duration::from_mins(1)).await;
 
         let Err(TargetError::Failed(error)) = waited.result else {
             panic!("{:?}", waited.result);
@@ -327,7 +326,7 @@ mod tests {
             [5, 10, 20, 25],
             "the last sleep stops at the deadline"
         );
-        assert_eq!(waited.elapsed, Duration::from_secs(60));
+        assert_eq!(waited.elapsed, Duration::from_mins(1));
     }
 
     /// SageMaker answers DescribeEndpoint for a missing endpoint with a ValidationException.

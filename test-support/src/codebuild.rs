@@ -203,6 +203,8 @@ impl Buildspec {
 /// The environment variables a CodeBuild project in a CloudFormation template sets, with
 /// `!Ref`s resolved from `refs` (parameters, pseudo parameters and resources the test stands in
 /// for). A `!Ref` the test did not provide is an error naming it.
+// Test support: its callers build a plain HashMap, so no hasher parameter.
+#[allow(clippy::implicit_hasher)]
 pub fn project_environment(
     template: &Path,
     project_logical_id: &str,

@@ -94,5 +94,5 @@ pub fn queue_json_answers(moto: &Moto, account_id: &str, region: &str, bodies: &
         .iter()
         .map(|body| serde_json::json!({"Body": body, "ContentType": "application/json"}))
         .collect();
-    moto.queue_endpoint_results(account_id, region, serde_json::Value::Array(results));
+    moto.queue_endpoint_results(account_id, region, &serde_json::Value::Array(results));
 }

@@ -65,6 +65,7 @@ impl Fault {
     }
 
     /// Only requests in `account` (for AssumeRole: assuming a role of `account`).
+    #[must_use]
     pub fn in_account(mut self, account: &str) -> Self {
         self.account = Some(account.to_owned());
         self
@@ -72,7 +73,7 @@ impl Fault {
 }
 
 /// Longest a [`FaultKind::Timeout`] holds a request.
-pub const HOLD_LIMIT: Duration = Duration::from_secs(120);
+pub const HOLD_LIMIT: Duration = Duration::from_mins(2);
 
 /// A running proxy on 127.0.0.1; it stops accepting when dropped.
 pub struct FaultProxy {
@@ -303,8 +304,8 @@ fn reset(stream: &TcpStream) {
             stream.as_raw_fd(),
             libc::SOL_SOCKET,
             libc::SO_LINGER,
-            (&linger as *const libc::linger).cast(),
-            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+            (&raw const linger).cast(),
+            size_of::<libc::linger>() as libc::socklen_t,
         );
     }
 }
@@ -452,7 +453,7 @@ impl Request {
 
     /// A query-string or form-body parameter (awsQuery), decoded.
     fn param(&self, name: &str) -> Option<String> {
-        let query = self.target.split_once('?').map(|(_, q)| q).unwrap_or("");
+        let query = self.target.split_once('?').map_or("", |(_, q)| q);
         let form = match self.header("content-type") {
             Some(t) if t.starts_with("application/x-www-form-urlencoded") => {
                 std::str::from_utf8(&self.body).unwrap_or("")
@@ -679,11 +680,7 @@ mod tests {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| {
-                e.code()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| format!("{e:?}"))
-            })
+            .map_err(|e| e.code().map_or_else(|| format!("{e:?}"), str::to_owned))
     }
 
     #[tokio::test]

@@ -172,7 +172,7 @@ impl Moto {
         &self,
         account_id: &str,
         region: &str,
-        results: serde_json::Value,
+        results: &serde_json::Value,
     ) {
         let body =
             serde_json::json!({"account_id": account_id, "region": region, "results": results})

@@ -388,7 +388,7 @@ fn the_pipeline_runs_source_build_staging_test_approval_prod_one_at_a_time() {
             (stage, run_order, kinds.into_iter().next().unwrap())
         })
         .collect();
-    actions.sort();
+    actions.sort_unstable();
     let positions: BTreeSet<(usize, u64)> = actions.iter().map(|&(s, r, _)| (s, r)).collect();
     assert_eq!(
         positions.len(),

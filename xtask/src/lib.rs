@@ -49,8 +49,7 @@ pub fn target_dir(repo_root: &Path) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .filter(|dir| !dir.is_empty())
         .map(PathBuf::from)
-        .map(|dir| repo_root.join(dir))
-        .unwrap_or_else(|| repo_root.join("target"))
+        .map_or_else(|| repo_root.join("target"), |dir| repo_root.join(dir))
 }
 
 /// Builds the shipped binaries in release for the musl target and returns where they are.

@@ -16,7 +16,7 @@ use crate::{group_with_one_approved, Workspace, INPUTS, OUTPUTS};
 const CALLER: &str = "arn:aws:sts::123456789012:user/moto";
 
 fn cells() -> Vec<Cell> {
-    let calls = [
+    let faulted = [
         CallFaults {
             call: "ListModelPackages",
             action: "sagemaker:ListModelPackages",
@@ -32,7 +32,7 @@ fn cells() -> Vec<Cell> {
             recovered_server_error: 503,
         },
     ];
-    let mut cells: Vec<Cell> = calls.iter().flat_map(CallFaults::cells).collect();
+    let mut cells: Vec<Cell> = faulted.iter().flat_map(CallFaults::cells).collect();
     // The attempt count is a knob: one more attempt absorbs a third fault, one attempt none.
     cells.push(Cell {
         env: &[("AWS_MAX_ATTEMPTS", "4")],

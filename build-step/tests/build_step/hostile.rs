@@ -343,51 +343,47 @@ async fn hostile_values_in_every_slot_are_rejected_or_land_verbatim() {
                 Expect::Accepted { .. } => None,
             };
             let label = format!("{} = {name} ({value:?})", slot.name());
-            match rejected_with {
-                Some(Rejection { start, end }) => {
-                    let problem = check_outcome(TOOL, &out, 2, start).or_else(|| {
-                        (!out.stderr.trim_end().ends_with(end)).then(|| {
-                            format!("the message does not end with {end:?}:\n{}", out.stderr)
-                        })
-                    });
-                    if let Some(problem) = problem {
-                        failures.push(format!("{label}: {problem}"));
-                    }
-                    if ws.files() != INPUTS {
-                        failures.push(format!("{label}: left files behind: {:?}", ws.files()));
+            if let Some(Rejection { start, end }) = rejected_with {
+                let problem = check_outcome(TOOL, &out, 2, start).or_else(|| {
+                    (!out.stderr.trim_end().ends_with(end))
+                        .then(|| format!("the message does not end with {end:?}:\n{}", out.stderr))
+                });
+                if let Some(problem) = problem {
+                    failures.push(format!("{label}: {problem}"));
+                }
+                if ws.files() != INPUTS {
+                    failures.push(format!("{label}: left files behind: {:?}", ws.files()));
+                }
+            } else {
+                if out.code != Some(0) {
+                    failures.push(format!(
+                        "{label}: exit {:?}, expected 0:\n{}",
+                        out.code, out.stderr
+                    ));
+                    continue;
+                }
+                let Expect::Accepted { parameters, .. } = &slot.expect else {
+                    unreachable!()
+                };
+                let outputs = Outputs::read(&ws);
+                for (file, key) in *parameters {
+                    if outputs.parameter(file, key) != Some(value.as_str()) {
+                        failures.push(format!("{label}: {file} {key} is not the value"));
                     }
                 }
-                None => {
-                    if out.code != Some(0) {
-                        failures.push(format!(
-                            "{label}: exit {:?}, expected 0:\n{}",
-                            out.code, out.stderr
-                        ));
-                        continue;
-                    }
-                    let Expect::Accepted { parameters, .. } = &slot.expect else {
-                        unreachable!()
-                    };
-                    let outputs = Outputs::read(&ws);
-                    for (file, key) in *parameters {
-                        if outputs.parameter(file, key) != Some(value.as_str()) {
-                            failures.push(format!("{label}: {file} {key} is not the value"));
-                        }
-                    }
-                    let expected = baseline.replaced(&[(slot.marker, &value)]);
-                    if outputs.template != expected.template {
-                        failures.push(format!(
-                            "{label}: the template differs from the plain run's:\n{}",
-                            ws.read("template-export.yml")
-                        ));
-                    }
-                    if outputs.parameters != expected.parameters {
-                        failures.push(format!(
-                            "{label}: the parameter files differ from the plain run's with the value in place:\n{}\n{}",
-                            ws.read(STAGING),
-                            ws.read(PROD)
-                        ));
-                    }
+                let expected = baseline.replaced(&[(slot.marker, &value)]);
+                if outputs.template != expected.template {
+                    failures.push(format!(
+                        "{label}: the template differs from the plain run's:\n{}",
+                        ws.read("template-export.yml")
+                    ));
+                }
+                if outputs.parameters != expected.parameters {
+                    failures.push(format!(
+                        "{label}: the parameter files differ from the plain run's with the value in place:\n{}\n{}",
+                        ws.read(STAGING),
+                        ws.read(PROD)
+                    ));
                 }
             }
         }

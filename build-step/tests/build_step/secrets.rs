@@ -83,10 +83,18 @@ async fn no_secret_key_or_session_token_reaches_any_output_at_trace_level() {
     // The positive control: the SDK's trace output names every access key id it used (they are
     // not secret), and the same scan must find them all, or it proves nothing about the secrets.
     let mut key_ids = vec![caller_key_id()];
-    key_ids.extend(assumed.iter().map(|c| c.key_id()));
+    key_ids.extend(
+        assumed
+            .iter()
+            .map(test_support::secrets::AssumedCredentials::key_id),
+    );
     assert_found(&outputs, &key_ids);
 
     let mut secrets = caller_secrets();
-    secrets.extend(assumed.iter().flat_map(|c| c.secrets()));
+    secrets.extend(
+        assumed
+            .iter()
+            .flat_map(test_support::secrets::AssumedCredentials::secrets),
+    );
     assert_no_leaks(&outputs, &secrets);
 }

@@ -6,7 +6,7 @@ use test_support::{moto, Cli};
 use crate::{Staging, Workspace, BIN, REGION};
 
 /// An endpoint nothing listens on: a run that reaches AWS with it exits 3, not 2.
-pub fn closed_endpoint() -> String {
+pub(crate) fn closed_endpoint() -> String {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -15,10 +15,10 @@ pub struct Element {
 
 impl Element {
     pub fn attr(&self, name: &str) -> &str {
-        self.attrs
-            .get(name)
-            .map(String::as_str)
-            .unwrap_or_else(|| panic!("<{}> has no {name} attribute", self.name))
+        self.attrs.get(name).map_or_else(
+            || panic!("<{}> has no {name} attribute", self.name),
+            String::as_str,
+        )
     }
 
     pub fn count(&self, name: &str) -> usize {
@@ -40,12 +40,12 @@ impl Element {
     }
 }
 
-pub fn parse(xml: &str) -> Result<Element, String> {
+pub(crate) fn parse(xml: &str) -> Result<Element, String> {
     if let Some(bad) = xml
         .chars()
         .find(|&c| (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r'))
     {
-        return Err(format!("control character {:?} in the document", bad));
+        return Err(format!("control character {bad:?} in the document"));
     }
     let rest = xml
         .strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>")

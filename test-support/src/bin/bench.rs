@@ -85,7 +85,7 @@ fn measure(mut command: Command, log: &Path) -> Measured {
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: reaps the child this process just spawned (std never waits for it: `child` is only
     // dropped) and writes the two out-parameters, which live on this stack frame.
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let waited = unsafe { libc::wait4(pid, &raw mut status, 0, &raw mut usage) };
     let wall = started.elapsed();
     assert_eq!(waited, pid, "wait4: {}", std::io::Error::last_os_error());
     drop(child);
@@ -359,7 +359,7 @@ async fn run(bin_dir: &Path, out_dir: &Path, quick: bool) -> Result<(), String> 
         match binary_size(&bin_dir.join(name)) {
             Ok(size) => println!(
                 "  {name:<10} {size:>9} bytes ({:.2} MiB)",
-                size as f64 / 1048576.0
+                size as f64 / 1_048_576.0
             ),
             Err(why) => {
                 println!("  {name:<10} {why}");

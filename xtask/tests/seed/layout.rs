@@ -1,6 +1,7 @@
 //! What is in the seed zip, and that it is reproducible and within budget.
 
 use std::io::Read;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use deploy_core::budget::{MAX_BINARY_BYTES, MAX_SEED_ZIP_BYTES};
@@ -53,9 +54,9 @@ fn the_seed_holds_the_documented_files_sorted_with_fixed_modes_and_times() {
     );
     for (name, mode, modified, bytes) in &entries {
         let expected_mode = if name.starts_with("bin/") {
-            0o100755
+            0o100_755
         } else {
-            0o100644
+            0o100_644
         };
         assert_eq!(*mode, expected_mode, "{name}: mode {mode:o}");
         assert_eq!(modified, "1980-01-01 00:00:00", "{name}");
@@ -74,10 +75,10 @@ fn the_seed_holds_the_documented_files_sorted_with_fixed_modes_and_times() {
 fn sha256sums_lists_every_other_entry_with_its_digest() {
     let entries = entries(seed_zip());
     let (sums, files) = entries.split_last().unwrap();
-    let expected: String = files
-        .iter()
-        .map(|(name, _, _, bytes)| format!("{}  {name}\n", seed_zip::hex_sha256(bytes)))
-        .collect();
+    let mut expected = String::new();
+    for (name, _, _, bytes) in files {
+        expected.push_str(&format!("{}  {name}\n", seed_zip::hex_sha256(bytes)));
+    }
     assert_eq!(String::from_utf8(sums.3.clone()).unwrap(), expected);
 }
 
@@ -92,7 +93,6 @@ fn copy_tree(from: &Path, to: &Path) {
             copy_tree(&entry.path(), &target);
         } else {
             std::fs::write(&target, std::fs::read(entry.path()).unwrap()).unwrap();
-            use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
         }
     }

@@ -136,7 +136,7 @@ impl Pipeline {
                 "template-export.yml"
             ]
         );
-        let staging = self.staging_parameters(&artifacts);
+        let staging = Self::staging_parameters(&artifacts);
         assert_eq!(
             staging.get("ModelPackageName"),
             Some(self.newest_approved.as_str())
@@ -144,7 +144,8 @@ impl Pipeline {
         artifacts
     }
 
-    fn staging_parameters(&self, artifacts: &Path) -> ParameterList {
+    /// The staging parameter file of the build's artifacts, read as test-step reads it.
+    fn staging_parameters(artifacts: &Path) -> ParameterList {
         let path = artifacts.join("staging-config-export.json");
         ParameterList::read(&path, deploy_core::inputs::BUILD_CONFIG).unwrap()
     }
@@ -158,8 +159,7 @@ impl Pipeline {
             "sagemaker-{}-{}-deploy-staging",
             self.project, self.project_id
         );
-        let parameters = self
-            .staging_parameters(artifacts)
+        let parameters = Self::staging_parameters(artifacts)
             .iter()
             .map(|p| {
                 Parameter::builder()
@@ -262,14 +262,14 @@ impl Pipeline {
 mod roxml {
     use std::path::Path;
 
-    pub struct Junit {
+    pub(super) struct Junit {
         pub tests: usize,
         pub failures: usize,
         pub failure_messages: Vec<String>,
     }
 
     impl Junit {
-        pub fn read(path: &Path) -> Self {
+        pub(super) fn read(path: &Path) -> Self {
             let text = std::fs::read_to_string(path).unwrap();
             let doc = roxmltree::Document::parse(&text).expect("the JUnit report is XML");
             let cases: Vec<_> = doc

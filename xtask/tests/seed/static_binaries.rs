@@ -28,7 +28,7 @@ fn empty_root(binary: &str) -> tempfile::TempDir {
 
 /// Runs `/<binary> args` chrooted into `root`: through an unprivileged user namespace, or a
 /// plain chroot when already root and namespaces are not allowed.
-fn run_chrooted(root: &Path, command: Command) -> Output {
+fn run_chrooted(root: &Path, command: &Command) -> Output {
     let program = command.get_program().to_owned();
     let args: Vec<_> = command.get_args().map(ToOwned::to_owned).collect();
     let envs: Vec<_> = command
@@ -63,8 +63,7 @@ fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
-        .map(|o| o.stdout.starts_with(b"0\n"))
-        .unwrap_or(false)
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
 }
 
 #[test]
@@ -73,7 +72,7 @@ fn each_binary_prints_its_help_from_an_empty_root() {
         let root = empty_root(binary);
         let mut command = Command::new(format!("/{binary}"));
         command.arg("--help");
-        let output = run_chrooted(root.path(), command);
+        let output = run_chrooted(root.path(), &command);
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert!(
             output.status.success() && stdout.contains("Usage:") && stdout.contains("Exit codes"),
@@ -123,7 +122,7 @@ async fn build_step_completes_a_dry_run_against_the_emulator_from_an_empty_root(
             "/prod-config.json",
             "--dry-run",
         ]);
-    let output = run_chrooted(root.path(), command);
+    let output = run_chrooted(root.path(), &command);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success() && stdout.contains(&package),
