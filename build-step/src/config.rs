@@ -103,12 +103,12 @@ impl BuildConfig {
             Some(GrantOus {
                 staging: required(
                     &args.organizational_unit_staging_id,
-                    "the staging OU id for --grant-cross-account-access",
+                    "the staging OU id for the cross-account grant",
                     inputs::STAGING_OU,
                 )?,
                 prod: required(
                     &args.organizational_unit_prod_id,
-                    "the prod OU id for --grant-cross-account-access",
+                    "the prod OU id for the cross-account grant",
                     inputs::PROD_OU,
                 )?,
             })

@@ -176,8 +176,8 @@ pub fn https_client() -> SharedHttpClient {
 #[derive(Debug, Error)]
 pub enum AwsSetupError {
     #[error(
-        "no AWS region is configured: pass --region (for example --region us-east-1), set {}, or use a profile that sets one",
-        inputs::REGION.var()
+        "no AWS region is configured: {} (for example us-east-1), or use a profile that sets one",
+        inputs::REGION.how_to_set()
     )]
     MissingRegion,
     #[error("{name} is \"{value}\": write {expected}")]
@@ -280,8 +280,9 @@ impl AwsCallError {
                 self.detail
             ),
             FailureKind::Credentials => format!(
-                "no usable AWS credentials for {action}: {}. Pass --profile NAME (or set AWS_PROFILE) or put credentials in the environment; an IAM Identity Center (SSO) profile must be used through a credential_process profile (see the README).",
-                self.detail
+                "no usable AWS credentials for {action}: {}. Name a profile ({}) or put credentials in the environment; an IAM Identity Center (SSO) profile must be used through a credential_process profile (see the README).",
+                self.detail,
+                inputs::PROFILE.how_to_set()
             ),
             FailureKind::Network => format!(
                 "AWS call {action} could not complete after {} attempts: {}. Check the network, the region and any AWS_ENDPOINT_URL setting, then run again.",

@@ -23,14 +23,9 @@ pub async fn check_model(
         .await
         .map_err(|e| {
             let err = AwsCallError::new("sagemaker:DescribeEndpointConfig", e);
-            if err.code() == Some("ValidationException") {
-                TargetError::Failed(format!(
-                    "endpoint {endpoint} uses the endpoint config {config_name}, which does not exist ({})",
-                    err.detail
-                ))
-            } else {
-                TargetError::Error(session.explain(&err))
-            }
+            session.describe_failure(&err, |detail| {
+                format!("endpoint {endpoint} uses the endpoint config {config_name}, which does not exist ({detail})")
+            })
         })?;
     let mut variants = Vec::new();
     for variant in config.production_variants() {
@@ -50,14 +45,9 @@ pub async fn check_model(
             .await
             .map_err(|e| {
                 let err = AwsCallError::new("sagemaker:DescribeModel", e);
-                if err.code() == Some("ValidationException") {
-                    TargetError::Failed(format!(
-                        "the model {model_name} of variant {variant_name} (endpoint config {config_name}) does not exist ({})",
-                        err.detail
-                    ))
-                } else {
-                    TargetError::Error(session.explain(&err))
-                }
+                session.describe_failure(&err, |detail| {
+                    format!("the model {model_name} of variant {variant_name} (endpoint config {config_name}) does not exist ({detail})")
+                })
             })?;
         let model_package_names = model
             .primary_container()

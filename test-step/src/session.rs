@@ -156,6 +156,21 @@ impl Session {
         )
     }
 
+    /// What a failed Describe call made with this session means: SageMaker answers one for a
+    /// resource that does not exist with a ValidationException, so the target fails with
+    /// `missing(detail)`; any other error means the target could not be tested.
+    pub fn describe_failure(
+        &self,
+        err: &AwsCallError,
+        missing: impl FnOnce(&str) -> String,
+    ) -> TargetError {
+        if err.code() == Some("ValidationException") {
+            TargetError::Failed(missing(&err.detail))
+        } else {
+            TargetError::Error(self.explain(err))
+        }
+    }
+
     pub async fn runtime(&mut self) -> Result<aws_sdk_sagemakerruntime::Client, TargetError> {
         self.renew_if_due().await?;
         Ok(self.runtime.clone())

@@ -38,6 +38,16 @@ pub(crate) fn endpoint(status: EndpointStatus) -> DescribeEndpointOutput {
         .build()
 }
 
+/// DescribeEndpoint answering `status` (Creating, Updating) `times` times, then `InService`.
+pub(crate) fn in_service_after(status: EndpointStatus, times: usize) -> Rule {
+    mock!(aws_sdk_sagemaker::Client::describe_endpoint)
+        .sequence()
+        .output(move || endpoint(status.clone()))
+        .times(times)
+        .output(|| endpoint(EndpointStatus::InService))
+        .build()
+}
+
 /// AssumeRole answering with credentials that expire after `lifetime`.
 pub(crate) fn assume_role(lifetime: Duration) -> Rule {
     mock!(aws_sdk_sts::Client::assume_role).then_output(move || {

@@ -203,7 +203,8 @@ mod tests {
     use super::*;
     use crate::clock::FakeClock;
     use crate::test_kit::{
-        answers, assume_role, endpoint, error, role, serving, target, Factory, PACKAGE,
+        answers, assume_role, endpoint, error, in_service_after, role, serving, target, Factory,
+        PACKAGE,
     };
 
     struct Kit {
@@ -248,12 +249,7 @@ mod tests {
     #[tokio::test]
     async fn b5_an_updating_endpoint_is_waited_for_then_tested_and_the_wait_reported() {
         let sts = assume_role(Duration::from_hours(1));
-        let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
-            .sequence()
-            .output(|| endpoint(EndpointStatus::Updating))
-            .times(6)
-            .output(|| endpoint(EndpointStatus::InService))
-            .build();
+        let describe = in_service_after(EndpointStatus::Updating, 6);
         let model = serving(PACKAGE);
         let invoke = answers("{\"predictions\": [0.2]}");
         let kit = kit(&[&sts], &[&describe, &model[0], &model[1]], &[&invoke], 1);
@@ -378,12 +374,7 @@ mod tests {
     #[tokio::test]
     async fn credentials_are_renewed_during_a_long_wait() {
         let sts = assume_role(Duration::from_mins(10));
-        let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
-            .sequence()
-            .output(|| endpoint(EndpointStatus::Creating))
-            .times(43)
-            .output(|| endpoint(EndpointStatus::InService))
-            .build();
+        let describe = in_service_after(EndpointStatus::Creating, 43);
         let model = serving(PACKAGE);
         let invoke = answers("{}");
         let kit = kit(&[&sts], &[&describe, &model[0], &model[1]], &[&invoke], 1);
@@ -608,11 +599,7 @@ mod tests {
 
     impl ClientFactory for FreshClients {
         fn sagemaker(&self, _: &Credentials, _: &str) -> aws_sdk_sagemaker::Client {
-            let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
-                .sequence()
-                .output(|| endpoint(EndpointStatus::Creating))
-                .output(|| endpoint(EndpointStatus::InService))
-                .build();
+            let describe = in_service_after(EndpointStatus::Creating, 1);
             let model = serving(PACKAGE);
             mock_client!(
                 aws_sdk_sagemaker,

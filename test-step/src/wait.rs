@@ -87,15 +87,13 @@ impl Waiter<'_> {
                 Ok(out) => out,
                 Err(err) => {
                     let err = AwsCallError::new("sagemaker:DescribeEndpoint", err);
-                    // SageMaker answers a missing endpoint with a ValidationException.
-                    if err.code() == Some("ValidationException") {
+                    let failure = session.describe_failure(&err, |detail| {
+                        format!("{place} does not exist ({detail}); check the StackSet's stack instance for this account and region")
+                    });
+                    if matches!(failure, TargetError::Failed(_)) {
                         record.last_status = None;
-                        return Err(TargetError::Failed(format!(
-                            "{place} does not exist ({}); check the StackSet's stack instance for this account and region",
-                            err.detail
-                        )));
                     }
-                    return Err(TargetError::Error(session.explain(&err)));
+                    return Err(failure);
                 }
             };
             let status = out.endpoint_status().cloned();
@@ -184,7 +182,9 @@ mod tests {
 
     use super::*;
     use crate::clock::FakeClock;
-    use crate::test_kit::{assume_role, endpoint, error, role, target, Factory, ENDPOINT};
+    use crate::test_kit::{
+        assume_role, endpoint, error, in_service_after, role, target, Factory, ENDPOINT,
+    };
 
     /// What one wait did: its result, its record, every sleep and every progress line.
     struct Waited {
@@ -230,13 +230,8 @@ mod tests {
 
     /// Pins B5: an endpoint that is still updating is waited out, not failed at once.
     #[tokio::test]
-    async fn b5_updating_then_in_service_waits_with_backoff_and_a_progress_line_every_30s() {
-        let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
-            .sequence()
-            .output(|| endpoint(EndpointStatus::Updating))
-            .times(6)
-            .output(|| endpoint(EndpointStatus::InService))
-            .build();
+    async fn b5_in_service_after_waits_with_backoff_and_a_progress_line_every_30s() {
+        let describe = in_service_after(EndpointStatus::Updating, 6);
 
         let waited = wait(&describe, HALF_AN_HOUR).await;
 

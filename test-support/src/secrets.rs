@@ -82,6 +82,19 @@ impl AssumedCredentials {
     }
 }
 
+/// The whole leak check of a run that used the caller's credentials and `assumed`: the same scan
+/// that must find no secret key or session token of any of them in `outputs` must find every
+/// access key id (not secret; the SDK's trace output names them), or it proves nothing.
+#[track_caller]
+pub fn assert_only_key_ids_shown(outputs: &[Output], assumed: &[AssumedCredentials]) {
+    let mut key_ids = vec![caller_key_id()];
+    key_ids.extend(assumed.iter().map(AssumedCredentials::key_id));
+    assert_found(outputs, &key_ids);
+    let mut secrets = caller_secrets();
+    secrets.extend(assumed.iter().flat_map(AssumedCredentials::secrets));
+    assert_no_leaks(outputs, &secrets);
+}
+
 /// Every credential the emulator has issued through AssumeRole, by any caller.
 pub fn assumed_role_credentials(moto: &Moto) -> Vec<AssumedCredentials> {
     let (status, body) = http_request(moto.port, "GET", "/moto-api/data.json", "")

@@ -1,8 +1,8 @@
 //! Hostile and broken input, data-driven from `tests/corpus/`: every bad input of `cases.json`
-//! gets its exact exit code, the start of its message and no output; every value of
-//! `hostile-values.json` is tried in every input slot and is either rejected with a one-line
-//! message naming the input, or lands verbatim where it belongs in documents that otherwise equal
-//! a run with plain values (no extra key, resource or parameter).
+//! gets its exact exit code, the start of its message and no output; every hostile value
+//! (`test_support::corpus::hostile_values`) is tried in every input slot and is either rejected
+//! with a one-line message naming the input, or lands verbatim where it belongs in documents that
+//! otherwise equal a run with plain values (no extra key, resource or parameter).
 
 use std::collections::BTreeMap;
 
