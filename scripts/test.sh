@@ -7,26 +7,32 @@
 set -euo pipefail
 source "$(dirname "$0")/ensure-tools.sh"
 started=$SECONDS
+# Each step says how far into the run it starts, so a slow step shows in CI's log.
+step() { say "[$(((SECONDS - started) / 60))m$(((SECONDS - started) % 60))s] $*"; }
 ensure_rust
 ensure_musl
 ensure_python_tools
 cd "$REPO_ROOT"
 
-say "cargo fmt --check"
+step "cargo fmt --check"
 cargo fmt --all -- --check
-say "cargo clippy"
+step "cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
-say "cargo doc (no warnings)"
+step "cargo doc (no warnings)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
-say "cargo xtask seed-zip (release musl binaries, static, within budget)"
-# The tests use this zip (its layout, the binaries in an empty root, the local pipeline run).
-SEED_ZIP=$(cargo xtask seed-zip | tee /dev/stderr | tail -n 1)
+step "cargo xtask seed-zip (release musl binaries, static, within budget)"
+# The tests use this zip (its layout, the binaries in an empty root, the local pipeline run). Its
+# report is shown, then its last line (the zip's path) kept: not through `tee /dev/stderr`, which
+# reopens a log file on stderr and truncates it.
+seed_report=$(cargo xtask seed-zip)
+printf '%s\n' "$seed_report" >&2
+SEED_ZIP=$(printf '%s\n' "$seed_report" | tail -n 1)
 export SEED_ZIP
-say "cargo test (unit, emulator integration, snapshots, cfn-lint, local CodeBuild run)"
+step "cargo test (unit, emulator integration, snapshots, cfn-lint, local CodeBuild run)"
 INSTA_UPDATE=no cargo test --workspace --all-targets --quiet
-say "benchmark, quick mode: one ListModelPackages call per build-step run, binaries within budget"
+step "benchmark, quick mode: one ListModelPackages call per build-step run, binaries within budget"
 bash bench/run.sh --quick
-say "fuzzing: stage configs, payload manifests, template rendering (10 s each)"
+step "fuzzing: stage configs, payload manifests, template rendering (10 s each)"
 fuzz_log=$(mktemp)
 trap 'rm -f "$fuzz_log"' EXIT
 # Everything but the summary line now; the summary stays the last line of the run.

@@ -46,7 +46,7 @@ def parse_args():
     p.add_argument("--export-template", default=env_default("EXPORT_TEMPLATE_NAME", "template-export.yml"))
     p.add_argument("--export-staging-config", default=env_default("EXPORT_TEMPLATE_STAGING_CONFIG", "staging-config-export.json"))
     p.add_argument("--export-prod-config", default=env_default("EXPORT_TEMPLATE_PROD_CONFIG", "prod-config-export.json"))
-    p.add_argument("--template", default=str(REPO / "templates" / "endpoint.yml.tera"))
+    p.add_argument("--template", default=str(REPO / "templates" / "endpoint.yml.j2"))
     p.add_argument("--log-level", default=env_default("LOGLEVEL", "INFO"))
     args = p.parse_args()
     for flag in ("model_package_group_name", "sagemaker_project_name", "sagemaker_project_id",
