@@ -12,8 +12,8 @@ use deploy_core::model_package::ModelPackage;
 use deploy_core::stack_params::ParameterList;
 use deploy_core::stage_config::StageInput;
 use deploy_core::template::{ProjectContext, Template};
+use deploy_shell::aws::AwsSettings;
 use deploy_shell::cli::non_empty;
-use deploy_shell::AwsArgs;
 
 use crate::cli::Args;
 use crate::error::BuildError;
@@ -36,7 +36,7 @@ pub struct BuildConfig {
     pub grant: Option<GrantOus>,
     pub export_template: PathBuf,
     pub dry_run: bool,
-    pub aws: AwsArgs,
+    pub aws: AwsSettings,
 }
 
 /// One stage's config file, the role its stacks use, and the parameter file to write.
@@ -120,7 +120,7 @@ impl BuildConfig {
             pinned_package: non_empty(&args.model_package_arn).map(str::to_owned),
             export_template: args.export_template.clone(),
             dry_run: args.dry_run,
-            aws: args.aws.clone(),
+            aws: AwsSettings::from_env(&args.aws)?,
             group,
             project_name,
             project_id,

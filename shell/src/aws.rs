@@ -141,10 +141,28 @@ where
     }
 }
 
+/// A run's AWS settings, checked with its other inputs before any call: the flags, and the retry
+/// policy the environment asks for.
+#[derive(Debug, Clone)]
+pub struct AwsSettings {
+    pub args: AwsArgs,
+    pub retry: RetryPolicy,
+}
+
+impl AwsSettings {
+    /// `args` with the retry policy of this process's environment.
+    pub fn from_env(args: &AwsArgs) -> Result<Self, AwsSetupError> {
+        Ok(Self {
+            args: args.clone(),
+            retry: RetryPolicy::from_env(|name| std::env::var(name).ok())?,
+        })
+    }
+}
+
 /// Loads the shared SDK config: default credential chain (env, profile/SSO, CodeBuild's container
 /// credentials), the region from the flags or environment, and this project's retry/timeout policy.
-pub async fn load_sdk_config(args: &AwsArgs) -> Result<SdkConfig, AwsSetupError> {
-    let policy = RetryPolicy::from_env(|name| std::env::var(name).ok())?;
+pub async fn load_sdk_config(settings: &AwsSettings) -> Result<SdkConfig, AwsSetupError> {
+    let (args, policy) = (&settings.args, settings.retry);
     CONFIGURED_ATTEMPTS.store(policy.max_attempts, Ordering::Relaxed);
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(https_client())

@@ -14,8 +14,8 @@ use deploy_core::manifest::Manifest;
 use deploy_core::report::{junit_xml, Report, Setup};
 use deploy_core::session_name::session_name;
 use deploy_core::stack_params::{ParameterList, Problem};
+use deploy_shell::aws::AwsSettings;
 use deploy_shell::cli::non_empty;
-use deploy_shell::AwsArgs;
 
 use crate::cli::Args;
 use crate::error::TestError;
@@ -34,7 +34,7 @@ pub struct TestConfig {
     pub invocations: u32,
     pub concurrency: usize,
     pub wait: WaitPolicy,
-    pub aws: AwsArgs,
+    pub aws: AwsSettings,
 }
 
 /// What the build config says about the deployment under test.
@@ -93,7 +93,7 @@ impl TestConfig {
             invocations: args.invocations,
             concurrency: args.concurrency as usize,
             wait: WaitPolicy::with_timeout(args.wait_timeout),
-            aws: args.aws.clone(),
+            aws: AwsSettings::from_env(&args.aws)?,
         })
     }
 }
