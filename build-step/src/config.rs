@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 
 use deploy_core::build_plan::{self, BuildInputs, PlanError, Stage};
+use deploy_core::files::{check_output_set, NamedPath};
 use deploy_core::inputs::{self, Input};
 use deploy_core::model_package::ModelPackage;
 use deploy_core::stack_params::ParameterList;
@@ -99,6 +100,7 @@ impl BuildConfig {
             &args.export_prod_config,
         )?;
         let template = Template::load(args.template.as_deref()).map_err(PlanError::from)?;
+        check_outputs(args)?;
         let grant = if args.grant_cross_account_access {
             Some(GrantOus {
                 staging: required(
@@ -190,6 +192,26 @@ impl StageSource {
             role_input: self.role_input,
         }
     }
+}
+
+/// The three outputs may be written as a set: see `deploy_core::files`.
+fn check_outputs(args: &Args) -> Result<(), BuildError> {
+    let named = NamedPath::new;
+    let outputs = [
+        named(&args.export_template, inputs::EXPORT_TEMPLATE),
+        named(&args.export_staging_config, inputs::EXPORT_STAGING_CONFIG),
+        named(&args.export_prod_config, inputs::EXPORT_PROD_CONFIG),
+    ];
+    let mut read = vec![
+        named(&args.import_staging_config, inputs::IMPORT_STAGING_CONFIG),
+        named(&args.import_prod_config, inputs::IMPORT_PROD_CONFIG),
+    ];
+    read.extend(
+        args.template
+            .as_ref()
+            .map(|path| named(path, inputs::TEMPLATE)),
+    );
+    Ok(check_output_set(&outputs, &read)?)
 }
 
 /// A setting every run needs: present and not blank (an env var set to "" counts as unset: the

@@ -3,7 +3,7 @@
 
 use deploy_core::access_policy::AccessError;
 use deploy_core::build_plan::PlanError;
-use deploy_core::files::WriteError;
+use deploy_core::files::{OutputSetError, WriteError};
 use deploy_core::inputs::{self, Input};
 use deploy_core::stack_params::ParameterFileError;
 use deploy_core::ExitStatus;
@@ -41,6 +41,8 @@ pub enum BuildError {
     #[error(transparent)]
     Access(#[from] AccessError),
     #[error(transparent)]
+    Outputs(#[from] OutputSetError),
+    #[error(transparent)]
     WriteOutput(#[from] WriteError),
     #[error(transparent)]
     AwsSetup(#[from] AwsSetupError),
@@ -60,6 +62,7 @@ impl Failure for BuildError {
             | BuildError::PinnedPackage { .. }
             | BuildError::GroupMissing { .. }
             | BuildError::Access(_)
+            | BuildError::Outputs(_)
             | BuildError::WriteOutput(_)
             | BuildError::AwsSetup(_) => ExitStatus::BadInput,
         }

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use deploy_core::endpoint::endpoint_name;
-use deploy_core::files::{write_all_atomically, WriteError};
-use deploy_core::inputs::{self, Input};
-use deploy_core::manifest::Manifest;
+use deploy_core::files::{check_output_set, write_all_atomically, NamedPath, WriteError};
+use deploy_core::inputs;
+use deploy_core::manifest::{Manifest, MANIFEST_FILE};
 use deploy_core::report::{junit_xml, Report, Setup};
 use deploy_core::session_name::session_name;
 use deploy_core::stack_params::{ParameterList, Problem};
@@ -177,25 +177,45 @@ impl Deployment {
 }
 
 impl ReportFiles {
-    /// Checked first: with nowhere to write the reports, trying would only add a second error.
+    /// Checked first, before anything else is read: with nowhere to write the reports, trying
+    /// would only add a second error. The two reports are an output set (see
+    /// `deploy_core::files`) that may not replace the build config or the manifest, nor land in
+    /// the payloads directory, whose files the run reads.
     pub fn check(args: &Args) -> Result<Self, TestError> {
         let files = Self {
             json: args.export_test_results.clone(),
             junit: args.junit_report.clone(),
         };
-        for (path, input) in [
-            (&files.json, inputs::EXPORT_TEST_RESULTS),
-            (&files.junit, inputs::JUNIT_REPORT),
-        ] {
-            check_writable_name(path, input)?;
-        }
-        if files.json == files.junit {
-            return Err(TestError::BadSetting {
-                input: inputs::JUNIT_REPORT,
-                message:
-                    "names the same file as the JSON report; give the two reports different names"
-                        .into(),
-            });
+        let manifest = args.payloads.join(MANIFEST_FILE);
+        check_output_set(
+            &[
+                NamedPath::new(&files.json, inputs::EXPORT_TEST_RESULTS),
+                NamedPath::new(&files.junit, inputs::JUNIT_REPORT),
+            ],
+            &[
+                NamedPath::new(&args.build_config, inputs::BUILD_CONFIG),
+                NamedPath::new(&manifest, inputs::PAYLOADS),
+            ],
+        )?;
+        if let Ok(payloads) = args.payloads.canonicalize() {
+            for (path, input) in [
+                (&files.json, inputs::EXPORT_TEST_RESULTS),
+                (&files.junit, inputs::JUNIT_REPORT),
+            ] {
+                let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+                let resolved = dir.unwrap_or(Path::new(".")).canonicalize();
+                if resolved.is_ok_and(|dir| dir.starts_with(&payloads)) {
+                    return Err(TestError::BadSetting {
+                        input,
+                        message: format!(
+                            "{} is inside {} {}, whose files this run reads; write the reports elsewhere (nothing was written)",
+                            path.display(),
+                            inputs::PAYLOADS,
+                            args.payloads.display()
+                        ),
+                    });
+                }
+            }
         }
         Ok(files)
     }
@@ -209,23 +229,6 @@ impl ReportFiles {
             (self.junit.as_path(), xml.as_bytes()),
         ])
     }
-}
-
-fn check_writable_name(path: &Path, input: Input) -> Result<(), TestError> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    if path.as_os_str().is_empty() || path.is_dir() || !dir.is_dir() {
-        return Err(TestError::BadSetting {
-            input,
-            message: format!(
-                "cannot write the report to \"{}\": name a file in an existing directory",
-                path.display()
-            ),
-        });
-    }
-    Ok(())
 }
 
 /// The user and host of this process, for the session name outside CodeBuild.

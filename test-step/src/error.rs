@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use deploy_core::files::WriteError;
+use deploy_core::files::{OutputSetError, WriteError};
 use deploy_core::inputs::{self, Input};
 use deploy_core::manifest::ManifestError;
 use deploy_core::stack_params::ParameterFileError;
@@ -39,6 +39,8 @@ pub enum TestError {
     #[error("{0}")]
     NoTargets(String),
     #[error(transparent)]
+    Reports(#[from] OutputSetError),
+    #[error(transparent)]
     WriteReport(#[from] WriteError),
     #[error(transparent)]
     AwsSetup(#[from] AwsSetupError),
@@ -58,6 +60,7 @@ impl Failure for TestError {
             | TestError::BuildConfig { .. }
             | TestError::Manifest(_)
             | TestError::NoTargets(_)
+            | TestError::Reports(_)
             | TestError::WriteReport(_)
             | TestError::AwsSetup(_) => ExitStatus::BadInput,
         }

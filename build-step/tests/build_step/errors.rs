@@ -97,3 +97,44 @@ async fn b10_empty_export_variables_mean_the_default_names() {
         .code(0);
     assert!(ws.file("template-export.yml").exists() && ws.file("prod-config-export.json").exists());
 }
+
+/// An output set that cannot be written whole is refused before anything is written: the
+/// outputs of an earlier run and the inputs stay byte for byte as they were.
+#[tokio::test]
+async fn a_bad_output_set_changes_no_file() {
+    let (group, _) = group_with_one_approved("errors-output-set").await;
+    let ws = Workspace::new(&group.name);
+    ws.build_step().run().code(0);
+    let before: Vec<(String, Vec<u8>)> = ws
+        .files()
+        .into_iter()
+        .map(|name| {
+            let bytes = std::fs::read(ws.file(&name)).unwrap();
+            (name, bytes)
+        })
+        .collect();
+    std::fs::remove_file(ws.file("prod-config-export.json")).unwrap();
+    std::fs::create_dir(ws.file("prod-config-export.json")).unwrap();
+    ws.build_step()
+        .run()
+        .code(2)
+        .stderr_contains("EXPORT_TEMPLATE_PROD_CONFIG (--export-prod-config) prod-config-export.json: is a directory");
+    std::fs::remove_dir(ws.file("prod-config-export.json")).unwrap();
+    let prod_export = before
+        .iter()
+        .find(|(name, _)| name == "prod-config-export.json")
+        .unwrap();
+    std::fs::write(ws.file("prod-config-export.json"), &prod_export.1).unwrap();
+    ws.build_step()
+        .env("EXPORT_TEMPLATE_STAGING_CONFIG", "staging-config.json")
+        .run()
+        .code(2)
+        .stderr_contains("would overwrite --import-staging-config staging-config.json");
+    for (name, bytes) in &before {
+        assert_eq!(
+            &std::fs::read(ws.file(name)).unwrap(),
+            bytes,
+            "{name} changed"
+        );
+    }
+}
