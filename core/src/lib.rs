@@ -31,6 +31,8 @@ pub mod stage_config;
 pub mod targets;
 pub mod template;
 
+/// The payload bodies' type, for code that hands them on.
+pub use bytes::Bytes;
 pub use exit::ExitStatus;
 pub use format::Format;
 pub use inputs::Input;

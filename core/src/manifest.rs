@@ -7,7 +7,10 @@
 //! expectation, the response's size and at most the one value a JSON pointer selected.
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+
+use bytes::Bytes;
 
 use regex_lite::Regex;
 use serde::Deserialize;
@@ -29,6 +32,13 @@ pub struct ManifestError {
 pub const MANIFEST_FILE: &str = "manifest.json";
 /// InvokeEndpoint's limit on a real-time request body (6 MB).
 pub const MAX_BODY_BYTES: u64 = 6 * 1024 * 1024;
+/// All bodies of a manifest together: they stay in memory for the whole run, shared by every
+/// target and invocation.
+pub const MAX_TOTAL_BODY_BYTES: u64 = 32 * 1024 * 1024;
+/// The manifest itself; a real one is a few kilobytes.
+pub const MAX_MANIFEST_BYTES: u64 = 1024 * 1024;
+/// The largest answer whose JSON expectations are checked (InvokeEndpoint answers at most 6 MB).
+pub const MAX_JSON_ANSWER_BYTES: usize = 6 * 1024 * 1024;
 /// The manifest's shape, for messages about a file that does not have it.
 const FORMAT: &str = r#"{"cases": [{"name": "one-row", "body": "one-row.csv", "content_type": "text/csv", "expect": {...}}]}"#;
 /// Longest excerpt of a response value quoted in a failure message.
@@ -73,7 +83,8 @@ pub struct Case {
     pub name: String,
     /// The body's file name as the manifest gives it (for reports, never the content).
     pub body_file: String,
-    pub body: Vec<u8>,
+    /// Shared, not copied: every target's every invocation sends these same bytes.
+    pub body: Bytes,
     pub content_type: Option<String>,
     pub accept: Option<String>,
     pub expect: Expect,
@@ -106,7 +117,17 @@ impl Manifest {
             path: path.clone(),
             message,
         };
-        let bytes = match std::fs::read(&path) {
+        if path.metadata().is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+            return Err(fail(format!(
+                "is not a regular file (a FIFO or a device); the manifest is the JSON file {MANIFEST_FILE} directly inside {PAYLOADS}"
+            )));
+        }
+        let bytes = match read_bounded(&path, MAX_MANIFEST_BYTES) {
+            Ok(bytes) if bytes.len() as u64 > MAX_MANIFEST_BYTES => {
+                return Err(fail(format!(
+                    "is over {MAX_MANIFEST_BYTES} bytes; a manifest names its bodies, it does not hold them"
+                )))
+            }
             Ok(bytes) => bytes,
             Err(_) if dir.is_file() => {
                 return Err(fail(format!(
@@ -151,6 +172,7 @@ impl Manifest {
             ));
         }
         let mut names = HashSet::new();
+        let mut total_body_bytes = 0;
         let mut cases = Vec::with_capacity(file.cases.len());
         for case in file.cases {
             let name = case.name.trim().to_owned();
@@ -166,6 +188,12 @@ impl Manifest {
             }
             let in_case = |message: String| fail(format!("case \"{name}\": {message}"));
             let body = load_body(dir, &case.body).map_err(in_case)?;
+            total_body_bytes += body.len() as u64;
+            if total_body_bytes > MAX_TOTAL_BODY_BYTES {
+                return Err(in_case(format!(
+                    "the bodies up to this case add up to {total_body_bytes} bytes, over the {MAX_TOTAL_BODY_BYTES}-byte limit for all bodies together; test with fewer or smaller samples"
+                )));
+            }
             let expect = Expect::from_file(case.expect).map_err(in_case)?;
             for (field, value) in [
                 ("content_type", &case.content_type),
@@ -190,15 +218,33 @@ impl Manifest {
     }
 }
 
-fn load_body(dir: &Path, file: &str) -> Result<Vec<u8>, String> {
+/// Reads one body named by the manifest. It must stay inside the payloads directory (a relative
+/// path without `..`, symlinks resolved and still inside) and be a regular file (a FIFO would
+/// block, a device or a procfs file would stream without end); at most one byte past the limit is
+/// ever read, whatever size the file reports.
+fn load_body(dir: &Path, file: &str) -> Result<Bytes, String> {
     if file.trim().is_empty() {
         return Err(
             "body is empty; name the request body's file, relative to the payloads directory"
                 .into(),
         );
     }
-    let path = dir.join(file);
-    let metadata = std::fs::metadata(&path).map_err(|err| {
+    let named = Path::new(file);
+    if named.is_absolute() {
+        return Err(format!(
+            "body {file} is an absolute path; name the body relative to the payloads directory"
+        ));
+    }
+    if named
+        .components()
+        .any(|c| matches!(c, Component::ParentDir))
+    {
+        return Err(format!(
+            "body {file} climbs out of the payloads directory (..); keep every body inside it"
+        ));
+    }
+    let path = dir.join(named);
+    let unreadable = |err: std::io::Error| {
         if err.kind() == std::io::ErrorKind::NotFound {
             format!(
                 "body file {} not found; bodies are named relative to the payloads directory",
@@ -210,26 +256,49 @@ fn load_body(dir: &Path, file: &str) -> Result<Vec<u8>, String> {
                 path.display()
             )
         }
-    })?;
+    };
+    let resolved = path.canonicalize().map_err(unreadable)?;
+    let root = dir.canonicalize().map_err(unreadable)?;
+    if !resolved.starts_with(&root) {
+        return Err(format!(
+            "body {} leads outside the payloads directory (to {}); keep every body inside it",
+            path.display(),
+            resolved.display()
+        ));
+    }
+    let metadata = std::fs::metadata(&resolved).map_err(unreadable)?;
     if !metadata.is_file() {
         return Err(format!(
-            "body {} is not a file; name the request body's file, relative to the payloads directory",
+            "body {} is not a file (a directory, FIFO or device); name a regular file inside the payloads directory",
             path.display()
         ));
     }
-    if metadata.len() > MAX_BODY_BYTES {
-        return Err(format!(
-            "body file {} is {} bytes, over InvokeEndpoint's 6 MB ({MAX_BODY_BYTES}-byte) limit for real-time endpoints; test with a smaller sample (larger inputs need asynchronous inference or batch transform)",
-            path.display(),
-            metadata.len()
-        ));
-    }
-    std::fs::read(&path).map_err(|err| {
+    let too_big = |bytes: u64| {
         format!(
-            "body file {} cannot be read ({err}); check its permissions",
+            "body file {} is {bytes} bytes, over InvokeEndpoint's 6 MB ({MAX_BODY_BYTES}-byte) limit for real-time endpoints; test with a smaller sample (larger inputs need asynchronous inference or batch transform)",
             path.display()
         )
-    })
+    };
+    if metadata.len() > MAX_BODY_BYTES {
+        return Err(too_big(metadata.len()));
+    }
+    let body = read_bounded(&resolved, MAX_BODY_BYTES).map_err(unreadable)?;
+    if body.len() as u64 > MAX_BODY_BYTES {
+        return Err(format!(
+            "body file {} holds more than InvokeEndpoint's 6 MB ({MAX_BODY_BYTES}-byte) limit for real-time endpoints, whatever size it reports; test with a smaller sample",
+            path.display()
+        ));
+    }
+    Ok(Bytes::from(body))
+}
+
+/// At most `limit + 1` bytes of `path`: enough to tell a file over the limit, never more.
+fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 impl Expect {
@@ -294,6 +363,13 @@ impl Expect {
             }
         }
         if self.json.is_empty() {
+            return failures;
+        }
+        if body.len() > MAX_JSON_ANSWER_BYTES {
+            failures.push(format!(
+                "the response body ({} bytes) is over the {MAX_JSON_ANSWER_BYTES}-byte limit of JSON checks, so its JSON expectations cannot be checked",
+                body.len()
+            ));
             return failures;
         }
         let document: Value = match serde_json::from_slice(body) {
@@ -452,7 +528,7 @@ mod tests {
         );
         let manifest = Manifest::load(dir.path()).unwrap();
         let case = &manifest.cases[0];
-        assert_eq!(case.body, b"1,2,3\n");
+        assert_eq!(case.body.as_ref(), b"1,2,3\n");
         assert_eq!(case.accept.as_deref(), Some("application/json"));
         assert_eq!(
             case.expect.json,
@@ -520,7 +596,7 @@ mod tests {
             ),
             (
                 r#"{"cases": [{"name": "a", "body": "."}]}"#,
-                "is not a file",
+                "is not a file (a directory, FIFO or device)",
             ),
         ];
         for (text, message) in cases {
@@ -557,6 +633,98 @@ mod tests {
         assert!(
             err.contains("is 6291457 bytes, over InvokeEndpoint's 6 MB"),
             "{err}"
+        );
+    }
+
+    fn body_error(dir: &Path, body: &str) -> String {
+        std::fs::write(
+            dir.join(MANIFEST_FILE),
+            serde_json::json!({"cases": [{"name": "a", "body": body}]}).to_string(),
+        )
+        .unwrap();
+        Manifest::load(dir).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn bodies_stay_inside_the_payloads_directory() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.csv"), "x").unwrap();
+        let dir = manifest_dir("{}", &[("b.csv", b"1")]);
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::fs::write(dir.path().join("sub/inner.csv"), "2").unwrap();
+        std::os::unix::fs::symlink(
+            outside.path().join("secret.csv"),
+            dir.path().join("out.csv"),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink("sub/inner.csv", dir.path().join("in.csv")).unwrap();
+        let secret = outside.path().join("secret.csv");
+        for (body, message) in [
+            (secret.to_str().unwrap(), "is an absolute path"),
+            ("../x.csv", "climbs out of the payloads directory (..)"),
+            (
+                "sub/../../x.csv",
+                "climbs out of the payloads directory (..)",
+            ),
+            ("out.csv", "leads outside the payloads directory (to "),
+        ] {
+            let err = body_error(dir.path(), body);
+            assert!(err.contains(message), "{body}: {err}");
+        }
+        std::fs::write(
+            dir.path().join(MANIFEST_FILE),
+            r#"{"cases": [{"name": "a", "body": "in.csv"}, {"name": "b", "body": "sub/inner.csv"}]}"#,
+        )
+        .unwrap();
+        let manifest = Manifest::load(dir.path()).unwrap();
+        assert_eq!(
+            manifest.cases[0].body.as_ref(),
+            b"2",
+            "a symlink inside is followed"
+        );
+    }
+
+    #[test]
+    fn a_fifo_is_not_opened_and_a_streaming_file_is_read_only_to_the_limit() {
+        let dir = manifest_dir("{}", &[]);
+        let fifo = std::ffi::CString::new(dir.path().join("pipe.csv").to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo(3) reads a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        let err = body_error(dir.path(), "pipe.csv");
+        assert!(
+            err.contains("is not a file (a directory, FIFO or device)"),
+            "{err}"
+        );
+        // /dev/zero reports size 0 and never ends, like a procfs file.
+        assert_eq!(read_bounded(Path::new("/dev/zero"), 10).unwrap().len(), 11);
+    }
+
+    #[test]
+    fn all_bodies_together_are_bounded() {
+        let six_mb = vec![b'x'; MAX_BODY_BYTES as usize];
+        let names: Vec<String> = (0..6).map(|i| format!("b{i}.csv")).collect();
+        let bodies: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &six_mb[..])).collect();
+        let cases: Vec<Value> = names
+            .iter()
+            .map(|n| json!({"name": n, "body": n}))
+            .collect();
+        let dir = manifest_dir(&json!({ "cases": cases }).to_string(), &bodies);
+        let err = Manifest::load(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("case \"b5.csv\": the bodies up to this case add up to 37748736 bytes, over the 33554432-byte limit"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_answer_too_big_for_json_checks_fails_them_without_parsing() {
+        let e = expect(json!({"json": {"/p": 1}}));
+        let huge = vec![b' '; MAX_JSON_ANSWER_BYTES + 1];
+        let failures = e.check(None, &huge);
+        assert_eq!(failures.len(), 1);
+        assert!(
+            failures[0].contains("over the 6291456-byte limit of JSON checks"),
+            "{failures:?}"
         );
     }
 

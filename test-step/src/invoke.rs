@@ -37,7 +37,7 @@ impl Invoker<'_> {
             let result = runtime
                 .invoke_endpoint()
                 .endpoint_name(self.endpoint_name)
-                .body(Blob::new(case.body.clone()))
+                .body(request_body(case))
                 .set_content_type(case.content_type.clone())
                 .set_accept(case.accept.clone())
                 .send()
@@ -107,5 +107,33 @@ impl Invoker<'_> {
         } else {
             format!("invocation {attempt} of {}: {message}", self.invocations)
         }
+    }
+}
+
+/// The case's body as the SDK sends it: the manifest's allocation, shared, never copied per call.
+fn request_body(case: &Case) -> Blob {
+    Blob::from_maybe_shared(case.body.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use deploy_core::manifest::Expect;
+    use deploy_core::Bytes;
+
+    use super::*;
+
+    #[test]
+    fn every_invocation_sends_the_manifests_bytes_without_a_copy() {
+        let case = Case {
+            name: "big".into(),
+            body_file: "big.csv".into(),
+            body: Bytes::from(vec![7_u8; 1 << 20]),
+            content_type: None,
+            accept: None,
+            expect: Expect::default(),
+        };
+        let (first, second) = (request_body(&case), request_body(&case));
+        assert_eq!(first.as_ref().as_ptr(), case.body.as_ptr());
+        assert_eq!(second.as_ref().as_ptr(), case.body.as_ptr());
     }
 }

@@ -221,7 +221,7 @@ mod tests {
                 .map(|name| Case {
                     name: name.into(),
                     body_file: format!("{name}.csv"),
-                    body: b"1,2,3".to_vec(),
+                    body: b"1,2,3".to_vec().into(),
                     content_type: Some("text/csv".into()),
                     accept: None,
                     expect: Expect {
