@@ -87,7 +87,10 @@ pub struct Args {
 }
 
 fn after_help() -> String {
-    deploy_core::exit::help_table("nothing to deploy: the group has no Approved model package")
+    deploy_core::exit::help_table(
+        "nothing to deploy: the group has no Approved model package",
+        None,
+    )
 }
 
 #[cfg(test)]

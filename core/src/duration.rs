@@ -38,6 +38,20 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(total))
 }
 
+/// [`parse_duration`], refusing anything longer than `max` (a timer that far out would overflow
+/// the clock, and no build runs that long).
+pub fn parse_duration_at_most(text: &str, max: Duration) -> Result<Duration, String> {
+    let duration = parse_duration(text)?;
+    if duration > max {
+        return Err(format!(
+            "\"{}\" is longer than the longest allowed, {}; write a shorter duration",
+            text.trim(),
+            human(max)
+        ));
+    }
+    Ok(duration)
+}
+
 /// `45s`, `2m30s`, `1h5m0s`.
 pub fn human(d: Duration) -> String {
     let total = d.as_secs();
@@ -71,6 +85,25 @@ mod tests {
         }
         for bad in ["", "m", "30x", "1.5h", "-5m", "30m5"] {
             assert!(parse_duration(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn a_bounded_duration_refuses_what_would_overflow_a_timer() {
+        let day = Duration::from_hours(24);
+        assert_eq!(parse_duration_at_most("24h", day), Ok(day));
+        for huge in [
+            "24h1s",
+            "18446744073709551615s",
+            "18446744073709551615",
+            "999999999h",
+        ] {
+            let err = parse_duration_at_most(huge, day).unwrap_err();
+            assert!(
+                err.contains("longer than the longest allowed, 24h0m0s")
+                    || err.contains("is not a duration"),
+                "{huge}: {err}"
+            );
         }
     }
 

@@ -15,6 +15,8 @@ pub enum ExitStatus {
     BadInput = 2,
     /// An AWS call or the network failed after the SDK's retries.
     AwsError = 3,
+    /// The run was stopped before it finished (test-step: SIGTERM, SIGINT or `--deadline`).
+    Interrupted = 4,
 }
 
 impl ExitStatus {
@@ -28,6 +30,7 @@ impl ExitStatus {
             0 => ExitStatus::Success,
             1 => ExitStatus::Negative,
             3 => ExitStatus::AwsError,
+            4 => ExitStatus::Interrupted,
             _ => ExitStatus::BadInput,
         }
     }
@@ -39,11 +42,16 @@ impl From<ExitStatus> for ExitCode {
     }
 }
 
-/// The exit-code table for `--help` (`after_help`) and the README.
-pub fn help_table(negative_meaning: &str) -> String {
-    format!(
+/// The exit-code table for `--help` (`after_help`) and the README; `interrupted_meaning` for a
+/// binary that can be stopped part way and says so.
+pub fn help_table(negative_meaning: &str, interrupted_meaning: Option<&str>) -> String {
+    let mut table = format!(
         "Exit codes:\n  0  success\n  1  {negative_meaning}\n  2  bad input (flags, env vars, input files); the message names the input and the fix\n  3  AWS or network error after the SDK's retries; the message names the call"
-    )
+    );
+    if let Some(meaning) = interrupted_meaning {
+        table.push_str(&format!("\n  4  {meaning}"));
+    }
+    table
 }
 
 /// `message` with control characters and Unicode line and paragraph separators escaped. A
@@ -81,6 +89,7 @@ mod tests {
             ExitStatus::Negative,
             ExitStatus::BadInput,
             ExitStatus::AwsError,
+            ExitStatus::Interrupted,
         ] {
             assert_eq!(ExitStatus::from_code(status.code()), status);
         }

@@ -137,6 +137,7 @@ registry! {
     PAYLOADS = "payloads", -;
     JUNIT_REPORT = "junit-report", -;
     WAIT_TIMEOUT = "wait-timeout", -;
+    DEADLINE = "deadline", -;
     INVOCATIONS = "invocations", -;
     CONCURRENCY = "concurrency", -;
     VERBOSE = "verbose", -;

@@ -33,6 +33,9 @@ pub struct Report {
     pub targets: Vec<TargetReport>,
     /// Why the run stopped before it could test (bad input, AWS error); null otherwise.
     pub error: Option<String>,
+    /// What stopped the run while targets were being tested (SIGTERM, SIGINT, `--deadline`); the
+    /// targets it cut short are errors that say so. Null when the run finished.
+    pub interrupted: Option<String>,
 }
 
 /// What was tested and how, as far as the run got: test-step fills it in while it reads its
@@ -245,12 +248,13 @@ impl Report {
             summary: Counts::default(),
             targets: Vec::new(),
             error: None,
+            interrupted: None,
         }
     }
 
     /// Counts the targets and sets the overall status and exit code: any failed target means 1
-    /// (the answer is no, whatever else happened), else any target that could not be tested
-    /// means 3, else 0.
+    /// (the answer is no, whatever else happened), else a run stopped part way means 4, else any
+    /// target that could not be tested means 3, else 0.
     pub fn conclude(&mut self) {
         let mut counts = Counts {
             targets: self.targets.len(),
@@ -266,6 +270,8 @@ impl Report {
         self.summary = counts;
         let status = if counts.failed > 0 {
             ExitStatus::Negative
+        } else if self.interrupted.is_some() {
+            ExitStatus::Interrupted
         } else if counts.errors > 0 {
             ExitStatus::AwsError
         } else if counts.targets == 0 {
@@ -583,6 +589,18 @@ mod tests {
         report.targets.clear();
         report.conclude();
         assert_eq!(report.exit_code, 2, "zero targets is never a pass");
+        report.targets = vec![
+            target("1", TargetStatus::Passed, vec![]),
+            target("2", TargetStatus::Error, vec![]),
+        ];
+        report.interrupted = Some("SIGTERM".into());
+        report.conclude();
+        assert_eq!(report.exit_code, 4, "a run stopped part way is not a pass");
+        report
+            .targets
+            .push(target("3", TargetStatus::Failed, vec![]));
+        report.conclude();
+        assert_eq!(report.exit_code, 1, "a failed target still says no");
     }
 
     #[test]

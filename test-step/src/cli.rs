@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
-use deploy_core::duration::parse_duration;
+use deploy_core::duration::parse_duration_at_most;
 use deploy_core::inputs as input;
 use deploy_core::Format;
 use deploy_shell::cli::path_or_default;
@@ -52,9 +52,14 @@ pub struct Args {
     /// Directory holding manifest.json and the request bodies it names
     #[arg(long = input::PAYLOADS.flag, value_name = "DIR", default_value = DEFAULT_PAYLOADS)]
     pub payloads: PathBuf,
-    /// Longest wait for an endpoint to be InService, per target (for example 30m, 90s, 1h30m)
-    #[arg(long = input::WAIT_TIMEOUT.flag, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
+    /// Longest wait for an endpoint to be InService, per target (for example 30m, 90s, 1h30m; at most 24h)
+    #[arg(long = input::WAIT_TIMEOUT.flag, value_name = "DURATION", default_value = "30m", value_parser = at_most_a_day)]
     pub wait_timeout: Duration,
+    /// Longest the whole run may take; then, as on SIGTERM or SIGINT, the targets not finished are
+    /// reported as interrupted and the run exits 4 (the default ends 5 minutes before the test
+    /// CodeBuild project's 60-minute timeout; at most 24h)
+    #[arg(long = input::DEADLINE.flag, value_name = "DURATION", default_value = DEFAULT_DEADLINE, value_parser = at_most_a_day)]
+    pub deadline: Duration,
     /// Invocations per payload, for the latency figures
     #[arg(long = input::INVOCATIONS.flag, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub invocations: u32,
@@ -77,10 +82,20 @@ pub const DEFAULT_BUILD_CONFIG: &str = "staging-config-export.json";
 pub const DEFAULT_TEST_RESULTS: &str = "test-results.json";
 pub const DEFAULT_JUNIT_REPORT: &str = "test-results.xml";
 pub const DEFAULT_PAYLOADS: &str = "test/payloads";
+/// Five minutes inside the test CodeBuild project's `TimeoutInMinutes: 60`, to write and upload
+/// the reports before CodeBuild stops the build.
+pub const DEFAULT_DEADLINE: &str = "55m";
+/// The longest duration a flag takes: longer than any build, and far from overflowing a timer.
+pub const MAX_DURATION: Duration = Duration::from_hours(24);
+
+fn at_most_a_day(text: &str) -> Result<Duration, String> {
+    parse_duration_at_most(text, MAX_DURATION)
+}
 
 fn after_help() -> String {
     deploy_core::exit::help_table(
         "a target failed its tests (endpoint missing, failed or stale, or a payload expectation not met)",
+        Some("stopped before every target finished (SIGTERM, SIGINT or --deadline); the reports say which"),
     )
 }
 
@@ -138,5 +153,40 @@ mod tests {
             args.export_test_results,
             std::path::Path::new("test-results.json")
         );
+    }
+
+    /// The default deadline must end before the test CodeBuild project's timeout, with room to
+    /// write and upload the reports.
+    #[test]
+    fn the_default_deadline_ends_inside_the_test_projects_timeout() {
+        let product = include_str!("../../templates/sagemaker-project.yml");
+        let project = product
+            .split("  ModelDeployTestProject:")
+            .nth(1)
+            .expect("the test project");
+        let minutes: u64 = project
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("TimeoutInMinutes: "))
+            .and_then(|m| m.trim().parse().ok())
+            .expect("TimeoutInMinutes");
+        let deadline = parse_duration_at_most(DEFAULT_DEADLINE, MAX_DURATION).unwrap();
+        assert!(
+            deadline + Duration::from_mins(5) <= Duration::from_mins(minutes),
+            "--deadline {DEFAULT_DEADLINE} against a {minutes}-minute CodeBuild timeout"
+        );
+        let wait = Args::try_parse_from(["test-step"]).unwrap().wait_timeout;
+        assert!(wait < deadline, "a full wait fits in the default deadline");
+    }
+
+    #[test]
+    fn durations_are_bounded_so_no_timer_overflows() {
+        for flag in ["--wait-timeout", "--deadline"] {
+            for huge in ["18446744073709551615s", "24h1s", "99999999999999999999"] {
+                assert!(
+                    Args::try_parse_from(["test-step", flag, huge]).is_err(),
+                    "{flag} {huge}"
+                );
+            }
+        }
     }
 }

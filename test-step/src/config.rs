@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use deploy_core::endpoint::endpoint_name;
 use deploy_core::files::{check_output_set, write_all_atomically, NamedPath, WriteError};
@@ -34,6 +35,7 @@ pub struct TestConfig {
     pub invocations: u32,
     pub concurrency: usize,
     pub wait: WaitPolicy,
+    pub deadline: Duration,
     pub aws: AwsSettings,
 }
 
@@ -93,6 +95,7 @@ impl TestConfig {
             invocations: args.invocations,
             concurrency: args.concurrency as usize,
             wait: WaitPolicy::with_timeout(args.wait_timeout),
+            deadline: args.deadline,
             aws: AwsSettings::from_env(&args.aws)?,
         })
     }

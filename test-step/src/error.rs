@@ -38,6 +38,10 @@ pub enum TestError {
     Manifest(#[from] ManifestError),
     #[error("{0}")]
     NoTargets(String),
+    #[error("interrupted by {0} before any target was tested")]
+    Interrupted(crate::stop::StopReason),
+    #[error("cannot watch for SIGTERM and SIGINT ({0}), so the reports could not be saved if the build were stopped")]
+    Signals(std::io::Error),
     #[error(transparent)]
     Reports(#[from] OutputSetError),
     #[error(transparent)]
@@ -53,6 +57,7 @@ impl Failure for TestError {
         match self {
             TestError::Aws(err) if err.is_missing_credentials() => ExitStatus::BadInput,
             TestError::Aws(_) => ExitStatus::AwsError,
+            TestError::Interrupted(_) => ExitStatus::Interrupted,
             TestError::MissingSetting { .. }
             | TestError::NoAccounts
             | TestError::BadSetting { .. }
@@ -60,6 +65,7 @@ impl Failure for TestError {
             | TestError::BuildConfig { .. }
             | TestError::Manifest(_)
             | TestError::NoTargets(_)
+            | TestError::Signals(_)
             | TestError::Reports(_)
             | TestError::WriteReport(_)
             | TestError::AwsSetup(_) => ExitStatus::BadInput,

@@ -20,6 +20,8 @@ pub mod invoke;
 pub mod model_check;
 pub mod outcome;
 pub mod session;
+pub mod slots;
+pub mod stop;
 pub mod targets;
 pub mod tester;
 pub mod wait;
@@ -39,8 +41,11 @@ use deploy_shell::AwsCallError;
 
 pub use cli::Args;
 use config::{initial_setup, ReportFiles, TestConfig};
+use deploy_core::files::WriteError;
 pub use error::TestError;
 use session::{ClientFactory, FromSdkConfig, RoleToAssume};
+use slots::Slots;
+use stop::Stop;
 use tester::{test_all, Tester};
 
 /// CodeBuild keeps at most this many test cases per report.
@@ -81,6 +86,12 @@ impl Summary for Finished {
                     String::new()
                 }
             )),
+            ExitStatus::Interrupted => Some(format!(
+                "stopped by {} before every target finished: {} of {} targets passed, the others are reported as interrupted or could not be tested; {where_}",
+                self.report.interrupted.as_deref().unwrap_or("a signal"),
+                s.passed,
+                s.targets
+            )),
             _ => Some(format!(
                 "{} of {} targets could not be tested because of AWS or network errors (after retries); {where_}",
                 s.errors, s.targets
@@ -95,6 +106,7 @@ impl Summary for Finished {
 /// failed).
 pub async fn run(args: &Args) -> Result<Finished, TestError> {
     let files = ReportFiles::check(args)?;
+    let stop = Stop::watch(args.deadline).map_err(TestError::Signals)?;
     let started = Instant::now();
     let started_at = aws_smithy_types::DateTime::from(SystemTime::now())
         .fmt(aws_smithy_types::date_time::Format::DateTime)
@@ -104,12 +116,12 @@ pub async fn run(args: &Args) -> Result<Finished, TestError> {
         started_at,
         initial_setup(args),
     );
-    let outcome = load_and_test(args, &mut report).await;
+    let outcome = load_and_test(args, &stop, &mut report).await;
     report.duration_seconds = seconds(started.elapsed());
     match outcome {
         Ok(()) => {
             report.conclude();
-            files.write(&report)?;
+            keep_verdict(&report, files.write(&report))?;
             Ok(Finished { report, files })
         }
         Err(err) => {
@@ -122,14 +134,35 @@ pub async fn run(args: &Args) -> Result<Finished, TestError> {
     }
 }
 
-async fn load_and_test(args: &Args, report: &mut Report) -> Result<(), TestError> {
-    let config = TestConfig::load(args, &mut report.setup)?;
-    test(&config, report).await
+/// What a failed report write does to a finished run: a pass without its reports is not a pass
+/// (exit 2), but a verdict of failed or untested targets stands (logged, the code kept), since the
+/// pipeline must stop either way and the code is what tells it why.
+fn keep_verdict(report: &Report, written: Result<(), WriteError>) -> Result<(), TestError> {
+    match written {
+        Err(err) if report.exit_status() == ExitStatus::Success => Err(err.into()),
+        Err(err) => {
+            tracing::error!(
+                "{}; the exit code still says what the tests found",
+                TestError::from(err)
+            );
+            Ok(())
+        }
+        Ok(()) => Ok(()),
+    }
 }
 
-/// The AWS part of the run: find the targets and test them, into `report.targets`.
-async fn test(config: &TestConfig, report: &mut Report) -> Result<(), TestError> {
-    let sdk_config = load_sdk_config(&config.aws).await?;
+async fn load_and_test(args: &Args, stop: &Stop, report: &mut Report) -> Result<(), TestError> {
+    let config = TestConfig::load(args, &mut report.setup)?;
+    test(&config, stop, report).await
+}
+
+/// The AWS part of the run: find the targets and test them, into `report.targets`, until done or
+/// stopped.
+async fn test(config: &TestConfig, stop: &Stop, report: &mut Report) -> Result<(), TestError> {
+    let sdk_config = tokio::select! {
+        loaded = load_sdk_config(&config.aws) => loaded?,
+        reason = stop.reason() => return Err(TestError::Interrupted(reason)),
+    };
     let regions = if config.regions.is_empty() {
         // load_sdk_config guarantees a region.
         sdk_config
@@ -141,14 +174,16 @@ async fn test(config: &TestConfig, report: &mut Report) -> Result<(), TestError>
     };
     report.setup.regions.clone_from(&regions);
     let sts = aws_sdk_sts::Client::new(&sdk_config);
-    let discovered = async {
-        let accounts = config
-            .accounts
-            .resolve(|| aws_sdk_organizations::Client::new(&sdk_config))
-            .await?;
-        Ok::<_, TestError>((accounts, partition(&sts).await?))
-    }
-    .await;
+    let discovered = tokio::select! {
+        discovered = async {
+            let accounts = config
+                .accounts
+                .resolve(|| aws_sdk_organizations::Client::new(&sdk_config))
+                .await?;
+            Ok::<_, TestError>((accounts, partition(&sts).await?))
+        } => discovered,
+        reason = stop.reason() => return Err(TestError::Interrupted(reason)),
+    };
     let (accounts, partition) = match discovered {
         // Name the principal of an AccessDenied, tell missing credentials from a network error.
         Err(TestError::Aws(err)) => {
@@ -188,7 +223,15 @@ async fn test(config: &TestConfig, report: &mut Report) -> Result<(), TestError>
         manifest: config.manifest.clone(),
         invocations: config.invocations,
     };
-    report.targets = test_all(Arc::new(tester), &targets, config.concurrency).await;
+    let finished = test_all(
+        Arc::new(tester),
+        &targets,
+        &Slots::new(config.concurrency),
+        stop,
+    )
+    .await;
+    report.targets = finished.reports;
+    report.interrupted = finished.stopped.map(|reason| reason.to_string());
     Ok(())
 }
 
@@ -205,4 +248,39 @@ async fn partition(sts: &aws_sdk_sts::Client) -> Result<String, TestError> {
             .unwrap_or("aws")
             .to_owned(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use deploy_core::report::{Setup, TargetReport, TargetStatus};
+    use deploy_core::targets::Target;
+
+    use super::*;
+
+    fn concluded(status: TargetStatus) -> Report {
+        let mut report = Report::started("test-step".into(), None, Setup::default());
+        let target = Target {
+            account_id: "111111111111".into(),
+            region: "us-east-1".into(),
+        };
+        report.targets = vec![TargetReport::new(&target, "e", "r".into(), status)];
+        report.conclude();
+        report
+    }
+
+    fn write_failed() -> Result<(), WriteError> {
+        Err(WriteError {
+            path: "test-results.json".into(),
+            source: std::io::Error::other("disk full"),
+        })
+    }
+
+    #[test]
+    fn a_report_that_cannot_be_written_keeps_the_verdict_unless_it_was_a_pass() {
+        assert!(keep_verdict(&concluded(TargetStatus::Failed), write_failed()).is_ok());
+        assert!(keep_verdict(&concluded(TargetStatus::Error), write_failed()).is_ok());
+        let pass = keep_verdict(&concluded(TargetStatus::Passed), write_failed()).unwrap_err();
+        assert_eq!(pass.exit_status(), ExitStatus::BadInput);
+        assert!(keep_verdict(&concluded(TargetStatus::Passed), Ok(())).is_ok());
+    }
 }

@@ -2,7 +2,9 @@
 //! that it serves the exported model package, invoke it with every case of the manifest. Whatever
 //! happens, a target ends as a [`TargetReport`]: a failure or an AWS error in one account never
 //! stops the others, and the report always has every case of every target. Targets run
-//! concurrently, at most `--concurrency` at once, and their reports come back in target order.
+//! concurrently, at most `--concurrency` making calls at once (`slots`), and their reports come
+//! back in target order; a stop (`stop`) ends the run with the targets not yet finished as errors
+//! that say what stopped them.
 
 use std::sync::Arc;
 
@@ -11,7 +13,6 @@ use deploy_core::report::{
     seconds, CaseReport, CaseStatus, CheckStatus, TargetReport, TargetStatus,
 };
 use deploy_core::targets::Target;
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::clock::Clock;
@@ -19,6 +20,8 @@ use crate::invoke::Invoker;
 use crate::model_check::check_model;
 use crate::outcome::TargetError;
 use crate::session::{ClientFactory, RoleToAssume, Session};
+use crate::slots::{Slot, Slots};
+use crate::stop::{Stop, StopReason};
 use crate::wait::{WaitPolicy, WaitRecord, Waiter};
 
 /// Everything every target's test shares.
@@ -45,12 +48,14 @@ impl Tester {
         )
     }
 
-    /// Tests one target; never fails: the outcome is in the report.
-    pub async fn test(&self, target: &Target) -> TargetReport {
+    /// Tests one target, holding `slot` while it makes calls; never fails: the outcome is in
+    /// the report.
+    pub async fn test(&self, target: &Target, slot: &mut Slot) -> TargetReport {
+        slot.hold().await;
         let started = self.clock.now();
         let mut report = self.blank_report(target, TargetStatus::Passed);
         let mut record = WaitRecord::default();
-        let outcome = self.run(target, &mut report, &mut record).await;
+        let outcome = self.run(target, slot, &mut report, &mut record).await;
         report.endpoint_status = record.last_status;
         report.wait_seconds = seconds(record.waited);
         report.polls = record.polls;
@@ -99,6 +104,7 @@ impl Tester {
     async fn run(
         &self,
         target: &Target,
+        slot: &mut Slot,
         report: &mut TargetReport,
         record: &mut WaitRecord,
     ) -> Result<(), TargetError> {
@@ -115,7 +121,7 @@ impl Tester {
             progress: self.progress.as_ref(),
         };
         let endpoint = waiter
-            .until_in_service(&mut session, target, &self.endpoint_name, record)
+            .until_in_service(&mut session, slot, target, &self.endpoint_name, record)
             .await?;
         let check = check_model(
             &mut session,
@@ -143,39 +149,65 @@ impl Tester {
     }
 }
 
-/// Tests every target, at most `concurrency` at once; reports come back in target order.
+/// Every target's report, in target order, and what stopped the run if something did.
+#[derive(Debug)]
+pub struct Tested {
+    pub reports: Vec<TargetReport>,
+    pub stopped: Option<StopReason>,
+}
+
+/// Tests every target, at most as many making calls at once as `slots` allows, until all are done
+/// or `stop` comes.
 pub async fn test_all(
     tester: Arc<Tester>,
     targets: &[Target],
-    concurrency: usize,
-) -> Vec<TargetReport> {
-    let semaphore = Arc::new(Semaphore::new(concurrency.max(1)));
+    slots: &Slots,
+    stop: &Stop,
+) -> Tested {
     let mut tasks = JoinSet::new();
     for (index, target) in targets.iter().cloned().enumerate() {
         let tester = tester.clone();
-        let semaphore = semaphore.clone();
-        tasks.spawn(async move {
-            let _permit = semaphore.acquire_owned().await.ok();
-            (index, tester.test(&target).await)
-        });
+        let mut slot = slots.claim();
+        tasks.spawn(async move { (index, tester.test(&target, &mut slot).await) });
     }
     let mut reports: Vec<Option<TargetReport>> = vec![None; targets.len()];
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok((index, report)) => reports[index] = Some(report),
-            Err(err) => tracing::error!("a target's test stopped unexpectedly: {err}"),
+    let mut stopped = None;
+    loop {
+        tokio::select! {
+            joined = tasks.join_next() => match joined {
+                Some(Ok((index, report))) => reports[index] = Some(report),
+                Some(Err(err)) => tracing::error!("a target's test stopped unexpectedly: {err}"),
+                None => break,
+            },
+            reason = stop.reason(), if stopped.is_none() => {
+                tracing::warn!("stopping: {reason}; the targets not finished are reported as errors");
+                tasks.abort_all();
+                stopped = Some(reason);
+                break;
+            }
         }
     }
-    reports
+    let unfinished = |target: &Target| {
+        let error = match stopped {
+            Some(reason) => format!("interrupted by {reason} before this target finished"),
+            None => "the test of this target stopped unexpectedly (see the log)".to_owned(),
+        };
+        let mut report = tester.blank_report(target, TargetStatus::Error);
+        report.error = Some(error);
+        report.cases = tester
+            .manifest
+            .cases
+            .iter()
+            .map(|case| CaseReport::not_run(case, tester.invocations))
+            .collect();
+        report
+    };
+    let reports = reports
         .into_iter()
         .zip(targets)
-        .map(|(report, target)| {
-            report.unwrap_or_else(|| TargetReport {
-                error: Some("the test of this target stopped unexpectedly (see the log)".into()),
-                ..tester.blank_report(target, TargetStatus::Error)
-            })
-        })
-        .collect()
+        .map(|(report, target)| report.unwrap_or_else(|| unfinished(target)))
+        .collect();
+    Tested { reports, stopped }
 }
 
 /// What the emulator cannot do (endpoints that are Updating, Failed with a reason, throttling,
@@ -203,8 +235,8 @@ mod tests {
     use super::*;
     use crate::clock::FakeClock;
     use crate::test_kit::{
-        answers, assume_role, endpoint, error, in_service_after, role, serving, target, Factory,
-        PACKAGE,
+        answers, assume_role, endpoint, error, fast_retries, in_service_after, role, serving,
+        target, Factory, PACKAGE,
     };
 
     struct Kit {
@@ -245,6 +277,15 @@ mod tests {
         Kit { clock, tester }
     }
 
+    impl Kit {
+        /// The kit's target, tested with a slot of its own.
+        async fn test(&self) -> TargetReport {
+            self.tester
+                .test(&target(), &mut Slots::new(1).claim())
+                .await
+        }
+    }
+
     /// The wait's schedule and progress lines are `wait`'s tests; here, what the report keeps.
     #[tokio::test]
     async fn b5_an_updating_endpoint_is_waited_for_then_tested_and_the_wait_reported() {
@@ -254,7 +295,7 @@ mod tests {
         let invoke = answers("{\"predictions\": [0.2]}");
         let kit = kit(&[&sts], &[&describe, &model[0], &model[1]], &[&invoke], 1);
 
-        let report = kit.tester.test(&target()).await;
+        let report = kit.test().await;
 
         assert_eq!(report.status, TargetStatus::Passed, "{:?}", report.error);
         assert_eq!((report.polls, report.wait_seconds), (7, 125.0));
@@ -276,7 +317,7 @@ mod tests {
         });
         let kit = kit(&[&sts], &[&describe], &[], 1);
 
-        let report = kit.tester.test(&target()).await;
+        let report = kit.test().await;
 
         assert_eq!(report.status, TargetStatus::Failed);
         assert_eq!(
@@ -296,7 +337,7 @@ mod tests {
         });
         let kit = kit(&[&sts], &[&describe], &[], 1);
 
-        let report = kit.tester.test(&target()).await;
+        let report = kit.test().await;
 
         assert_eq!(report.status, TargetStatus::Error);
         assert_eq!(
@@ -324,7 +365,7 @@ mod tests {
         });
         let kit = kit(&[&sts], &[&describe, &model[0], &model[1]], &[&invoke], 3);
 
-        let report = kit.tester.test(&target()).await;
+        let report = kit.test().await;
 
         assert_eq!(report.status, TargetStatus::Error);
         assert!(report.error.unwrap().starts_with(
@@ -345,7 +386,7 @@ mod tests {
         });
         let kit = kit(&[&sts], &[], &[], 1);
 
-        let report = kit.tester.test(&target()).await;
+        let report = kit.test().await;
 
         assert_eq!(report.status, TargetStatus::Error);
         let error = report.error.unwrap();
@@ -362,7 +403,7 @@ mod tests {
         });
         let kit = kit(&[&sts], &[&describe], &[], 1);
 
-        let report = kit.tester.test(&target()).await;
+        let report = kit.test().await;
 
         assert_eq!(report.status, TargetStatus::Error);
         assert_eq!(
@@ -379,7 +420,7 @@ mod tests {
         let invoke = answers("{}");
         let kit = kit(&[&sts], &[&describe, &model[0], &model[1]], &[&invoke], 1);
 
-        let report = kit.tester.test(&target()).await;
+        let report = kit.test().await;
 
         assert_eq!(report.status, TargetStatus::Passed, "{:?}", report.error);
         assert!(kit.clock.elapsed() >= Duration::from_mins(20));
@@ -449,7 +490,7 @@ mod tests {
             1,
         );
 
-        let report = kit.tester.test(&target()).await;
+        let report = kit.test().await;
 
         assert_eq!(report.status, TargetStatus::Failed);
         let error = report.error.unwrap();
@@ -491,7 +532,7 @@ mod tests {
             .build();
         let kit = kit(&[&sts], &[&describe, &model[0], &model[1]], &[&invoke], 3);
 
-        let report = kit.tester.test(&target()).await;
+        let report = kit.test().await;
 
         assert_eq!(
             report.status,
@@ -544,7 +585,7 @@ mod tests {
         let mut kit = kit(&[&sts], &[&describe, &model[0], &model[1]], &[&invoke], 10);
         kit.tester.clock = clock;
 
-        let report = kit.tester.test(&target()).await;
+        let report = kit.test().await;
 
         assert_eq!(report.status, TargetStatus::Passed, "{:?}", report.error);
         let latency = report.cases[1].latency_ms.unwrap();
@@ -564,15 +605,36 @@ mod tests {
         assert_eq!(invoke.num_calls(), 20);
     }
 
-    /// A clock whose sleeps yield to the runtime, counting how many targets sleep at once.
-    #[derive(Default)]
+    /// A clock whose sleeps yield to the runtime, counting how many targets sleep at once and,
+    /// each time a target reads the time (it does while it holds its slot), the slots in use.
     struct CountingClock {
         inner: FakeClock,
+        slots: Slots,
+        concurrency: usize,
         sleeping: Mutex<(usize, usize)>,
+        most_slots_in_use: Mutex<usize>,
+        /// A sleep lasts until this many targets sleep at once (or two seconds pass).
+        rendezvous: usize,
+    }
+
+    impl CountingClock {
+        fn new(slots: &Slots, concurrency: usize, rendezvous: usize) -> Self {
+            Self {
+                inner: FakeClock::default(),
+                slots: slots.clone(),
+                concurrency,
+                sleeping: Mutex::default(),
+                most_slots_in_use: Mutex::default(),
+                rendezvous,
+            }
+        }
     }
 
     impl Clock for CountingClock {
         fn now(&self) -> std::time::Instant {
+            let in_use = self.slots.in_use(self.concurrency);
+            let mut most = self.most_slots_in_use.lock().unwrap();
+            *most = (*most).max(in_use);
             self.inner.now()
         }
         fn sleep(
@@ -585,26 +647,38 @@ mod tests {
                     s.0 += 1;
                     s.1 = s.1.max(s.0);
                 }
-                for _ in 0..10 {
+                let give_up = std::time::Instant::now() + Duration::from_secs(2);
+                while self.sleeping.lock().unwrap().0 < self.rendezvous
+                    && std::time::Instant::now() < give_up
+                {
                     tokio::task::yield_now().await;
                 }
+                tokio::task::yield_now().await;
                 self.inner.advance(duration);
                 self.sleeping.lock().unwrap().0 -= 1;
             })
         }
     }
 
-    /// Hands every target fresh clients whose endpoint is Creating once, then InService.
+    /// Hands every target fresh clients whose endpoint is Creating once, then InService. The
+    /// first DescribeEndpoint is throttled: the SDK's retry backoff (a real 1 ms sleep) is a wait
+    /// during which the target still holds its slot, so targets overlap there as real calls do.
     struct FreshClients;
 
     impl ClientFactory for FreshClients {
         fn sagemaker(&self, _: &Credentials, _: &str) -> aws_sdk_sagemaker::Client {
-            let describe = in_service_after(EndpointStatus::Creating, 1);
+            let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
+                .sequence()
+                .error(|| DescribeEndpointError::generic(error("ThrottlingException", "slow down")))
+                .output(|| endpoint(EndpointStatus::Creating))
+                .output(|| endpoint(EndpointStatus::InService))
+                .build();
             let model = serving(PACKAGE);
             mock_client!(
                 aws_sdk_sagemaker,
                 RuleMode::MatchAny,
-                [&describe, &model[0], &model[1]]
+                [&describe, &model[0], &model[1]],
+                |c| c.retry_config(fast_retries())
             )
         }
         fn runtime(&self, _: &Credentials, _: &str) -> aws_sdk_sagemakerruntime::Client {
@@ -616,11 +690,15 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn at_most_concurrency_targets_are_tested_at_once_and_reports_keep_target_order() {
+    /// Five targets whose endpoints are Creating once, tested with `concurrency` slots.
+    async fn five_waiting_targets(
+        concurrency: usize,
+        rendezvous: usize,
+    ) -> (Tested, Arc<CountingClock>, usize) {
         let sts = assume_role(Duration::from_hours(1));
         let mut kit = kit(&[&sts], &[], &[], 1);
-        let clock = Arc::new(CountingClock::default());
+        let slots = Slots::new(concurrency);
+        let clock = Arc::new(CountingClock::new(&slots, concurrency, rendezvous));
         kit.tester.clock = clock.clone();
         kit.tester.factory = Arc::new(FreshClients);
         let targets: Vec<Target> = (1..=5)
@@ -629,10 +707,19 @@ mod tests {
                 region: "us-east-1".into(),
             })
             .collect();
+        let tested = test_all(Arc::new(kit.tester), &targets, &slots, &Stop::never()).await;
+        (tested, clock, sts.num_calls())
+    }
 
-        let reports = test_all(Arc::new(kit.tester), &targets, 2).await;
+    #[tokio::test]
+    async fn at_most_concurrency_targets_make_calls_at_once_and_reports_keep_target_order() {
+        let (tested, clock, assumed) = five_waiting_targets(2, 1).await;
 
-        let accounts: Vec<&str> = reports.iter().map(|r| r.account_id.as_str()).collect();
+        let accounts: Vec<&str> = tested
+            .reports
+            .iter()
+            .map(|r| r.account_id.as_str())
+            .collect();
         assert_eq!(
             accounts,
             [
@@ -643,11 +730,69 @@ mod tests {
                 "000000000005"
             ]
         );
-        assert!(reports
+        assert!(tested
+            .reports
             .iter()
             .all(|r| r.status == TargetStatus::Passed && r.polls == 2));
-        let max_at_once = clock.sleeping.lock().unwrap().1;
-        assert_eq!(max_at_once, 2, "the semaphore bounds the targets in flight");
-        assert_eq!(sts.num_calls(), 5);
+        assert_eq!(tested.stopped, None);
+        assert_eq!(
+            *clock.most_slots_in_use.lock().unwrap(),
+            2,
+            "the slots bound the targets making calls"
+        );
+        assert_eq!(assumed, 5);
+    }
+
+    /// A target that waits for its endpoint gives its slot back: with one slot, all five targets
+    /// get to their wait at once (each sleep lasts until all five sleep), instead of each waiting
+    /// for the one before to finish.
+    #[tokio::test]
+    async fn a_waiting_target_does_not_keep_the_others_from_starting() {
+        let (tested, clock, _) = five_waiting_targets(1, 5).await;
+
+        assert!(tested
+            .reports
+            .iter()
+            .all(|r| r.status == TargetStatus::Passed));
+        assert_eq!(*clock.most_slots_in_use.lock().unwrap(), 1);
+        assert_eq!(
+            clock.sleeping.lock().unwrap().1,
+            5,
+            "all five waited at once"
+        );
+    }
+
+    /// A stop ends the run at once: targets still waiting are errors that say what stopped them,
+    /// with every case not run.
+    #[tokio::test]
+    async fn a_stop_reports_every_unfinished_target_as_interrupted() {
+        let sts = assume_role(Duration::from_hours(1));
+        let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
+            .then_output(|| endpoint(EndpointStatus::Creating));
+        let kit = kit(&[&sts], &[&describe], &[], 1);
+        let (sender, receiver) = tokio::sync::watch::channel(None);
+        let stop = Stop::from_receiver(receiver);
+        let (targets, slots) = ([target()], Slots::new(4));
+        let tested = async {
+            tokio::join!(
+                test_all(Arc::new(kit.tester), &targets, &slots, &stop),
+                async {
+                    tokio::task::yield_now().await;
+                    sender.send(Some(StopReason::Terminated)).unwrap();
+                }
+            )
+            .0
+        };
+        let tested = tested.await;
+
+        assert_eq!(tested.stopped, Some(StopReason::Terminated));
+        let report = &tested.reports[0];
+        assert_eq!(report.status, TargetStatus::Error);
+        assert_eq!(
+            report.error.as_deref(),
+            Some("interrupted by SIGTERM (CodeBuild stops a build this way, its timeout included) before this target finished")
+        );
+        assert_eq!(report.cases.len(), 2);
+        assert!(report.cases.iter().all(|c| c.status == CaseStatus::NotRun));
     }
 }

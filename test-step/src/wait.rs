@@ -16,6 +16,7 @@ use deploy_shell::AwsCallError;
 use crate::clock::Clock;
 use crate::outcome::TargetError;
 use crate::session::Session;
+use crate::slots::Slot;
 
 /// How to wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,10 +59,12 @@ pub struct Waiter<'a> {
 }
 
 impl Waiter<'_> {
-    /// Polls DescribeEndpoint until `endpoint` is InService, fails, or the timeout passes.
+    /// Polls DescribeEndpoint until `endpoint` is InService, fails, or the timeout passes,
+    /// giving `slot` back while it sleeps between polls.
     pub async fn until_in_service(
         &self,
         session: &mut Session,
+        slot: &mut Slot,
         target: &Target,
         endpoint: &str,
         record: &mut WaitRecord,
@@ -157,7 +160,9 @@ impl Waiter<'_> {
                         last_progress = Some(now);
                     }
                     let sleep = delay.min(deadline.saturating_duration_since(now));
+                    slot.release();
                     self.clock.sleep(sleep).await;
+                    slot.hold().await;
                     delay = (delay * 2).min(self.policy.max_delay);
                 }
                 _ => {
@@ -182,6 +187,7 @@ mod tests {
 
     use super::*;
     use crate::clock::FakeClock;
+    use crate::slots::Slots;
     use crate::test_kit::{
         assume_role, endpoint, error, in_service_after, role, target, Factory, ENDPOINT,
     };
@@ -214,8 +220,9 @@ mod tests {
             progress: &report_progress,
         };
         let mut record = WaitRecord::default();
+        let mut slot = Slots::new(1).claim();
         let result = waiter
-            .until_in_service(&mut session, &target(), ENDPOINT, &mut record)
+            .until_in_service(&mut session, &mut slot, &target(), ENDPOINT, &mut record)
             .await;
         Waited {
             result,

@@ -66,11 +66,57 @@ impl Cli {
         self
     }
 
+    /// Starts the run without waiting for it, its output captured.
+    pub fn spawn(mut self) -> Running {
+        let child = self
+            .command
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", self.description));
+        Running {
+            child,
+            description: self.description,
+        }
+    }
+
     pub fn run(mut self) -> CliOutput {
         let output = self
             .command
             .output()
             .unwrap_or_else(|e| panic!("cannot run {}: {e}", self.description));
+        CliOutput {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            description: self.description,
+        }
+    }
+}
+
+/// A run started with [`Cli::spawn`].
+pub struct Running {
+    child: std::process::Child,
+    description: String,
+}
+
+impl Running {
+    /// Sends the process `signal` (`TERM`, `INT`).
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{signal} failed");
+    }
+
+    /// Waits for the end and returns what it printed.
+    pub fn wait(self) -> CliOutput {
+        let output = self
+            .child
+            .wait_with_output()
+            .unwrap_or_else(|e| panic!("cannot wait for {}: {e}", self.description));
         CliOutput {
             code: output.status.code(),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),

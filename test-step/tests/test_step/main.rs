@@ -9,6 +9,7 @@ mod hostile;
 mod inputs;
 mod junit;
 mod secrets;
+mod stop;
 mod verdicts;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,124 @@
+//! Stopping early: CodeBuild stops a timed-out build with SIGTERM, a person presses Ctrl-C, or
+//! `--deadline` passes. Every staging endpoint's DescribeEndpoint is held by the fault proxy, so
+//! each target is mid-call when the stop comes; the run must end within 5 s with both reports
+//! written, every target an error that says it was interrupted, and exit 4.
+
+use std::time::{Duration, Instant};
+
+use test_support::fault_proxy::{Fault, FaultKind, FaultProxy};
+use test_support::{moto, CliOutput};
+
+use crate::{Reports, Staging, Workspace, REGION};
+
+/// The staging OU with its endpoints deployed, behind a proxy that holds every DescribeEndpoint.
+async fn held_staging(name: &str) -> (Staging, Workspace, FaultProxy) {
+    let staging = Staging::create(name).await;
+    let ws = Workspace::new(&name.replace('-', ""));
+    for account in &staging.active {
+        ws.deploy(account, REGION, &ws.package).await;
+    }
+    let proxy = FaultProxy::start(moto());
+    proxy.inject(Fault::new("DescribeEndpoint", FaultKind::Timeout, 1_000));
+    (staging, ws, proxy)
+}
+
+/// Waits until every target has a DescribeEndpoint held (or 20 s pass).
+fn until_every_target_waits(proxy: &FaultProxy, targets: usize) {
+    let give_up = Instant::now() + Duration::from_secs(20);
+    while proxy.count("DescribeEndpoint") < targets && Instant::now() < give_up {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn assert_interrupted(out: &CliOutput, reports: &Reports, staging: &Staging, by: &str) {
+    out.code(4)
+        .stderr_contains(&format!("test-step: error: stopped by {by}"));
+    assert_eq!(reports.json["exit_code"], 4);
+    assert_eq!(reports.json["status"], "failed");
+    assert!(
+        reports.json["interrupted"]
+            .as_str()
+            .unwrap()
+            .starts_with(by),
+        "{}",
+        reports.json["interrupted"]
+    );
+    let expected: Vec<(String, String, String)> = staging
+        .active
+        .iter()
+        .map(|a| (a.clone(), REGION.to_owned(), "error".to_owned()))
+        .collect();
+    assert_eq!(reports.targets(), expected);
+    for account in &staging.active {
+        let error = reports.target(account, REGION)["error"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            error.starts_with(&format!("interrupted by {by}"))
+                && error.ends_with("before this target finished"),
+            "{error}"
+        );
+        for (case, junit) in reports.junit_cases(account, REGION) {
+            let junit = junit.unwrap_or_default();
+            assert!(
+                junit.starts_with("error: not run: interrupted by"),
+                "{case}: {junit}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn sigterm_ends_the_run_within_5_s_with_both_reports_and_every_target_interrupted() {
+    let (staging, ws, proxy) = held_staging("stop-sigterm").await;
+    let running = ws
+        .test_step()
+        .env("AWS_ENDPOINT_URL", proxy.url())
+        .env("ORGANIZATIONAL_UNIT_ID", &staging.ou)
+        .env("DEPLOY_STEPS_READ_TIMEOUT_SECONDS", "100")
+        .args(["--invocations", "1"])
+        .spawn();
+    until_every_target_waits(&proxy, staging.active.len());
+    let stopped_at = Instant::now();
+    running.signal("TERM");
+    let out = running.wait();
+    let took = stopped_at.elapsed();
+    assert!(took < Duration::from_secs(5), "took {took:?} after SIGTERM");
+    assert_interrupted(&out, &ws.reports(), &staging, "SIGTERM");
+}
+
+#[tokio::test]
+async fn sigint_is_a_stop_too() {
+    let (staging, ws, proxy) = held_staging("stop-sigint").await;
+    let running = ws
+        .test_step()
+        .env("AWS_ENDPOINT_URL", proxy.url())
+        .env("ORGANIZATIONAL_UNIT_ID", &staging.ou)
+        .env("DEPLOY_STEPS_READ_TIMEOUT_SECONDS", "100")
+        .args(["--invocations", "1"])
+        .spawn();
+    until_every_target_waits(&proxy, staging.active.len());
+    running.signal("INT");
+    let out = running.wait();
+    assert_interrupted(&out, &ws.reports(), &staging, "SIGINT");
+}
+
+#[tokio::test]
+async fn the_deadline_bounds_the_whole_run() {
+    let (staging, ws, proxy) = held_staging("stop-deadline").await;
+    let started = Instant::now();
+    let out = ws
+        .test_step()
+        .env("AWS_ENDPOINT_URL", proxy.url())
+        .env("ORGANIZATIONAL_UNIT_ID", &staging.ou)
+        .env("DEPLOY_STEPS_READ_TIMEOUT_SECONDS", "100")
+        .args(["--invocations", "1", "--deadline", "4s"])
+        .run();
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(9),
+        "took {took:?} with a 4 s deadline"
+    );
+    assert_interrupted(&out, &ws.reports(), &staging, "the --deadline of 4s");
+}
