@@ -167,7 +167,7 @@ documented! {
     PROFILE, Both, "named profile (flag `--profile`); SSO profiles through `credential_process`, see below";
     ENDPOINT_URL, Both, "send every AWS call to this endpoint (the emulator); `AWS_ENDPOINT_URL_<SERVICE>` for one service";
     MAX_ATTEMPTS, Both, "attempts per AWS call, the first included (default 3, at most 10); see Retries and timeouts";
-    READ_TIMEOUT, Both, "longest wait for one AWS response, in seconds (default 65, 1 to 900)";
+    READ_TIMEOUT, Both, "longest wait for one AWS response, in seconds (default 20, 65 for InvokeEndpoint; 1 to 900)";
     RETRY_INITIAL_BACKOFF, Both, "longest wait before the first retry, in milliseconds, doubling per retry (default 1000, 1 to 20000)";
     LOG_FORMAT, Both, "`text` (default) or `json` (flag `--log-format`)";
     LOG_FILTER, Both, "log filter, overrides `-v`/`-q` (for example `build_step=debug`); the only way to see the SDK's own debug output";

@@ -30,9 +30,18 @@ use deploy_core::inputs;
 pub const MAX_ATTEMPTS: u32 = 3;
 /// A TCP/TLS connection that takes longer than this is treated as a transient failure.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// Longest wait for one HTTP response (`DEPLOY_STEPS_READ_TIMEOUT_SECONDS` overrides it).
-/// InvokeEndpoint may legitimately take up to 60 s.
-pub const READ_TIMEOUT: Duration = Duration::from_secs(65);
+/// Longest wait for one response to a control-plane call (the registry, Organizations, STS, the
+/// Describe calls), which AWS answers in well under a second: with every attempt, a hung call
+/// gives up within [`CONTROL_PLANE_GIVES_UP_WITHIN`] (`DEPLOY_STEPS_READ_TIMEOUT_SECONDS`
+/// overrides it).
+pub const READ_TIMEOUT: Duration = Duration::from_secs(20);
+/// Longest wait for one InvokeEndpoint response: SageMaker lets a model take up to 60 s
+/// (`DEPLOY_STEPS_READ_TIMEOUT_SECONDS` overrides it too).
+pub const INVOKE_READ_TIMEOUT: Duration = Duration::from_secs(65);
+/// The promise the control-plane timeouts keep at the defaults.
+pub const CONTROL_PLANE_GIVES_UP_WITHIN: Duration = Duration::from_secs(90);
+/// The SDK caps each retry's backoff at this.
+const MAX_BACKOFF: Duration = Duration::from_secs(20);
 /// The SDK's standard backoff: retry n waits a random time up to this times 2^(n-1), at most 20 s
 /// (`DEPLOY_STEPS_RETRY_INITIAL_BACKOFF_MS` overrides it).
 pub const INITIAL_BACKOFF: Duration = Duration::from_secs(1);
@@ -59,7 +68,10 @@ pub struct AwsArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
     pub max_attempts: u32,
+    /// For control-plane calls.
     pub read_timeout: Duration,
+    /// For InvokeEndpoint.
+    pub invoke_read_timeout: Duration,
     pub initial_backoff: Duration,
 }
 
@@ -68,6 +80,7 @@ impl Default for RetryPolicy {
         Self {
             max_attempts: MAX_ATTEMPTS,
             read_timeout: READ_TIMEOUT,
+            invoke_read_timeout: INVOKE_READ_TIMEOUT,
             initial_backoff: INITIAL_BACKOFF,
         }
     }
@@ -79,25 +92,36 @@ impl RetryPolicy {
     /// input, never silently replaced by the default.
     pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Self, AwsSetupError> {
         let defaults = Self::default();
+        // One override for both read timeouts: a test shortens every wait, an operator on a slow
+        // link lengthens every wait.
+        let read_timeout = setting(
+            &var,
+            inputs::READ_TIMEOUT.var(),
+            1..=900,
+            &format!(
+                "the defaults ({} for control-plane calls, {} for InvokeEndpoint)",
+                defaults.read_timeout.as_secs(),
+                defaults.invoke_read_timeout.as_secs()
+            ),
+        )?;
+        let overridden = |default| read_timeout.map_or(default, Duration::from_secs);
         Ok(Self {
             max_attempts: setting(
                 &var,
                 inputs::MAX_ATTEMPTS.var(),
                 1..=10,
-                defaults.max_attempts,
-            )?,
-            read_timeout: Duration::from_secs(setting(
-                &var,
-                inputs::READ_TIMEOUT.var(),
-                1..=900,
-                defaults.read_timeout.as_secs(),
-            )?),
-            initial_backoff: Duration::from_millis(setting(
+                &format!("the default {}", defaults.max_attempts),
+            )?
+            .unwrap_or(defaults.max_attempts),
+            read_timeout: overridden(defaults.read_timeout),
+            invoke_read_timeout: overridden(defaults.invoke_read_timeout),
+            initial_backoff: setting(
                 &var,
                 inputs::RETRY_INITIAL_BACKOFF.var(),
                 1..=20_000,
-                defaults.initial_backoff.as_millis() as u64,
-            )?),
+                &format!("the default {}", defaults.initial_backoff.as_millis()),
+            )?
+            .map_or(defaults.initial_backoff, Duration::from_millis),
         })
     }
 
@@ -113,27 +137,47 @@ impl RetryPolicy {
             .read_timeout(self.read_timeout)
             .build()
     }
+
+    /// The timeouts of the SageMaker Runtime client (InvokeEndpoint).
+    pub fn invoke_timeout_config(&self) -> TimeoutConfig {
+        TimeoutConfig::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .read_timeout(self.invoke_read_timeout)
+            .build()
+    }
+
+    /// The longest a call that never answers can hold a run with `read_timeout` per attempt:
+    /// every attempt's connect and read, and the longest backoff before each retry.
+    pub fn gives_up_within(&self, read_timeout: Duration) -> Duration {
+        let attempts = (CONNECT_TIMEOUT + read_timeout) * self.max_attempts;
+        let backoffs: Duration = (1..self.max_attempts)
+            .map(|retry| (self.initial_backoff * 2_u32.pow(retry - 1)).min(MAX_BACKOFF))
+            .sum();
+        attempts + backoffs
+    }
 }
 
+/// The variable's value, checked against `range`; `None` when it is unset or empty. `default`
+/// says in a message what unset means.
 fn setting<T>(
     var: impl Fn(&str) -> Option<String>,
     name: &'static str,
     range: RangeInclusive<T>,
-    default: T,
-) -> Result<T, AwsSetupError>
+    default: &str,
+) -> Result<Option<T>, AwsSetupError>
 where
     T: FromStr + PartialOrd + Display,
 {
     let Some(text) = var(name).filter(|v| !v.trim().is_empty()) else {
-        return Ok(default);
+        return Ok(None);
     };
     match text.trim().parse::<T>() {
-        Ok(value) if range.contains(&value) => Ok(value),
+        Ok(value) if range.contains(&value) => Ok(Some(value)),
         _ => Err(AwsSetupError::BadSetting {
             name,
             value: text,
             expected: format!(
-                "a whole number from {} to {}, or unset for the default {default}",
+                "a whole number from {} to {}, or unset for {default}",
                 range.start(),
                 range.end()
             ),
@@ -392,10 +436,11 @@ mod tests {
     }
 
     #[test]
-    fn the_retry_policy_defaults_to_3_attempts_65s_and_1s_backoff() {
+    fn the_retry_policy_defaults_to_3_attempts_20s_or_65s_and_1s_backoff() {
         let defaults = RetryPolicy {
             max_attempts: 3,
-            read_timeout: Duration::from_secs(65),
+            read_timeout: Duration::from_secs(20),
+            invoke_read_timeout: Duration::from_secs(65),
             initial_backoff: Duration::from_secs(1),
         };
         assert_eq!(policy(&[]).unwrap(), defaults);
@@ -432,6 +477,7 @@ mod tests {
             RetryPolicy {
                 max_attempts: 5,
                 read_timeout: Duration::from_secs(2),
+                invoke_read_timeout: Duration::from_secs(2),
                 initial_backoff: Duration::from_millis(10),
             }
         );
@@ -444,6 +490,26 @@ mod tests {
             tuned.timeout_config().read_timeout(),
             Some(Duration::from_secs(2))
         );
+        assert_eq!(
+            tuned.invoke_timeout_config().read_timeout(),
+            Some(Duration::from_secs(2))
+        );
+    }
+
+    /// A control-plane call that never answers gives up within 90 s at the defaults (every
+    /// attempt's connect and read timeouts and the longest backoffs), while InvokeEndpoint keeps
+    /// room for a model that takes the 60 s SageMaker allows.
+    #[test]
+    fn a_hung_control_plane_call_gives_up_within_90_s_at_the_defaults() {
+        let defaults = RetryPolicy::default();
+        let control_plane = defaults.gives_up_within(defaults.read_timeout);
+        assert_eq!(control_plane, Duration::from_secs(3 * (5 + 20) + 1 + 2));
+        assert!(control_plane <= CONTROL_PLANE_GIVES_UP_WITHIN);
+        assert!(defaults.invoke_read_timeout > Duration::from_secs(60));
+        assert_eq!(
+            defaults.invoke_timeout_config().read_timeout(),
+            Some(INVOKE_READ_TIMEOUT)
+        );
     }
 
     #[test]
@@ -451,7 +517,7 @@ mod tests {
         for (name, value, expected) in [
             ("AWS_MAX_ATTEMPTS", "0", "AWS_MAX_ATTEMPTS is \"0\": write a whole number from 1 to 10, or unset for the default 3"),
             ("AWS_MAX_ATTEMPTS", "three", "AWS_MAX_ATTEMPTS is \"three\": write a whole number from 1 to 10"),
-            ("DEPLOY_STEPS_READ_TIMEOUT_SECONDS", "1.5", "DEPLOY_STEPS_READ_TIMEOUT_SECONDS is \"1.5\": write a whole number from 1 to 900, or unset for the default 65"),
+            ("DEPLOY_STEPS_READ_TIMEOUT_SECONDS", "1.5", "DEPLOY_STEPS_READ_TIMEOUT_SECONDS is \"1.5\": write a whole number from 1 to 900, or unset for the defaults (20 for control-plane calls, 65 for InvokeEndpoint)"),
             ("DEPLOY_STEPS_READ_TIMEOUT_SECONDS", "-1", "DEPLOY_STEPS_READ_TIMEOUT_SECONDS is \"-1\": write a whole number from 1 to 900"),
             ("DEPLOY_STEPS_RETRY_INITIAL_BACKOFF_MS", "20001", "DEPLOY_STEPS_RETRY_INITIAL_BACKOFF_MS is \"20001\": write a whole number from 1 to 20000, or unset for the default 1000"),
         ] {

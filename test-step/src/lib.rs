@@ -214,7 +214,10 @@ async fn test(config: &TestConfig, stop: &Stop, report: &mut Report) -> Result<(
             role_name: config.role_name.clone(),
             session_name: config.session_name.clone(),
         },
-        factory: Arc::new(FromSdkConfig(sdk_config)) as Arc<dyn ClientFactory>,
+        factory: Arc::new(FromSdkConfig {
+            config: sdk_config,
+            invoke_timeouts: config.aws.retry.invoke_timeout_config(),
+        }) as Arc<dyn ClientFactory>,
         clock: Arc::new(clock::SystemClock),
         progress: Arc::new(|line: String| tracing::info!("{line}")),
         wait: config.wait,

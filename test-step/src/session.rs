@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{Region, SdkConfig};
 use aws_sdk_sagemaker::config::{Credentials, SharedCredentialsProvider};
 use deploy_core::targets::Target;
@@ -24,12 +25,16 @@ pub trait ClientFactory: Send + Sync {
     fn runtime(&self, credentials: &Credentials, region: &str) -> aws_sdk_sagemakerruntime::Client;
 }
 
-/// The binary's factory: the loaded `SdkConfig` with the target's credentials and region.
-pub struct FromSdkConfig(pub SdkConfig);
+/// The binary's factory: the loaded `SdkConfig` with the target's credentials and region, and for
+/// the runtime client the longer InvokeEndpoint timeouts.
+pub struct FromSdkConfig {
+    pub config: SdkConfig,
+    pub invoke_timeouts: TimeoutConfig,
+}
 
 impl FromSdkConfig {
     fn config(&self, credentials: &Credentials, region: &str) -> SdkConfig {
-        self.0
+        self.config
             .to_builder()
             .credentials_provider(SharedCredentialsProvider::new(credentials.clone()))
             .region(Region::new(region.to_owned()))
@@ -43,7 +48,11 @@ impl ClientFactory for FromSdkConfig {
     }
 
     fn runtime(&self, credentials: &Credentials, region: &str) -> aws_sdk_sagemakerruntime::Client {
-        aws_sdk_sagemakerruntime::Client::new(&self.config(credentials, region))
+        let config =
+            aws_sdk_sagemakerruntime::config::Builder::from(&self.config(credentials, region))
+                .timeout_config(self.invoke_timeouts.clone())
+                .build();
+        aws_sdk_sagemakerruntime::Client::from_conf(config)
     }
 }
 
@@ -201,6 +210,37 @@ mod tests {
     use super::*;
     use crate::clock::FakeClock;
     use crate::test_kit::{assume_role, role, target, Factory};
+
+    /// InvokeEndpoint waits for a model's 60 s; every other call gives up much sooner.
+    #[test]
+    fn the_runtime_client_gets_the_invoke_timeouts_and_the_others_the_control_plane_ones() {
+        let policy = deploy_shell::aws::RetryPolicy::default();
+        let config = SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .read_timeout(policy.read_timeout)
+                    .build(),
+            )
+            .build();
+        let factory = FromSdkConfig {
+            config,
+            invoke_timeouts: policy.invoke_timeout_config(),
+        };
+        let credentials = Credentials::new("AKIDEXAMPLE", "secret", None, None, "test");
+        let read_timeout =
+            |timeouts: Option<&TimeoutConfig>| timeouts.and_then(TimeoutConfig::read_timeout);
+        let runtime = factory.runtime(&credentials, "eu-west-1");
+        assert_eq!(
+            read_timeout(runtime.config().timeout_config()),
+            Some(policy.invoke_read_timeout)
+        );
+        let sagemaker = factory.sagemaker(&credentials, "eu-west-1");
+        assert_eq!(
+            read_timeout(sagemaker.config().timeout_config()),
+            Some(policy.read_timeout)
+        );
+    }
 
     #[tokio::test]
     async fn credentials_are_renewed_when_five_minutes_are_left() {

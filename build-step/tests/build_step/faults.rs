@@ -151,6 +151,6 @@ fn a_bad_retry_setting_is_bad_input() {
         .env("DEPLOY_STEPS_READ_TIMEOUT_SECONDS", "0")
         .run()
         .code(2)
-        .stderr_contains("build-step: error: DEPLOY_STEPS_READ_TIMEOUT_SECONDS is \"0\": write a whole number from 1 to 900, or unset for the default 65");
+        .stderr_contains("build-step: error: DEPLOY_STEPS_READ_TIMEOUT_SECONDS is \"0\": write a whole number from 1 to 900, or unset for the defaults (20 for control-plane calls, 65 for InvokeEndpoint)");
     assert_eq!(ws.files(), INPUTS);
 }
