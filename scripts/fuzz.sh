@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Fuzzes what reads user input: the stage config parser and the validation of a stage,
-# test-step's payload manifest parser, and the endpoint template renderer. Builds the cargo-fuzz
-# targets in fuzz/ and runs each for a fixed time, from its committed seed corpus (fuzz/corpus/)
-# plus what earlier runs found (target/fuzz/corpus/). Any crash, panic or timeout fails the run;
+# test-step's payload manifest parser, the endpoint template renderer, and the durations and
+# session names of the command line. Builds the cargo-fuzz targets in fuzz/ and runs each for a
+# fixed time, from its committed seed corpus (fuzz/corpus/) plus what earlier runs found
+# (target/fuzz/corpus/). Any crash, panic or timeout fails the run;
 # the input that caused it lands in target/fuzz/artifacts/<target>/.
 #
 #   bash scripts/fuzz.sh [SECONDS_PER_TARGET]     # default: $FUZZ_SECONDS, or 20
@@ -13,7 +14,7 @@ source "$(dirname "$0")/ensure-tools.sh"
 
 FUZZ_TOOLCHAIN="${FUZZ_TOOLCHAIN:-nightly}"
 seconds="${1:-${FUZZ_SECONDS:-20}}"
-targets=(stage_config manifest render_template)
+targets=(stage_config manifest render_template inputs)
 
 ensure_fuzz_tools() {
   command -v rustup >/dev/null 2>&1 || { echo "rustup is missing: cargo-fuzz needs a nightly toolchain (https://rustup.rs)" >&2; exit 1; }

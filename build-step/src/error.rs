@@ -44,6 +44,10 @@ pub enum BuildError {
     Outputs(#[from] OutputSetError),
     #[error(transparent)]
     WriteOutput(#[from] WriteError),
+    #[error(
+        "AWS call {action} returned a NextToken it had returned before, so its pages would never end; this is AWS's fault, not the input's: run again, and if it repeats, report it to AWS Support"
+    )]
+    Pagination { action: &'static str },
     #[error(transparent)]
     AwsSetup(#[from] AwsSetupError),
     #[error(transparent)]
@@ -55,7 +59,7 @@ impl Failure for BuildError {
         match self {
             BuildError::NothingApproved { .. } => ExitStatus::Negative,
             BuildError::Aws(err) if err.is_missing_credentials() => ExitStatus::BadInput,
-            BuildError::Aws(_) => ExitStatus::AwsError,
+            BuildError::Aws(_) | BuildError::Pagination { .. } => ExitStatus::AwsError,
             BuildError::MissingSetting { .. }
             | BuildError::ParameterFile(_)
             | BuildError::Plan(_)

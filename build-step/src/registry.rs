@@ -3,6 +3,8 @@
 //! ship the oldest package, B2), following NextToken only while a page is empty (B1): the number of
 //! calls does not grow with the group. A pinned ARN is described and checked instead.
 
+use std::collections::HashSet;
+
 use aws_sdk_sagemaker::types::{ModelApprovalStatus, ModelPackageSortBy, SortOrder};
 use aws_sdk_sagemaker::Client;
 use deploy_core::model_package::{ModelPackage, APPROVED};
@@ -15,7 +17,8 @@ pub const PAGE_SIZE: i32 = 10;
 
 /// The newest Approved package of `group`.
 pub async fn newest_approved(client: &Client, group: &str) -> Result<ModelPackage, BuildError> {
-    let mut next_token = None;
+    let mut next_token: Option<String> = None;
+    let mut seen_tokens = HashSet::new();
     loop {
         tracing::debug!(
             group,
@@ -42,7 +45,15 @@ pub async fn newest_approved(client: &Client, group: &str) -> Result<ModelPackag
             return describe(client, arn).await;
         }
         match page.next_token() {
-            Some(token) if !token.is_empty() => next_token = Some(token.to_owned()),
+            Some(token) if !token.is_empty() => {
+                // A token seen before would loop for ever over the same empty pages.
+                if !seen_tokens.insert(token.to_owned()) {
+                    return Err(BuildError::Pagination {
+                        action: "sagemaker:ListModelPackages",
+                    });
+                }
+                next_token = Some(token.to_owned());
+            }
             _ => break,
         }
     }
@@ -198,6 +209,50 @@ mod tests {
         assert_eq!(
             (empty_first_page.num_calls(), second_page.num_calls()),
             (1, 1)
+        );
+    }
+
+    /// A NextToken that comes back again would page for ever: the search stops with exit 3.
+    #[tokio::test]
+    async fn a_repeated_next_token_stops_the_search() {
+        let page = |token: &'static str| {
+            move || {
+                ListModelPackagesOutput::builder()
+                    .set_model_package_summary_list(Some(vec![]))
+                    .next_token(token)
+                    .build()
+            }
+        };
+        let first = mock!(Client::list_model_packages)
+            .match_requests(|r| r.next_token().is_none())
+            .then_output(page("t1"));
+        let second = mock!(Client::list_model_packages)
+            .match_requests(|r| r.next_token() == Some("t1"))
+            .then_output(page("t2"));
+        let third = mock!(Client::list_model_packages)
+            .match_requests(|r| r.next_token() == Some("t2"))
+            .then_output(page("t1"));
+        let client = mock_client!(
+            aws_sdk_sagemaker,
+            RuleMode::MatchAny,
+            [&first, &second, &third]
+        );
+
+        let err = newest_approved(&client, "g").await.unwrap_err();
+
+        assert_eq!(
+            deploy_shell::finish::Failure::exit_status(&err),
+            deploy_core::ExitStatus::AwsError
+        );
+        assert!(
+            err.to_string().starts_with(
+                "AWS call sagemaker:ListModelPackages returned a NextToken it had returned before"
+            ),
+            "{err}"
+        );
+        assert_eq!(
+            (first.num_calls(), second.num_calls(), third.num_calls()),
+            (1, 1, 1)
         );
     }
 }

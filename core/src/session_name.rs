@@ -2,14 +2,18 @@
 //! there is one, so CloudTrail in each target account points at the build, else `user@host`,
 //! always in the characters and length STS accepts.
 
-/// STS's limit on a role session name.
+/// STS's limits on a role session name.
 pub const MAX_SESSION_NAME_LEN: usize = 64;
+pub const MIN_SESSION_NAME_LEN: usize = 2;
+/// What a name too short for STS is prefixed with.
+const SHORT_NAME_PREFIX: &str = "test-step-";
 /// How much of a long build id's end a shortened name keeps: its UUID.
 const TAIL: usize = 36;
 
 /// The role session name: the CodeBuild build id when there is one (so CloudTrail in each target
 /// account points at the build), else `user@host`. Characters STS refuses become `-`; a name over
-/// 64 characters keeps its start and its end (a build id ends with the build's UUID).
+/// 64 characters keeps its start and its end (a build id ends with the build's UUID); one under 2
+/// is prefixed with `test-step-`.
 pub fn session_name(build_id: Option<&str>, user: Option<&str>, host: Option<&str>) -> String {
     let present = |v: Option<&str>| {
         v.map(str::trim)
@@ -34,6 +38,9 @@ pub fn session_name(build_id: Option<&str>, user: Option<&str>, host: Option<&st
             }
         })
         .collect();
+    if clean.len() < MIN_SESSION_NAME_LEN {
+        return SHORT_NAME_PREFIX.chars().chain(clean).collect();
+    }
     if clean.len() <= MAX_SESSION_NAME_LEN {
         return clean.into_iter().collect();
     }
@@ -84,5 +91,40 @@ mod tests {
                 .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)),
             "{name}"
         );
+    }
+
+    /// Whatever the build id, user and host, the name is 2 to 64 characters STS accepts.
+    #[test]
+    fn every_name_is_one_sts_accepts() {
+        let long = "x".repeat(500);
+        let odd = [
+            "",
+            " ",
+            "a",
+            "é",
+            "\u{0}",
+            "a:b",
+            "🦀🦀🦀",
+            long.as_str(),
+            "\n\t",
+        ];
+        for build_id in odd.iter().map(|v| Some(*v)).chain([None]) {
+            for user in odd.iter().map(|v| Some(*v)).chain([None]) {
+                for host in [None, Some(""), Some("h"), Some(long.as_str())] {
+                    let name = session_name(build_id, user, host);
+                    let length = name.chars().count();
+                    assert!(
+                        (MIN_SESSION_NAME_LEN..=MAX_SESSION_NAME_LEN).contains(&length),
+                        "{build_id:?} {user:?} {host:?}: {name:?}"
+                    );
+                    assert!(
+                        name.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)),
+                        "{name:?}"
+                    );
+                }
+            }
+        }
+        assert_eq!(session_name(Some("a"), None, None), "test-step-a");
     }
 }

@@ -204,6 +204,13 @@ pub fn check_value(decl: &DeclaredParameter, value: &str) -> Result<(), String> 
             .ok()
             .filter(|n: &f64| n.is_finite())
             .ok_or_else(|| why(format!("\"{value}\" is not a number")))?;
+        // The value is written to the parameter file as given, so it must be in the form
+        // CloudFormation reads: no spaces, sign, exponent or leading dot.
+        if !is_plain_decimal(value) {
+            return Err(why(format!(
+                "\"{value}\" is not written as a plain decimal number (digits, an optional minus and decimal point, such as 2 or 0.5)"
+            )));
+        }
         if decl
             .default
             .as_deref()
@@ -240,7 +247,7 @@ pub fn check_value(decl: &DeclaredParameter, value: &str) -> Result<(), String> 
         // regex-lite (the SDK links it anyway) reads CloudFormation's Java patterns as Java does
         // in the common cases: `\w`, `\d`, `\s`, `\b` and `(?i)` are ASCII-only. It rejects
         // `\p{..}` classes and class set operations (`[a-z&&[^c]]`): those "cannot be checked".
-        let anchored = regex_lite::Regex::new(&format!("^(?:{pattern})$"))
+        let anchored = regex_lite::Regex::new(&format!("^(?:{})$", with_java_dots(pattern)))
             .map_err(|e| format!("cannot be checked: the template's AllowedPattern {pattern} is not a valid regex ({e})"))?;
         if !anchored.is_match(value) {
             return Err(why(format!(
@@ -249,6 +256,53 @@ pub fn check_value(decl: &DeclaredParameter, value: &str) -> Result<(), String> 
         }
     }
     Ok(())
+}
+
+/// `-?digits(.digits)?`: a number as CloudFormation takes it and as it is written out.
+fn is_plain_decimal(value: &str) -> bool {
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    let unsigned = value.strip_prefix('-').unwrap_or(value);
+    match unsigned.split_once('.') {
+        Some((whole, fraction)) => digits(whole) && digits(fraction),
+        None => digits(unsigned),
+    }
+}
+
+/// What Java's `.` matches, as CloudFormation's AllowedPattern reads it: any character but a line
+/// terminator (`\n`, `\r`, U+0085, U+2028, U+2029). regex-lite's `.` excludes `\n` only.
+const JAVA_DOT: &str = r"[^\n\r\x{85}\x{2028}\x{2029}]";
+
+/// `pattern` with every `.` outside a character class (and not escaped) read as Java reads it.
+fn with_java_dots(pattern: &str) -> String {
+    let mut translated = String::with_capacity(pattern.len());
+    let mut chars = pattern.chars().peekable();
+    let mut class_depth = 0_usize;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                translated.push(c);
+                translated.extend(chars.next());
+            }
+            '[' => {
+                class_depth += 1;
+                translated.push(c);
+                // A `]` first in a class (after an optional `^`) is a literal.
+                if chars.peek() == Some(&'^') {
+                    translated.extend(chars.next());
+                }
+                if chars.peek() == Some(&']') {
+                    translated.extend(chars.next());
+                }
+            }
+            ']' if class_depth > 0 => {
+                class_depth -= 1;
+                translated.push(c);
+            }
+            '.' if class_depth == 0 => translated.push_str(JAVA_DOT),
+            _ => translated.push(c),
+        }
+    }
+    translated
 }
 
 /// Settings that are valid one by one but not together.
@@ -371,6 +425,46 @@ mod tests {
             .starts_with(
                 "cannot be checked: the template's AllowedPattern \\p{L}+ is not a valid regex"
             ));
+    }
+
+    #[test]
+    fn numbers_must_be_written_as_cloudformation_reads_them() {
+        let count = number("EndpointInstanceCount", "1", 1.0);
+        for odd in [" 2", "2 ", "+2", "2e0", "0x2", ".5", "5.", "1_000"] {
+            let err = check_value(&count, odd).unwrap_err();
+            assert!(
+                err.contains("is not written as a plain decimal number")
+                    || err.contains("is not a number"),
+                "{odd:?}: {err}"
+            );
+        }
+        let ratio = number("Ratio", "0.5", 0.0);
+        assert!(check_value(&ratio, "0.25").is_ok() && check_value(&ratio, "12").is_ok());
+    }
+
+    #[test]
+    fn a_dot_in_a_pattern_matches_no_line_terminator_as_in_java() {
+        let pattern = |pattern: &str| DeclaredParameter {
+            name: "P".into(),
+            kind: "String".into(),
+            allowed_pattern: Some(pattern.into()),
+            ..Default::default()
+        };
+        let any = pattern("s3://.*");
+        assert!(check_value(&any, "s3://bucket/a.b").is_ok());
+        for terminator in ["\r", "\n", "\u{85}", "\u{2028}", "\u{2029}"] {
+            assert!(
+                check_value(&any, &format!("s3://bucket{terminator}x")).is_err(),
+                "{terminator:?}"
+            );
+        }
+        let literal = pattern("a\\.b[.]c[].]d");
+        assert!(check_value(&literal, "a.b.c]d").is_ok());
+        assert!(
+            check_value(&literal, "axb.c]d").is_err(),
+            "an escaped dot stays a dot"
+        );
+        assert_eq!(with_java_dots("[^]]."), format!("[^]]{JAVA_DOT}"));
     }
 
     #[test]

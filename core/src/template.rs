@@ -25,6 +25,9 @@ const FORMER_EXTENSION: &str = "tera";
 const EXTENSION: &str = "j2";
 /// Largest template the CodePipeline StackSet action accepts.
 pub const MAX_TEMPLATE_BYTES: usize = 460_800;
+/// The work a render may do, in minijinja's instructions: the built-in template takes a few
+/// thousand; a custom one that loops over loops runs out instead of hanging the build.
+pub const RENDER_FUEL: u64 = 1_000_000;
 
 /// A template that cannot be read, compiled or rendered, or renders to an unusable document.
 #[derive(Debug, Error)]
@@ -137,6 +140,7 @@ impl Template {
                 .expect("the default delimiters are valid"),
         );
         env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+        env.set_fuel(Some(RENDER_FUEL));
         env.set_formatter(|out, _state, value| {
             let quoted = match value.as_str() {
                 Some(text) => yaml_quote(text),
@@ -161,18 +165,24 @@ impl Template {
             source_name: self.source_name.clone(),
             message,
         };
+        let mut output = Bounded::default();
         let rendered = self
             .env
             .get_template(&self.source_name)
-            .and_then(|template| template.render(context.to_value()))
-            .map_err(|e| fail(format!("failed to render: {}", error_chain(&e))))?;
-        if rendered.len() > MAX_TEMPLATE_BYTES {
-            return Err(fail(format!(
-                "renders to {} bytes, over the {MAX_TEMPLATE_BYTES}-byte limit of the CodePipeline StackSet action",
-                rendered.len()
-            )));
+            .and_then(|template| template.render_captured_to(context.to_value(), &mut output));
+        match rendered {
+            // The output is bounded while it is written, not after: a template cannot fill the
+            // memory before the size is checked.
+            Err(_) if output.overflowed => Err(fail(format!(
+                "renders to more than {MAX_TEMPLATE_BYTES} bytes, the limit of the CodePipeline StackSet action"
+            ))),
+            Err(e) if e.kind() == minijinja::ErrorKind::OutOfFuel => Err(fail(format!(
+                "takes more than the {RENDER_FUEL} steps a render may take (a loop inside a loop?); simplify it"
+            ))),
+            Err(e) => Err(fail(format!("failed to render: {}", error_chain(&e)))),
+            Ok(_) => String::from_utf8(output.bytes)
+                .map_err(|_| fail("renders to text that is not UTF-8".into())),
         }
-        Ok(rendered)
     }
 
     /// The `Parameters` the rendered template declares, in template order.
@@ -211,6 +221,28 @@ impl Template {
                 })
             })
             .collect()
+    }
+}
+
+/// A render's output, refused past [`MAX_TEMPLATE_BYTES`].
+#[derive(Default)]
+struct Bounded {
+    bytes: Vec<u8>,
+    overflowed: bool,
+}
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + buf.len() > MAX_TEMPLATE_BYTES {
+            self.overflowed = true;
+            return Err(std::io::Error::other("the rendered template is too large"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -417,5 +449,49 @@ mod tests {
         let other = dir.path().join("missing.yml");
         assert_eq!(with_current_name(&other), other);
         assert!(Template::load(Some(&current)).is_ok());
+    }
+
+    #[test]
+    fn a_custom_template_cannot_loop_or_grow_without_end() {
+        let looping = render(
+            "{% for a in project.name %}{% for b in project.name %}{% for c in project.name %}{% for d in project.name %}{% for e in project.name %}{% for f in project.name %}{% for g in project.name %}{% for h in project.name %}{% for i in project.name %}{% for j in project.name %}{% for k in project.name %}{% for l in project.name %}{% for m in project.name %}{% for n in project.name %}{% for o in project.name %}{% for p in project.name %}{% for q in project.name %}{% for r in project.name %}{% for s in project.name %}{% for t in project.name %}x{% endfor %}{% endfor %}{% endfor %}{% endfor %}{% endfor %}{% endfor %}{% endfor %}{% endfor %}{% endfor %}{% endfor %}{% endfor %}{% endfor %}{% endfor %}{% endfor %}{% endfor %}{% endfor %}{% endfor %}{% endfor %}{% endfor %}{% endfor %}",
+        );
+        assert!(
+            looping
+                .unwrap_err()
+                .to_string()
+                .contains("takes more than the 1000000 steps"),
+            "2^20 iterations run out of fuel"
+        );
+        let big = "x".repeat(MAX_TEMPLATE_BYTES / 2 + 1);
+        let source: &'static str =
+            Box::leak(format!("{big}{{{{ project.id }}}}{big}").into_boxed_str());
+        let grown = render(source).unwrap_err().to_string();
+        assert!(
+            grown.ends_with(
+                "renders to more than 460800 bytes, the limit of the CodePipeline StackSet action"
+            ),
+            "{grown}"
+        );
+    }
+
+    #[test]
+    fn the_built_in_template_needs_a_fraction_of_the_fuel() {
+        let template = Template::load(None).unwrap();
+        let captured = template
+            .env
+            .get_template(BUILT_IN_PATH)
+            .unwrap()
+            .render_captured(
+                RenderContext {
+                    package: PackageContext::new(&package()),
+                    project: ProjectContext { name: "p", id: "i" },
+                    generator: "g".into(),
+                }
+                .to_value(),
+            )
+            .unwrap();
+        let (consumed, _) = captured.state().fuel_levels().unwrap();
+        assert!(consumed < RENDER_FUEL / 20, "{consumed} steps");
     }
 }

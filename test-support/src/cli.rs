@@ -246,3 +246,110 @@ pub fn assert_names_from_registry(command: &clap::Command) {
         strays.join(", ")
     );
 }
+
+/// Values that break naive parsing, by name: empty, zero, negative, `u64::MAX` and past it, huge,
+/// and not UTF-8.
+pub fn extreme_values() -> Vec<(&'static str, std::ffi::OsString)> {
+    use std::os::unix::ffi::OsStringExt;
+    vec![
+        ("empty", "".into()),
+        ("zero", "0".into()),
+        ("negative", "-1".into()),
+        ("u64::MAX", "18446744073709551615".into()),
+        ("past u64", "18446744073709551616".into()),
+        ("4096 digits", "9".repeat(4096).into()),
+        (
+            "not UTF-8",
+            std::ffi::OsString::from_vec(b"\xff\xfex".to_vec()),
+        ),
+    ]
+}
+
+/// Runs `run` with every extreme value in every flag and env var of `command` (flags as
+/// `--flag=VALUE`), four runs at a time, and fails with every run that did not end cleanly: an
+/// exit code outside the documented 0 to 4, a signal, or a panic message.
+#[track_caller]
+pub fn assert_extremes_end_cleanly(
+    command: &clap::Command,
+    run: impl Fn(Extreme<'_>) -> CliOutput + Sync,
+) {
+    let mut trials = Vec::new();
+    for arg in command.get_arguments() {
+        let Some(flag) = arg.get_long() else { continue };
+        if ["help", "version"].contains(&flag) {
+            continue;
+        }
+        for (name, value) in extreme_values() {
+            let mut flag_value = std::ffi::OsString::from(format!("--{flag}="));
+            flag_value.push(&value);
+            trials.push((format!("--{flag}=<{name}>"), TrialInput::Flag(flag_value)));
+            if let Some(env) = arg.get_env().and_then(|e| e.to_str()) {
+                trials.push((
+                    format!("{env}=<{name}>"),
+                    TrialInput::Env(env.to_owned(), value),
+                ));
+            }
+        }
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failures = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                while let Some((label, input)) =
+                    trials.get(next.fetch_add(1, std::sync::atomic::Ordering::SeqCst))
+                {
+                    let extreme = match input {
+                        TrialInput::Flag(arg) => Extreme::Arg(arg),
+                        TrialInput::Env(name, value) => Extreme::Env(name, value),
+                    };
+                    let out = run(extreme);
+                    let clean = matches!(out.code, Some(0..=4)) && !out.stderr.contains("panicked");
+                    if !clean {
+                        failures
+                            .lock()
+                            .unwrap()
+                            .push(format!("{label}: exit {:?}\n{}", out.code, out.stderr));
+                    }
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().unwrap();
+    assert!(
+        !trials.is_empty() && failures.is_empty(),
+        "{} of {} runs did not end cleanly:\n{}",
+        failures.len(),
+        trials.len(),
+        failures.join("\n")
+    );
+}
+
+enum TrialInput {
+    Flag(std::ffi::OsString),
+    Env(String, std::ffi::OsString),
+}
+
+/// One extreme input: an argument, or an environment variable and its value.
+#[derive(Clone, Copy)]
+pub enum Extreme<'a> {
+    Arg(&'a std::ffi::OsStr),
+    Env(&'a str, &'a std::ffi::OsStr),
+}
+
+impl Cli {
+    /// This run with `extreme` added.
+    #[must_use]
+    pub fn extreme(mut self, extreme: Extreme<'_>) -> Self {
+        match extreme {
+            Extreme::Arg(arg) => {
+                self.description.push_str(&format!(" {}", arg.display()));
+                self.command.arg(arg);
+            }
+            Extreme::Env(name, value) => {
+                self.command.env(name, value);
+            }
+        }
+        self
+    }
+}

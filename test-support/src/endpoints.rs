@@ -96,3 +96,13 @@ pub fn queue_json_answers(moto: &Moto, account_id: &str, region: &str, bodies: &
         .collect();
     moto.queue_endpoint_results(account_id, region, &serde_json::Value::Array(results));
 }
+
+/// An endpoint nothing listens on: a run that reaches AWS through it exits 3, not 2.
+pub fn closed_endpoint() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a free port")
+        .local_addr()
+        .expect("its address")
+        .port();
+    format!("http://127.0.0.1:{port}")
+}

@@ -1,6 +1,8 @@
 //! Bad settings and environments: exit 2 (or 3 for an unreachable AWS) with a message naming the
 //! input and the fix, and no output file. Bad input files are the corpus of `hostile.rs`.
 
+use clap::CommandFactory;
+use test_support::endpoints::closed_endpoint;
 use test_support::{moto, Cli};
 
 use crate::{group_with_one_approved, Workspace, BIN, INPUTS};
@@ -18,16 +20,8 @@ async fn the_32_character_project_name_the_seed_refused_is_accepted() {
 #[test]
 fn an_unreachable_endpoint_exits_3_naming_the_call() {
     let ws = Workspace::new("errors-unreachable");
-    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     ws.build_step()
-        .env(
-            "AWS_ENDPOINT_URL",
-            format!("http://127.0.0.1:{closed_port}"),
-        )
+        .env("AWS_ENDPOINT_URL", closed_endpoint())
         .run()
         .code(3)
         .stderr_contains("AWS call sagemaker:ListModelPackages could not complete");
@@ -137,4 +131,19 @@ async fn a_bad_output_set_changes_no_file() {
             "{name} changed"
         );
     }
+}
+
+/// Every flag and env var with empty, zero, negative, past-u64, huge and non-UTF-8 values: each
+/// run ends with a documented exit code, never a panic.
+#[test]
+fn extreme_values_in_every_input_end_cleanly() {
+    let ws = Workspace::new("errors-extremes");
+    let unreachable = closed_endpoint();
+    test_support::cli::assert_extremes_end_cleanly(&build_step::Args::command(), |extreme| {
+        ws.build_step()
+            .env("AWS_ENDPOINT_URL", &unreachable)
+            .env("DEPLOY_STEPS_RETRY_INITIAL_BACKOFF_MS", "1")
+            .extreme(extreme)
+            .run()
+    });
 }

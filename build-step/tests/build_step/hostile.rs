@@ -62,9 +62,9 @@ enum Expect {
     },
 }
 
-/// The values an accepted slot rejects after all: those that contain `contains`.
+/// The values an accepted slot rejects after all: those that contain one of `contains`.
 struct Unless {
-    contains: char,
+    contains: &'static [char],
     rejection: Rejection,
 }
 
@@ -142,9 +142,10 @@ const SLOTS: &[Slot] = &[
         marker: "s3://capture-bucket/plaindestination",
         expect: Expect::Accepted {
             parameters: &[(STAGING, "DataCaptureDestination")],
-            // The AllowedPattern's `(/.*)?` stops at a line feed, as CloudFormation's does.
+            // The AllowedPattern's `(/.*)?` stops at a line terminator, as CloudFormation's Java
+            // pattern does: a line feed, a carriage return, NEL, LS or PS.
             unless: Some(Unless {
-                contains: '\n',
+                contains: &['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}'],
                 rejection: Rejection {
                     start: "build-step: error: staging-config.json (--import-staging-config): DataCaptureDestination ",
                     end: " (expected empty, or an S3 URI such as s3://my-bucket/prefix)",

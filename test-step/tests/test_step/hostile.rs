@@ -9,10 +9,9 @@ use std::path::Path;
 
 use serde::Deserialize;
 use test_support::corpus::{self, assert_cases, hostile_values, Extra};
-use test_support::endpoints::{deploy_endpoint, queue_json_answers};
+use test_support::endpoints::{closed_endpoint, deploy_endpoint, queue_json_answers};
 use test_support::moto;
 
-use crate::inputs::closed_endpoint;
 use crate::{build_config, package_arn, Staging, Workspace, REGION};
 
 /// What test-step's cases add: whether the reports are written, and what they must hold.

@@ -1,19 +1,11 @@
 //! Settings and the environment: help, unreachable AWS, missing region or credentials, endpoint
 //! overrides and report paths. Bad input files and flags are the corpus of `hostile.rs`.
 
+use clap::CommandFactory;
+use test_support::endpoints::closed_endpoint;
 use test_support::{moto, Cli};
 
 use crate::{Staging, Workspace, BIN, REGION};
-
-/// An endpoint nothing listens on: a run that reaches AWS with it exits 3, not 2.
-pub(crate) fn closed_endpoint() -> String {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    format!("http://127.0.0.1:{port}")
-}
 
 #[test]
 fn help_documents_the_flags_env_vars_and_exit_codes() {
@@ -151,4 +143,20 @@ fn missing_credentials_are_bad_input_not_a_network_error() {
         .stderr_contains("no usable AWS credentials for organizations:ListAccountsForParent");
     let reports = ws.reports();
     assert_eq!(reports.json["exit_code"], 2);
+}
+
+/// Every flag and env var with empty, zero, negative, past-u64, huge and non-UTF-8 values: each
+/// run ends with a documented exit code, never a panic.
+#[test]
+fn extreme_values_in_every_input_end_cleanly() {
+    let ws = Workspace::new("extremes");
+    let unreachable = closed_endpoint();
+    test_support::cli::assert_extremes_end_cleanly(&test_step::Args::command(), |extreme| {
+        ws.test_step()
+            .env("AWS_ENDPOINT_URL", &unreachable)
+            .env("ORGANIZATIONAL_UNIT_ID", "ou-abcd-12345678")
+            .env("DEPLOY_STEPS_RETRY_INITIAL_BACKOFF_MS", "1")
+            .extreme(extreme)
+            .run()
+    });
 }
