@@ -24,6 +24,7 @@ pub mod inputs;
 pub mod manifest;
 pub mod model_check;
 pub mod model_package;
+pub mod remote_text;
 pub mod report;
 pub mod session_name;
 pub mod stack_params;

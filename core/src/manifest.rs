@@ -18,6 +18,7 @@ use serde_json::Value;
 use thiserror::Error;
 
 use crate::inputs::PAYLOADS;
+use crate::remote_text::{contained, MAX_ANSWER_QUOTE_CHARS};
 use crate::stack_params::json_kind;
 
 /// A manifest that cannot be used, with what to fix.
@@ -41,8 +42,6 @@ pub const MAX_MANIFEST_BYTES: u64 = 1024 * 1024;
 pub const MAX_JSON_ANSWER_BYTES: usize = 6 * 1024 * 1024;
 /// The manifest's shape, for messages about a file that does not have it.
 const FORMAT: &str = r#"{"cases": [{"name": "one-row", "body": "one-row.csv", "content_type": "text/csv", "expect": {...}}]}"#;
-/// Longest excerpt of a response value quoted in a failure message.
-const MAX_QUOTED_CHARS: usize = 120;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -493,12 +492,7 @@ fn show_pointer(pointer: &str) -> String {
 }
 
 fn quote(text: &str) -> String {
-    if text.chars().count() <= MAX_QUOTED_CHARS {
-        text.to_owned()
-    } else {
-        let cut: String = text.chars().take(MAX_QUOTED_CHARS).collect();
-        format!("{cut}...")
-    }
+    contained(text, MAX_ANSWER_QUOTE_CHARS)
 }
 
 #[cfg(test)]

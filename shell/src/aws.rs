@@ -23,6 +23,7 @@ use clap::Args;
 use thiserror::Error;
 
 use deploy_core::inputs;
+use deploy_core::remote_text::{contained, MAX_MESSAGE_CHARS};
 
 /// Attempts per call, the first included (`AWS_MAX_ATTEMPTS` overrides it). Standard (not
 /// adaptive) retry: these tools make a handful of calls, so client-side rate limiting has nothing
@@ -292,9 +293,13 @@ impl AwsCallError {
                     Some(c) if is_access_denied(c) => FailureKind::AccessDenied,
                     _ => FailureKind::Service,
                 };
-                let detail = inner
-                    .message()
-                    .map_or_else(|| DisplayErrorContext(&err).to_string(), str::to_owned);
+                // AWS's own words, which may quote input or a model's output: bounded, one line.
+                let detail = contained(
+                    &inner
+                        .message()
+                        .map_or_else(|| DisplayErrorContext(&err).to_string(), str::to_owned),
+                    MAX_MESSAGE_CHARS,
+                );
                 Self {
                     action,
                     code,
@@ -306,7 +311,7 @@ impl AwsCallError {
             _ => Self {
                 action,
                 code: None,
-                detail: DisplayErrorContext(&err).to_string(),
+                detail: contained(&DisplayErrorContext(&err).to_string(), MAX_MESSAGE_CHARS),
                 principal: None,
                 kind: FailureKind::Network,
             },

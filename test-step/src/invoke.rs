@@ -5,6 +5,7 @@
 use aws_sdk_sagemakerruntime::operation::invoke_endpoint::InvokeEndpointError;
 use aws_smithy_types::Blob;
 use deploy_core::manifest::Case;
+use deploy_core::remote_text::{contained, MAX_MESSAGE_CHARS};
 use deploy_core::report::{seconds, CaseReport, CaseStatus, Latency};
 use deploy_shell::AwsCallError;
 
@@ -63,9 +64,9 @@ impl Invoker<'_> {
                 }
                 Err(err) => {
                     let log_stream = match err.as_service_error() {
-                        Some(InvokeEndpointError::ModelError(e)) => {
-                            e.log_stream_arn().map(str::to_owned)
-                        }
+                        Some(InvokeEndpointError::ModelError(e)) => e
+                            .log_stream_arn()
+                            .map(|arn| contained(arn, MAX_MESSAGE_CHARS)),
                         _ => None,
                     };
                     let err = AwsCallError::new("sagemaker:InvokeEndpoint", err);

@@ -562,6 +562,35 @@ mod tests {
         assert_eq!(report.error.as_deref(), Some("2 of 2 payload cases failed"));
     }
 
+    /// A model's error message is the model's text: it reaches the report cut to 500 characters,
+    /// on one line, whatever it holds.
+    #[tokio::test]
+    async fn a_model_error_message_is_contained_in_the_report() {
+        let sts = assume_role(Duration::from_hours(1));
+        let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
+            .then_output(|| endpoint(EndpointStatus::InService));
+        let model = serving(PACKAGE);
+        let flood = format!("Traceback\nforged: line\r\n{}", "x".repeat(10_000));
+        let message = flood.clone();
+        let invoke = mock!(aws_sdk_sagemakerruntime::Client::invoke_endpoint).then_error(move || {
+            aws_sdk_sagemakerruntime::operation::invoke_endpoint::InvokeEndpointError::ModelError(
+                ModelError::builder()
+                    .message(message.clone())
+                    .meta(error("ModelError", &message))
+                    .build(),
+            )
+        });
+        let kit = kit(&[&sts], &[&describe, &model[0], &model[1]], &[&invoke], 1);
+
+        let report = kit.test().await;
+
+        let failure = &report.cases[0].failures[0];
+        assert!(failure.starts_with("AWS call sagemaker:InvokeEndpoint failed with ModelError: Traceback\\nforged: line\\r\\n"), "{failure}");
+        assert!(failure.contains("... (9524 more characters)"), "{failure}");
+        assert!(!failure.contains('\n') && !failure.contains('\r'));
+        assert!(failure.len() < 700, "{} characters", failure.len());
+    }
+
     #[tokio::test]
     async fn latency_percentiles_come_from_timing_each_invocation() {
         let sts = assume_role(Duration::from_hours(1));

@@ -10,6 +10,7 @@ use std::time::Duration;
 use aws_sdk_sagemaker::types::EndpointStatus;
 use deploy_core::duration::human;
 use deploy_core::inputs;
+use deploy_core::remote_text::{contained, MAX_MESSAGE_CHARS};
 use deploy_core::targets::Target;
 use deploy_shell::AwsCallError;
 
@@ -107,7 +108,7 @@ impl Waiter<'_> {
             let reason = out
                 .failure_reason()
                 .filter(|r| !r.is_empty())
-                .map(str::to_owned);
+                .map(|r| contained(r, MAX_MESSAGE_CHARS));
             match status {
                 Some(EndpointStatus::InService) => {
                     if let Some(reason) = &reason {
