@@ -57,6 +57,7 @@ async fn deploy(config: &BuildConfig, sdk_config: &SdkConfig) -> Result<Summary,
                     &sagemaker,
                     &organizations,
                     &config.group,
+                    &config.project_name,
                     ous,
                     config.dry_run,
                 )

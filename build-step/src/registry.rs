@@ -7,6 +7,7 @@ use std::collections::HashSet;
 
 use aws_sdk_sagemaker::types::{ModelApprovalStatus, ModelPackageSortBy, SortOrder};
 use aws_sdk_sagemaker::Client;
+use deploy_core::arn::{group_name, group_of_package};
 use deploy_core::model_package::{ModelPackage, APPROVED};
 use deploy_shell::AwsCallError;
 
@@ -64,7 +65,9 @@ pub async fn newest_approved(client: &Client, group: &str) -> Result<ModelPackag
     })
 }
 
-/// The pinned package, checked to be in `group` and Approved.
+/// The pinned package, checked to be Approved and in `group` (a name, or an ARN for a group shared
+/// from another account: ListModelPackages, DescribeModelPackage and DescribeModelPackageGroup take
+/// either, https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeModelPackageGroup.html).
 pub async fn pinned(client: &Client, group: &str, arn: &str) -> Result<ModelPackage, BuildError> {
     let problem = |problem: String| BuildError::PinnedPackage {
         arn: arn.to_owned(),
@@ -77,11 +80,19 @@ pub async fn pinned(client: &Client, group: &str, arn: &str) -> Result<ModelPack
         }
         other => other?,
     };
-    if package.group != group {
-        return Err(problem(format!(
-            "belongs to group \"{}\", not \"{group}\"",
-            package.group
-        )));
+    // By ARN, not by name: a group of the same name in another account or region is another group.
+    let expected = group_arn(client, group).await?;
+    let actual = group_of_package(&package.arn).unwrap_or_default();
+    if !actual.eq_ignore_ascii_case(&expected) {
+        let names = (package.group.as_str(), group_name(group));
+        return Err(problem(if names.0 == names.1 {
+            format!("is in another account or region: its group is {actual}, not {expected}")
+        } else {
+            format!(
+                "belongs to group \"{}\", not \"{}\" ({actual}, not {expected})",
+                names.0, names.1
+            )
+        }));
     }
     if package.approval_status != APPROVED {
         return Err(problem(format!(
@@ -253,6 +264,61 @@ mod tests {
         assert_eq!(
             (first.num_calls(), second.num_calls(), third.num_calls()),
             (1, 1, 1)
+        );
+    }
+
+    /// A pinned package of a same-named group in another account is another group's package.
+    #[tokio::test]
+    async fn a_pinned_package_must_be_in_the_group_by_account_region_and_name() {
+        use aws_sdk_sagemaker::operation::describe_model_package_group::DescribeModelPackageGroupOutput;
+        let describe = mock!(Client::describe_model_package).then_output(|| {
+            DescribeModelPackageOutput::builder()
+                .model_package_arn("arn:aws:sagemaker:us-east-1:999999999999:model-package/churn/7")
+                .model_package_group_name("churn")
+                .model_approval_status(ModelApprovalStatus::Approved)
+                .build()
+        });
+        let group = mock!(Client::describe_model_package_group).then_output(|| {
+            DescribeModelPackageGroupOutput::builder()
+                .model_package_group_arn(
+                    "arn:aws:sagemaker:us-east-1:123456789012:model-package-group/churn",
+                )
+                .build()
+        });
+        let client = mock_client!(aws_sdk_sagemaker, RuleMode::MatchAny, [&describe, &group]);
+
+        let err = pinned(
+            &client,
+            "churn",
+            "arn:aws:sagemaker:us-east-1:999999999999:model-package/churn/7",
+        )
+        .await
+        .unwrap_err();
+
+        assert!(
+            err.to_string().contains("which is in another account or region: its group is arn:aws:sagemaker:us-east-1:999999999999:model-package-group/churn, not arn:aws:sagemaker:us-east-1:123456789012:model-package-group/churn"),
+            "{err}"
+        );
+        let shared = "arn:aws:sagemaker:us-east-1:999999999999:model-package-group/churn";
+        let shared_group = mock!(Client::describe_model_package_group).then_output(move || {
+            DescribeModelPackageGroupOutput::builder()
+                .model_package_group_arn(shared)
+                .build()
+        });
+        let client = mock_client!(
+            aws_sdk_sagemaker,
+            RuleMode::MatchAny,
+            [&describe, &shared_group]
+        );
+        let package = pinned(
+            &client,
+            shared,
+            "arn:aws:sagemaker:us-east-1:999999999999:model-package/churn/7",
+        )
+        .await;
+        assert!(
+            package.is_ok(),
+            "a group shared by ARN takes its own packages: {package:?}"
         );
     }
 }

@@ -1,8 +1,10 @@
 //! The model package group's resource policy for cross-account access. Staging and prod accounts
 //! create their models from packages in the data science account, which needs the group's
 //! resource policy to let them describe the group and describe/list/create models from its
-//! packages (the seed granted only CreateModel, B9). The project's statements are identified by
-//! `Sid` and merged into the existing policy: statements somebody else wrote are never dropped.
+//! packages (the seed granted only CreateModel, B9). The project's statements are identified by a
+//! `Sid` that names the project, so two projects deploying from one group keep each other's
+//! statements, and are merged into the existing policy: statements somebody else wrote are never
+//! dropped.
 
 use std::collections::BTreeSet;
 
@@ -14,14 +16,35 @@ use thiserror::Error;
 #[error("cross-account access: {0}")]
 pub struct AccessError(pub String);
 
+/// The start of the project's statement ids; the project's name follows.
 pub const GROUP_STATEMENT_SID: &str = "SageMakerDeployStepsDescribeGroup";
 pub const PACKAGE_STATEMENT_SID: &str = "SageMakerDeployStepsUsePackages";
+
+/// The two statement ids of `project`. A Sid takes letters and digits only, so the project name is
+/// written with `Z` as an escape (`Z` -> `ZZ`, any other character -> `Z` and its hex code):
+/// distinct projects always get distinct ids.
+pub fn project_sids(project: &str) -> [String; 2] {
+    let mut escaped = String::with_capacity(project.len());
+    for c in project.chars() {
+        match c {
+            'Z' => escaped.push_str("ZZ"),
+            c if c.is_ascii_alphanumeric() => escaped.push(c),
+            c => escaped.push_str(&format!("Z{:X}Z", u32::from(c))),
+        }
+    }
+    [
+        format!("{GROUP_STATEMENT_SID}{escaped}"),
+        format!("{PACKAGE_STATEMENT_SID}{escaped}"),
+    ]
+}
 
 /// The project's two statements for `accounts` on the group `group_arn`.
 pub fn project_statements(
     group_arn: &str,
+    project: &str,
     accounts: &BTreeSet<String>,
 ) -> Result<Vec<Value>, AccessError> {
+    let [group_sid, package_sid] = project_sids(project);
     let (partition, packages_arn) = arn_parts(group_arn).ok_or_else(|| {
         AccessError(format!(
             "the group ARN \"{group_arn}\" is not a model-package-group ARN"
@@ -33,14 +56,14 @@ pub fn project_statements(
         .collect();
     Ok(vec![
         json!({
-            "Sid": GROUP_STATEMENT_SID,
+            "Sid": group_sid,
             "Effect": "Allow",
             "Principal": {"AWS": principals},
             "Action": ["sagemaker:DescribeModelPackageGroup"],
             "Resource": group_arn,
         }),
         json!({
-            "Sid": PACKAGE_STATEMENT_SID,
+            "Sid": package_sid,
             "Effect": "Allow",
             "Principal": {"AWS": principals},
             "Action": ["sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages", "sagemaker:CreateModel"],
@@ -101,7 +124,7 @@ mod tests {
 
     #[test]
     fn statements_use_the_group_partition_and_every_account() {
-        let statements = project_statements(GROUP_ARN, &accounts()).unwrap();
+        let statements = project_statements(GROUP_ARN, "churn", &accounts()).unwrap();
         assert_eq!(
             statements[0]["Principal"]["AWS"][1],
             "arn:aws-cn:iam::222222222222:root"
@@ -117,29 +140,80 @@ mod tests {
         );
     }
 
-    #[test]
-    fn merging_keeps_foreign_statements_and_replaces_ours() {
-        let existing = json!({"Version": "2012-10-17", "Statement": [
-            {"Sid": "SomebodyElse", "Effect": "Allow", "Principal": {"AWS": "x"}, "Action": "sagemaker:DescribeModelPackage", "Resource": "*"},
-            {"Sid": GROUP_STATEMENT_SID, "Effect": "Allow", "Principal": {"AWS": "stale"}, "Action": "x", "Resource": "*"}
-        ]})
-        .to_string();
-        let merged = merge_policy(
-            Some(&existing),
-            project_statements(GROUP_ARN, &accounts()).unwrap(),
-        )
-        .unwrap();
-        let sids: Vec<&str> = merged["Statement"]
+    fn sids(policy: &Value) -> Vec<&str> {
+        policy["Statement"]
             .as_array()
             .unwrap()
             .iter()
             .map(|s| s["Sid"].as_str().unwrap())
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn merging_keeps_foreign_statements_and_replaces_ours() {
+        let [ours_group, ours_packages] = project_sids("churn");
+        let existing = json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "SomebodyElse", "Effect": "Allow", "Principal": {"AWS": "x"}, "Action": "sagemaker:DescribeModelPackage", "Resource": "*"},
+            {"Sid": ours_group, "Effect": "Allow", "Principal": {"AWS": "stale"}, "Action": "x", "Resource": "*"}
+        ]})
+        .to_string();
+        let merged = merge_policy(
+            Some(&existing),
+            project_statements(GROUP_ARN, "churn", &accounts()).unwrap(),
+        )
+        .unwrap();
         assert_eq!(
-            sids,
-            ["SomebodyElse", GROUP_STATEMENT_SID, PACKAGE_STATEMENT_SID]
+            sids(&merged),
+            ["SomebodyElse", ours_group.as_str(), ours_packages.as_str()]
         );
         assert!(!merged.to_string().contains("stale"));
         assert!(merge_policy(Some("{not json"), vec![]).is_err());
+    }
+
+    /// Two projects deploying from one group each keep the other's statements.
+    #[test]
+    fn two_projects_keep_each_others_statements() {
+        let churn = merge_policy(
+            None,
+            project_statements(GROUP_ARN, "churn", &accounts()).unwrap(),
+        )
+        .unwrap();
+        let both = merge_policy(
+            Some(&churn.to_string()),
+            project_statements(GROUP_ARN, "churn-v2", &accounts()).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(sids(&both).len(), 4);
+        let again = merge_policy(
+            Some(&both.to_string()),
+            project_statements(GROUP_ARN, "churn", &accounts()).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(sids(&again).len(), 4, "a project replaces only its own");
+    }
+
+    #[test]
+    fn distinct_projects_get_distinct_sids_of_letters_and_digits() {
+        let names = [
+            "churn",
+            "churn-v2",
+            "churnZ2DZv2",
+            "churnZ",
+            "ch-urn",
+            "c-h-urn",
+            "ZZ",
+            "Z",
+        ];
+        let mut seen = BTreeSet::new();
+        for name in names {
+            for sid in project_sids(name) {
+                assert!(sid.chars().all(|c| c.is_ascii_alphanumeric()), "{sid}");
+                assert!(seen.insert(sid.clone()), "{name} collides: {sid}");
+            }
+        }
+        assert_eq!(
+            project_sids("churn-v2")[0],
+            "SageMakerDeployStepsDescribeGroupchurnZ2DZv2"
+        );
     }
 }
