@@ -45,10 +45,6 @@ pub enum BuildError {
     #[error(transparent)]
     WriteOutput(#[from] WriteError),
     #[error(
-        "AWS call {action} returned a NextToken it had returned before, so its pages would never end; this is AWS's fault, not the input's: run again, and if it repeats, report it to AWS Support"
-    )]
-    Pagination { action: &'static str },
-    #[error(
         "the resource policy of model package group \"{group}\" changed every time build-step wrote it ({rounds} rounds): another writer keeps replacing it; run again once it is done"
     )]
     PolicyKeptChanging { group: String, rounds: usize },
@@ -63,9 +59,7 @@ impl Failure for BuildError {
         match self {
             BuildError::NothingApproved { .. } => ExitStatus::Negative,
             BuildError::Aws(err) if err.is_missing_credentials() => ExitStatus::BadInput,
-            BuildError::Aws(_)
-            | BuildError::Pagination { .. }
-            | BuildError::PolicyKeptChanging { .. } => ExitStatus::AwsError,
+            BuildError::Aws(_) | BuildError::PolicyKeptChanging { .. } => ExitStatus::AwsError,
             BuildError::MissingSetting { .. }
             | BuildError::ParameterFile(_)
             | BuildError::Plan(_)

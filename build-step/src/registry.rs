@@ -49,9 +49,7 @@ pub async fn newest_approved(client: &Client, group: &str) -> Result<ModelPackag
             Some(token) if !token.is_empty() => {
                 // A token seen before would loop for ever over the same empty pages.
                 if !seen_tokens.insert(token.to_owned()) {
-                    return Err(BuildError::Pagination {
-                        action: "sagemaker:ListModelPackages",
-                    });
+                    return Err(AwsCallError::repeated_token("sagemaker:ListModelPackages").into());
                 }
                 next_token = Some(token.to_owned());
             }
@@ -257,7 +255,7 @@ mod tests {
         );
         assert!(
             err.to_string().starts_with(
-                "AWS call sagemaker:ListModelPackages returned a NextToken it had returned before"
+                "AWS call sagemaker:ListModelPackages failed with RepeatedNextToken: it returned a NextToken it had returned before"
             ),
             "{err}"
         );

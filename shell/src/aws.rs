@@ -47,6 +47,9 @@ const MAX_BACKOFF: Duration = Duration::from_secs(20);
 /// (`DEPLOY_STEPS_RETRY_INITIAL_BACKOFF_MS` overrides it).
 pub const INITIAL_BACKOFF: Duration = Duration::from_secs(1);
 
+/// The code of [`AwsCallError::repeated_token`].
+const REPEATED_TOKEN: &str = "RepeatedNextToken";
+
 /// The attempts the loaded config makes, for messages about calls that ran out of them.
 static CONFIGURED_ATTEMPTS: AtomicU32 = AtomicU32::new(MAX_ATTEMPTS);
 
@@ -315,6 +318,18 @@ impl AwsCallError {
                 principal: None,
                 kind: FailureKind::Network,
             },
+        }
+    }
+
+    /// A paginated call that answered with a NextToken it had answered with before: its pages
+    /// would never end, so the walk stops (exit 3) instead of looping.
+    pub fn repeated_token(action: &'static str) -> Self {
+        Self {
+            action,
+            code: Some(REPEATED_TOKEN.to_owned()),
+            detail: "it returned a NextToken it had returned before, so its pages would never end; run again, and if it repeats, report it to AWS Support".to_owned(),
+            principal: None,
+            kind: FailureKind::Service,
         }
     }
 
