@@ -65,7 +65,7 @@ pub async fn newest_approved(client: &Client, group: &str) -> Result<ModelPackag
 
 /// The pinned package, checked to be Approved and in `group` (a name, or an ARN for a group shared
 /// from another account: ListModelPackages, DescribeModelPackage and DescribeModelPackageGroup take
-/// either, https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeModelPackageGroup.html).
+/// either, <https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeModelPackageGroup.html>).
 pub async fn pinned(client: &Client, group: &str, arn: &str) -> Result<ModelPackage, BuildError> {
     let problem = |problem: String| BuildError::PinnedPackage {
         arn: arn.to_owned(),

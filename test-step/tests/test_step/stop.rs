@@ -69,9 +69,9 @@ fn assert_interrupted(out: &CliOutput, reports: &Reports, staging: &Staging, by:
     }
 }
 
-#[tokio::test]
-async fn sigterm_ends_the_run_within_5_s_with_both_reports_and_every_target_interrupted() {
-    let (staging, ws, proxy) = held_staging("stop-sigterm").await;
+/// A run stopped by `signal` once every target waits: its output and how long it took to end.
+async fn stopped_by(name: &str, signal: &str) -> (Staging, Workspace, CliOutput, Duration) {
+    let (staging, ws, proxy) = held_staging(name).await;
     let running = ws
         .test_step()
         .env("AWS_ENDPOINT_URL", proxy.url())
@@ -81,26 +81,21 @@ async fn sigterm_ends_the_run_within_5_s_with_both_reports_and_every_target_inte
         .spawn();
     until_every_target_waits(&proxy, staging.active.len());
     let stopped_at = Instant::now();
-    running.signal("TERM");
+    running.signal(signal);
     let out = running.wait();
-    let took = stopped_at.elapsed();
+    (staging, ws, out, stopped_at.elapsed())
+}
+
+#[tokio::test]
+async fn sigterm_ends_the_run_within_5_s_with_both_reports_and_every_target_interrupted() {
+    let (staging, ws, out, took) = stopped_by("stop-sigterm", "TERM").await;
     assert!(took < Duration::from_secs(5), "took {took:?} after SIGTERM");
     assert_interrupted(&out, &ws.reports(), &staging, "SIGTERM");
 }
 
 #[tokio::test]
 async fn sigint_is_a_stop_too() {
-    let (staging, ws, proxy) = held_staging("stop-sigint").await;
-    let running = ws
-        .test_step()
-        .env("AWS_ENDPOINT_URL", proxy.url())
-        .env("ORGANIZATIONAL_UNIT_ID", &staging.ou)
-        .env("DEPLOY_STEPS_READ_TIMEOUT_SECONDS", "100")
-        .args(["--invocations", "1"])
-        .spawn();
-    until_every_target_waits(&proxy, staging.active.len());
-    running.signal("INT");
-    let out = running.wait();
+    let (staging, ws, out, _) = stopped_by("stop-sigint", "INT").await;
     assert_interrupted(&out, &ws.reports(), &staging, "SIGINT");
 }
 
