@@ -16,5 +16,7 @@ cd "$REPO_ROOT"
 say "building the release binaries (x86_64-unknown-linux-musl)"
 cargo build --release --quiet --target x86_64-unknown-linux-musl -p build-step -p test-step
 say "building the benchmark driver"
-cargo build --quiet -p test-support --bin bench
+# With the test command's feature set (`--workspace --all-targets`): after `cargo test` this is a
+# no-op, where `-p test-support` alone would resolve other features and rebuild the SDK.
+cargo build --quiet --workspace --all-targets
 "$CARGO_TARGET_DIR/debug/bench" "$CARGO_TARGET_DIR/x86_64-unknown-linux-musl/release" "$CARGO_TARGET_DIR/bench" "$@"
