@@ -302,7 +302,8 @@ impl Report {
     }
 
     pub fn to_json(&self) -> String {
-        let mut text = serde_json::to_string_pretty(self).expect("the report always serializes");
+        let mut text = serde_json::to_string_pretty(self)
+            .expect("invariant: a report of strings, numbers and lists always serializes");
         text.push('\n');
         text
     }

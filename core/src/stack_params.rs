@@ -67,8 +67,8 @@ impl ParameterList {
 
     /// The file CodePipeline reads: pretty JSON, one trailing newline.
     pub fn to_json(&self) -> String {
-        let mut text =
-            serde_json::to_string_pretty(&self.0).expect("string pairs always serialize");
+        let mut text = serde_json::to_string_pretty(&self.0)
+            .expect("invariant: pairs of strings always serialize");
         text.push('\n');
         text
     }

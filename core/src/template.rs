@@ -137,7 +137,7 @@ impl Template {
             minijinja::syntax::SyntaxConfig::builder()
                 .keep_trailing_newline(true)
                 .build()
-                .expect("the default delimiters are valid"),
+                .expect("invariant: the default delimiters are valid"),
         );
         env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
         env.set_fuel(Some(RENDER_FUEL));
@@ -267,7 +267,7 @@ fn with_current_name(path: &Path) -> PathBuf {
 /// 1.1 parsers (CloudFormation's among them) read NEL, LS and PS as line breaks and reject the
 /// others, so those get a `\uXXXX` escape, which JSON and YAML read alike.
 fn yaml_quote(text: &str) -> String {
-    let json = serde_json::to_string(text).expect("a string always serializes");
+    let json = serde_json::to_string(text).expect("invariant: a string always serializes");
     let raw = |c: char| {
         matches!(
             c,

@@ -59,7 +59,7 @@ pub(crate) fn assume_role(lifetime: Duration) -> Rule {
                     .session_token("mock-token")
                     .expiration((SystemTime::now() + lifetime).into())
                     .build()
-                    .unwrap(),
+                    .expect("invariant: every required field is set above"),
             )
             .build()
     })
