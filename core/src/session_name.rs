@@ -5,6 +5,11 @@
 /// STS's limits on a role session name.
 pub const MAX_SESSION_NAME_LEN: usize = 64;
 pub const MIN_SESSION_NAME_LEN: usize = 2;
+/// A character STS accepts in a role session name (`[\w+=,.@-]`).
+pub fn is_session_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)
+}
+
 /// What a name too short for STS is prefixed with.
 const SHORT_NAME_PREFIX: &str = "test-step-";
 /// How much of a long build id's end a shortened name keeps: its UUID.
@@ -30,13 +35,7 @@ pub fn session_name(build_id: Option<&str>, user: Option<&str>, host: Option<&st
     };
     let clean: Vec<char> = raw
         .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "+=,.@_-".contains(c) {
-                c
-            } else {
-                '-'
-            }
-        })
+        .map(|c| if is_session_name_char(c) { c } else { '-' })
         .collect();
     if clean.len() < MIN_SESSION_NAME_LEN {
         return SHORT_NAME_PREFIX.chars().chain(clean).collect();
@@ -86,11 +85,7 @@ mod tests {
         assert_eq!(session_name(Some(" "), Some("a b"), None), "a-b@localhost");
         assert_eq!(session_name(None, None, None), "unknown@localhost");
         let name = session_name(None, Some("ünï"), Some("h/st"));
-        assert!(
-            name.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)),
-            "{name}"
-        );
+        assert!(name.chars().all(is_session_name_char), "{name}");
     }
 
     /// Whatever the build id, user and host, the name is 2 to 64 characters STS accepts.
@@ -117,11 +112,7 @@ mod tests {
                         (MIN_SESSION_NAME_LEN..=MAX_SESSION_NAME_LEN).contains(&length),
                         "{build_id:?} {user:?} {host:?}: {name:?}"
                     );
-                    assert!(
-                        name.chars()
-                            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)),
-                        "{name:?}"
-                    );
+                    assert!(name.chars().all(is_session_name_char), "{name:?}");
                 }
             }
         }

@@ -86,8 +86,13 @@ fuzz_target!(|data: &[u8]| {
         Ok(plan) => plan,
         Err(err) => {
             let named = err.origin == FILE_LABEL
-                || DERIVED_FROM.iter().any(|input| err.origin == input.to_string());
-            assert!(named, "the error names neither the file nor a setting: {err}");
+                || DERIVED_FROM
+                    .iter()
+                    .any(|input| err.origin == input.to_string());
+            assert!(
+                named,
+                "the error names neither the file nor a setting: {err}"
+            );
             assert!(!err.message.is_empty(), "{err}");
             return;
         }
