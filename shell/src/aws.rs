@@ -1,6 +1,6 @@
 //! One way to reach AWS for both binaries: the same `--region`/`--profile` flags, one `SdkConfig`
-//! loader with a single TLS stack (rustls on ring, to keep the static binaries small), deliberate
-//! retries and timeouts, and one error type that names the failed call. Every client, including
+//! loader with the one HTTP client (`http`), deliberate retries and timeouts, and one error type
+//! that names the failed call. Every client, including
 //! those built from assumed-role credentials, comes from this config, so `AWS_ENDPOINT_URL*` always
 //! applies.
 
@@ -14,8 +14,6 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::ProvideCredentials;
-use aws_smithy_http_client::tls;
-use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -49,6 +47,8 @@ pub const INITIAL_BACKOFF: Duration = Duration::from_secs(1);
 
 /// The code of [`AwsCallError::repeated_token`].
 const REPEATED_TOKEN: &str = "RepeatedNextToken";
+/// The code of [`AwsCallError::incomplete`].
+const INCOMPLETE_ANSWER: &str = "IncompleteAnswer";
 
 /// The attempts the loaded config makes, for messages about calls that ran out of them.
 static CONFIGURED_ATTEMPTS: AtomicU32 = AtomicU32::new(MAX_ATTEMPTS);
@@ -213,7 +213,7 @@ pub async fn load_sdk_config(settings: &AwsSettings) -> Result<SdkConfig, AwsSet
     let (args, policy) = (&settings.args, settings.retry);
     CONFIGURED_ATTEMPTS.store(policy.max_attempts, Ordering::Relaxed);
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .http_client(https_client())
+        .http_client(crate::http::http_client())
         .retry_config(policy.retry_config())
         .timeout_config(policy.timeout_config());
     if let Some(profile) = args.profile.as_deref().filter(|p| !p.is_empty()) {
@@ -227,15 +227,6 @@ pub async fn load_sdk_config(settings: &AwsSettings) -> Result<SdkConfig, AwsSet
         return Err(AwsSetupError::MissingRegion);
     }
     Ok(config)
-}
-
-/// The one HTTP client stack: hyper with rustls on ring (no aws-lc, no second TLS stack).
-pub fn https_client() -> SharedHttpClient {
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https()
 }
 
 /// The AWS setup is unusable before any call is made: bad input (exit 2).
@@ -328,6 +319,17 @@ impl AwsCallError {
             action,
             code: Some(REPEATED_TOKEN.to_owned()),
             detail: "it returned a NextToken it had returned before, so its pages would never end; run again, and if it repeats, report it to AWS Support".to_owned(),
+            principal: None,
+            kind: FailureKind::Service,
+        }
+    }
+
+    /// A call that answered without something it always returns: nothing to retry here.
+    pub fn incomplete(action: &'static str, missing: &str) -> Self {
+        Self {
+            action,
+            code: Some(INCOMPLETE_ANSWER.to_owned()),
+            detail: format!("its answer lacked {missing}; run again, and if it repeats, report it to AWS Support"),
             principal: None,
             kind: FailureKind::Service,
         }

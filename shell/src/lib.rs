@@ -6,6 +6,7 @@
 pub mod aws;
 pub mod cli;
 pub mod finish;
+pub mod http;
 pub mod logging;
 pub mod organizations;
 
