@@ -18,6 +18,16 @@ pub const DEFAULT_EXPORT_TEMPLATE: &str = "template-export.yml";
 pub const DEFAULT_EXPORT_STAGING_CONFIG: &str = "staging-config-export.json";
 pub const DEFAULT_EXPORT_PROD_CONFIG: &str = "prod-config-export.json";
 
+/// How the cross-account grant names the accounts it lets in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GrantPrincipals {
+    /// The OUs' Organizations paths (`aws:PrincipalOrgPaths`): no OU walk, constant size.
+    OrgPaths,
+    /// Each ACTIVE account under the OUs as its own principal: the OU walk, about 35 characters an
+    /// account in a policy of at most 20,480.
+    Accounts,
+}
+
 /// Picks the newest Approved model package of a SageMaker model package group and renders the
 /// endpoint template and the StackSet parameter files the deployment pipeline deploys.
 #[derive(Debug, Clone, Parser)]
@@ -74,6 +84,10 @@ pub struct Args {
           default_value = "false", default_missing_value = "true",
           value_parser = clap::builder::BoolishValueParser::new())]
     pub grant_cross_account_access: bool,
+    /// Whom the grant names: the OUs by their Organizations paths (a policy of constant size that
+    /// covers accounts the day they join), or every ACTIVE account of the OUs one by one
+    #[arg(long = input::GRANT_PRINCIPALS.flag, env = input::GRANT_PRINCIPALS.env, value_enum, default_value_t = GrantPrincipals::OrgPaths)]
+    pub grant_principals: GrantPrincipals,
     /// Change nothing (no files, no AWS writes): validate everything and print the plan
     #[arg(long = input::DRY_RUN.flag)]
     pub dry_run: bool,

@@ -16,7 +16,7 @@ use deploy_core::template::{ProjectContext, Template};
 use deploy_shell::aws::AwsSettings;
 use deploy_shell::cli::non_empty;
 
-use crate::cli::Args;
+use crate::cli::{Args, GrantPrincipals};
 use crate::error::BuildError;
 
 /// What the template's metadata names as its generator.
@@ -50,11 +50,12 @@ pub struct StageSource {
     pub export: PathBuf,
 }
 
-/// The staging and prod OUs of `--grant-cross-account-access`.
+/// The staging and prod OUs of `--grant-cross-account-access`, and how the grant names them.
 #[derive(Debug, Clone)]
 pub struct GrantOus {
     pub staging: String,
     pub prod: String,
+    pub principals: GrantPrincipals,
 }
 
 impl BuildConfig {
@@ -113,6 +114,7 @@ impl BuildConfig {
                     "the prod OU id for the cross-account grant",
                     inputs::PROD_OU,
                 )?,
+                principals: args.grant_principals,
             })
         } else {
             None

@@ -1,5 +1,6 @@
-//! The cross-account grant, AWS side: the OU walk for the accounts, then the group's resource
-//! policy read, merged and written back. The statements and the merge are pure rules
+//! The cross-account grant, AWS side: the OUs' Organizations paths (or, with `--grant-principals
+//! accounts`, the OU walk for their accounts), then the group's resource policy read, merged,
+//! checked against the size SageMaker takes, and written back. The statements and the merge are pure rules
 //! (`deploy_core::access_policy`). SageMaker has no conditional write for the policy, so a
 //! statement another writer adds between our read and our write would be lost: after writing,
 //! the policy is read back, and if it differs, ours are merged into what is there and written
@@ -8,14 +9,15 @@
 use std::collections::BTreeSet;
 
 use aws_sdk_sagemaker::Client;
-use deploy_core::access_policy::{self, AccessError};
+use deploy_core::access_policy::{self, AccessError, Grantees};
 use deploy_core::arn::group_name;
 use deploy_core::build_summary::AccessSummary;
 use deploy_core::inputs;
-use deploy_shell::organizations::active_accounts_under;
+use deploy_shell::organizations::{active_accounts_under, org_paths};
 use deploy_shell::AwsCallError;
 use serde_json::Value;
 
+use crate::cli::GrantPrincipals;
 use crate::config::GrantOus;
 use crate::error::BuildError;
 use crate::registry;
@@ -30,20 +32,7 @@ pub async fn grant_access(
     ous: &GrantOus,
     dry_run: bool,
 ) -> Result<AccessSummary, BuildError> {
-    let mut accounts = BTreeSet::new();
-    for ou in [&ous.staging, &ous.prod] {
-        accounts.extend(active_accounts_under(organizations, ou).await?);
-    }
-    if accounts.is_empty() {
-        return Err(AccessError(format!(
-            "no ACTIVE accounts under the OUs {} and {}; check {} and {}",
-            ous.staging,
-            ous.prod,
-            inputs::STAGING_OU,
-            inputs::PROD_OU
-        ))
-        .into());
-    }
+    let grantees = grantees(organizations, ous).await?;
     // The policy calls take a group's name only, in this account: a group given by ARN must be
     // this account's (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_PutModelPackageGroupPolicy.html).
     let name = group_name(group);
@@ -59,39 +48,81 @@ pub async fn grant_access(
         }
         other => other?,
     };
-    let statements = access_policy::project_statements(&group_arn, project, &accounts)?;
-    let policy = if dry_run {
-        access_policy::merge_policy(None, statements)?
+    let statements = access_policy::project_statements(&group_arn, project, &grantees)?;
+    let (policy, policy_chars) = if dry_run {
+        let policy = access_policy::merge_policy(None, statements)?;
+        let chars = fits(&policy, &grantees)?;
+        (policy, chars)
     } else {
-        write_until_settled(sagemaker, name, &statements).await?
+        write_until_settled(sagemaker, name, &statements, &grantees).await?
+    };
+    let (accounts, org_paths) = match grantees {
+        Grantees::Accounts(accounts) => (accounts.into_iter().collect(), Vec::new()),
+        Grantees::OrgPaths(paths) => (Vec::new(), paths),
     };
     Ok(AccessSummary {
-        accounts: accounts.into_iter().collect(),
+        accounts,
+        org_paths,
         policy,
+        policy_chars,
         applied: !dry_run,
     })
+}
+
+/// Whom the grant names: the two OUs' paths, or every ACTIVE account under them.
+async fn grantees(
+    organizations: &aws_sdk_organizations::Client,
+    ous: &GrantOus,
+) -> Result<Grantees, BuildError> {
+    if ous.principals == GrantPrincipals::OrgPaths {
+        let paths = org_paths(organizations, &[&ous.staging, &ous.prod]).await?;
+        return Ok(Grantees::OrgPaths(paths));
+    }
+    let mut accounts = BTreeSet::new();
+    for ou in [&ous.staging, &ous.prod] {
+        accounts.extend(active_accounts_under(organizations, ou).await?);
+    }
+    if accounts.is_empty() {
+        return Err(AccessError(format!(
+            "no ACTIVE accounts under the OUs {} and {}; check {} and {}",
+            ous.staging,
+            ous.prod,
+            inputs::STAGING_OU,
+            inputs::PROD_OU
+        ))
+        .into());
+    }
+    Ok(Grantees::Accounts(accounts))
+}
+
+/// The policy's size, or the error that stops it before PutModelPackageGroupPolicy would.
+fn fits(policy: &Value, grantees: &Grantees) -> Result<usize, AccessError> {
+    access_policy::check_fits(policy, grantees, &inputs::GRANT_PRINCIPALS.to_string())
 }
 
 /// Rounds of write and read back before giving up on a policy that keeps changing.
 const WRITE_ROUNDS: usize = 3;
 
 /// Merges `statements` into the group's policy until reading it back shows them: see the module
-/// doc. A policy that already holds them is not written at all.
+/// doc. A policy that already holds them is not written at all, and one too big to take is not
+/// sent. Returns the policy and its size in characters.
 async fn write_until_settled(
     client: &Client,
     group: &str,
     statements: &[Value],
-) -> Result<Value, BuildError> {
+    grantees: &Grantees,
+) -> Result<(Value, usize), BuildError> {
     let mut current = current_policy(client, group).await?;
     for _ in 0..WRITE_ROUNDS {
         let merged = access_policy::merge_policy(current.as_deref(), statements.to_vec())?;
+        let chars = fits(&merged, grantees)?;
         if parsed(current.as_deref()).as_ref() == Some(&merged) {
-            return Ok(merged);
+            return Ok((merged, chars));
         }
         put_policy(client, group, &merged).await?;
         current = current_policy(client, group).await?;
         if parsed(current.as_deref()).as_ref() == Some(&merged) {
-            return Ok(merged);
+            return Ok((merged, chars));
         }
         tracing::warn!(
             "the resource policy of group {group} changed while build-step wrote it; merging again"
@@ -209,11 +240,15 @@ mod tests {
         )
     }
 
+    fn grantees() -> Grantees {
+        Grantees::Accounts(["111111111111".to_owned()].into())
+    }
+
     fn ours(project: &str) -> Vec<Value> {
         project_statements(
             "arn:aws:sagemaker:us-east-1:123456789012:model-package-group/churn",
             project,
-            &["111111111111".to_owned()].into(),
+            &grantees(),
         )
         .unwrap()
     }
@@ -234,20 +269,20 @@ mod tests {
     #[tokio::test]
     async fn a_group_without_a_policy_gets_ours_written_once() {
         let store = store(None, no_meddling);
-        let written = write_until_settled(&client(&store), "churn", &ours("churn"))
+        let written = write_until_settled(&client(&store), "churn", &ours("churn"), &grantees())
             .await
             .unwrap();
         assert_eq!(store.put.num_calls(), 1);
         assert_eq!(store.get.num_calls(), 2, "read, then read back");
         assert_eq!(stored_sids(&store), project_sids("churn"));
-        assert_eq!(written, merge_policy(None, ours("churn")).unwrap());
+        assert_eq!(written.0, merge_policy(None, ours("churn")).unwrap());
     }
 
     #[tokio::test]
     async fn a_policy_that_already_holds_our_statements_is_not_written() {
         let settled = merge_policy(None, ours("churn")).unwrap();
         let store = store(Some(settled), no_meddling);
-        write_until_settled(&client(&store), "churn", &ours("churn"))
+        write_until_settled(&client(&store), "churn", &ours("churn"), &grantees())
             .await
             .unwrap();
         assert_eq!(store.put.num_calls(), 0);
@@ -263,7 +298,7 @@ mod tests {
             }
         }
         let store = store(None, other_project_writes_after_ours);
-        write_until_settled(&client(&store), "churn", &ours("churn"))
+        write_until_settled(&client(&store), "churn", &ours("churn"), &grantees())
             .await
             .unwrap();
         assert_eq!(store.put.num_calls(), 2);
@@ -273,13 +308,38 @@ mod tests {
         }
     }
 
+    /// Statements somebody else wrote fill the policy: ours would push it past what SageMaker
+    /// takes, so nothing is sent and the message names the limit.
+    #[tokio::test]
+    async fn a_policy_that_would_not_fit_is_not_sent() {
+        let crowded = json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "SomebodyElse", "Effect": "Allow", "Principal": {"AWS": "*"},
+             "Action": "sagemaker:DescribeModelPackage", "Resource": "x".repeat(20_400)}
+        ]});
+        let store = store(Some(crowded), no_meddling);
+        let err = write_until_settled(&client(&store), "churn", &ours("churn"), &grantees())
+            .await
+            .unwrap_err();
+        assert_eq!(store.put.num_calls(), 0);
+        assert_eq!(
+            deploy_shell::finish::Failure::exit_status(&err),
+            deploy_core::ExitStatus::BadInput
+        );
+        assert!(
+            err.to_string().contains(
+                "over the 20480 that PutModelPackageGroupPolicy takes, so nothing was written"
+            ),
+            "{err}"
+        );
+    }
+
     #[tokio::test]
     async fn a_policy_that_never_settles_is_an_aws_error_after_three_rounds() {
         fn always_overwritten(_: usize, stored: &mut Option<String>) {
             *stored = Some(json!({"Version": "2012-10-17", "Statement": []}).to_string());
         }
         let store = store(None, always_overwritten);
-        let err = write_until_settled(&client(&store), "churn", &ours("churn"))
+        let err = write_until_settled(&client(&store), "churn", &ours("churn"), &grantees())
             .await
             .unwrap_err();
         assert_eq!(store.put.num_calls(), 3);
@@ -336,6 +396,7 @@ mod tests {
         let ous = GrantOus {
             staging: "ou-a".into(),
             prod: "ou-b".into(),
+            principals: GrantPrincipals::Accounts,
         };
         let shared = "arn:aws:sagemaker:us-east-1:999999999999:model-package-group/churn";
 

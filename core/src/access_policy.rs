@@ -38,11 +38,30 @@ pub fn project_sids(project: &str) -> [String; 2] {
     ]
 }
 
-/// The project's two statements for `accounts` on the group `group_arn`.
+/// The longest resource policy PutModelPackageGroupPolicy takes, in characters
+/// (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_PutModelPackageGroupPolicy.html>,
+/// `ResourcePolicy`: "Maximum length of 20480").
+pub const MAX_POLICY_CHARS: usize = 20_480;
+
+/// Who the project's statements let use the group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Grantees {
+    /// Every principal of an account under one of these OUs, child OUs included, given as their
+    /// Organizations paths (`o-…/r-…/ou-…/`): the global condition key `aws:PrincipalOrgPaths`
+    /// with `ForAnyValue:StringLike` and a trailing `*`
+    /// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalorgpaths>).
+    /// The policy's size does not grow with the accounts.
+    OrgPaths(Vec<String>),
+    /// Each account as its own principal (`arn:…:iam::ACCOUNT:root`): about 35 characters an
+    /// account, so it stops fitting at a few hundred accounts.
+    Accounts(BTreeSet<String>),
+}
+
+/// The project's two statements for `grantees` on the group `group_arn`.
 pub fn project_statements(
     group_arn: &str,
     project: &str,
-    accounts: &BTreeSet<String>,
+    grantees: &Grantees,
 ) -> Result<Vec<Value>, AccessError> {
     let [group_sid, package_sid] = project_sids(project);
     let (partition, packages_arn) = arn_parts(group_arn).ok_or_else(|| {
@@ -50,26 +69,69 @@ pub fn project_statements(
             "the group ARN \"{group_arn}\" is not a model-package-group ARN"
         ))
     })?;
-    let principals: Vec<String> = accounts
-        .iter()
-        .map(|a| format!("arn:{partition}:iam::{a}:root"))
-        .collect();
+    let statement = |sid: String, actions: &[&str], resource: &str| {
+        let mut statement = json!({
+            "Sid": sid,
+            "Effect": "Allow",
+            "Action": actions,
+            "Resource": resource,
+        });
+        match grantees {
+            Grantees::OrgPaths(paths) => {
+                let patterns: Vec<String> = paths.iter().map(|p| format!("{p}*")).collect();
+                statement["Principal"] = json!({"AWS": "*"});
+                statement["Condition"] =
+                    json!({"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": patterns}});
+            }
+            Grantees::Accounts(accounts) => {
+                let principals: Vec<String> = accounts
+                    .iter()
+                    .map(|a| format!("arn:{partition}:iam::{a}:root"))
+                    .collect();
+                statement["Principal"] = json!({"AWS": principals});
+            }
+        }
+        statement
+    };
     Ok(vec![
-        json!({
-            "Sid": group_sid,
-            "Effect": "Allow",
-            "Principal": {"AWS": principals},
-            "Action": ["sagemaker:DescribeModelPackageGroup"],
-            "Resource": group_arn,
-        }),
-        json!({
-            "Sid": package_sid,
-            "Effect": "Allow",
-            "Principal": {"AWS": principals},
-            "Action": ["sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages", "sagemaker:CreateModel"],
-            "Resource": packages_arn,
-        }),
+        statement(
+            group_sid,
+            &["sagemaker:DescribeModelPackageGroup"],
+            group_arn,
+        ),
+        statement(
+            package_sid,
+            &[
+                "sagemaker:DescribeModelPackage",
+                "sagemaker:ListModelPackages",
+                "sagemaker:CreateModel",
+            ],
+            &packages_arn,
+        ),
     ])
+}
+
+/// The policy's length as sent (compact JSON), in characters, when it is at most
+/// [`MAX_POLICY_CHARS`]; otherwise the error that says how to make it fit.
+pub fn check_fits(
+    policy: &Value,
+    grantees: &Grantees,
+    principals_input: &str,
+) -> Result<usize, AccessError> {
+    let chars = policy.to_string().chars().count();
+    if chars <= MAX_POLICY_CHARS {
+        return Ok(chars);
+    }
+    let fix = match grantees {
+        Grantees::Accounts(accounts) => format!(
+            "it lists {} accounts one by one; set {principals_input} to org-paths, which grants the OUs by their Organizations paths in a policy of constant size",
+            accounts.len()
+        ),
+        Grantees::OrgPaths(_) => "the statements other projects or people wrote fill it; remove the ones no longer needed with aws sagemaker put-model-package-group-policy".to_owned(),
+    };
+    Err(AccessError(format!(
+        "the group's resource policy would be {chars} characters, over the {MAX_POLICY_CHARS} that PutModelPackageGroupPolicy takes, so nothing was written: {fix}"
+    )))
 }
 
 /// `arn:P:sagemaker:R:A:model-package-group/G` -> (`P`, `arn:P:sagemaker:R:A:model-package/G/*`).
@@ -118,8 +180,81 @@ mod tests {
     const GROUP_ARN: &str =
         "arn:aws-cn:sagemaker:cn-north-1:123456789012:model-package-group/churn";
 
-    fn accounts() -> BTreeSet<String> {
-        ["111111111111".to_owned(), "222222222222".to_owned()].into()
+    fn accounts() -> Grantees {
+        Grantees::Accounts(["111111111111".to_owned(), "222222222222".to_owned()].into())
+    }
+
+    fn org_paths() -> Grantees {
+        Grantees::OrgPaths(vec![
+            "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/".to_owned(),
+            "o-a1b2c3d4e5/r-ab12/ou-ab12-22222222/ou-ab12-33333333/".to_owned(),
+        ])
+    }
+
+    #[test]
+    fn org_path_statements_name_no_account_and_cover_child_ous() {
+        let statements = project_statements(GROUP_ARN, "churn", &org_paths()).unwrap();
+        for statement in &statements {
+            assert_eq!(statement["Principal"], json!({"AWS": "*"}));
+            assert_eq!(
+                statement["Condition"]["ForAnyValue:StringLike"]["aws:PrincipalOrgPaths"],
+                json!([
+                    "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/*",
+                    "o-a1b2c3d4e5/r-ab12/ou-ab12-22222222/ou-ab12-33333333/*"
+                ])
+            );
+        }
+        assert_eq!(
+            statements[1]["Action"],
+            json!([
+                "sagemaker:DescribeModelPackage",
+                "sagemaker:ListModelPackages",
+                "sagemaker:CreateModel"
+            ])
+        );
+    }
+
+    #[test]
+    fn a_policy_over_the_limit_is_refused_with_the_fix_for_its_grantees() {
+        let many: BTreeSet<String> = (0..1_000)
+            .map(|n| format!("{:012}", 100_000_000_000u64 + n))
+            .collect();
+        let grantees = Grantees::Accounts(many);
+        let policy = merge_policy(
+            None,
+            project_statements(GROUP_ARN, "churn", &grantees).unwrap(),
+        )
+        .unwrap();
+        let err = check_fits(&policy, &grantees, "GRANT_PRINCIPALS (--grant-principals)")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("over the 20480 that PutModelPackageGroupPolicy takes"),
+            "{err}"
+        );
+        assert!(err.contains("lists 1000 accounts one by one; set GRANT_PRINCIPALS (--grant-principals) to org-paths"), "{err}");
+
+        let small = merge_policy(
+            None,
+            project_statements(GROUP_ARN, "churn", &org_paths()).unwrap(),
+        )
+        .unwrap();
+        let chars = check_fits(&small, &org_paths(), "x").unwrap();
+        assert_eq!(chars, small.to_string().len());
+        assert!(chars < 2_000, "{chars}");
+
+        let mut full = small.clone();
+        full["Statement"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"Sid": "Other", "Resource": "x".repeat(MAX_POLICY_CHARS)}));
+        let err = check_fits(&full, &org_paths(), "x")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("the statements other projects or people wrote fill it"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -34,8 +34,13 @@ pub struct WrittenFile {
 
 #[derive(Debug, Serialize)]
 pub struct AccessSummary {
+    /// The accounts named one by one (`--grant-principals accounts`), sorted; else empty.
     pub accounts: Vec<String>,
+    /// The OUs' Organizations paths granted (`--grant-principals org-paths`); else empty.
+    pub org_paths: Vec<String>,
     pub policy: serde_json::Value,
+    /// The whole policy's length as sent, in characters.
+    pub policy_chars: usize,
     /// False on a dry run: the policy was only computed.
     pub applied: bool,
 }
@@ -85,11 +90,25 @@ impl Summary {
             } else {
                 "Would grant"
             };
+            if access.org_paths.is_empty() {
+                writeln!(
+                    out,
+                    "{verb} cross-account access to {} account(s): {}",
+                    access.accounts.len(),
+                    access.accounts.join(", ")
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "{verb} cross-account access to every account under {}",
+                    access.org_paths.join(" and ")
+                )?;
+            }
             writeln!(
                 out,
-                "{verb} cross-account access to {} account(s): {}",
-                access.accounts.len(),
-                access.accounts.join(", ")
+                "The group's resource policy: {} of at most {} characters",
+                access.policy_chars,
+                crate::access_policy::MAX_POLICY_CHARS
             )?;
             if !access.applied {
                 writeln!(out, "Project statements of the group resource policy:")?;

@@ -114,6 +114,7 @@ registry! {
     EXPORT_PROD_CONFIG = "export-prod-config", EXPORT_TEMPLATE_PROD_CONFIG;
     MODEL_PACKAGE_ARN = "model-package-arn", MODEL_PACKAGE_ARN;
     GRANT_CROSS_ACCOUNT_ACCESS = "grant-cross-account-access", GRANT_CROSS_ACCOUNT_ACCESS;
+    GRANT_PRINCIPALS = "grant-principals", GRANT_PRINCIPALS;
     BUILD_CONFIG = "build-config", BUILD_CONFIG;
     EXPORT_TEST_RESULTS = "export-test-results", EXPORT_TEST_RESULTS;
     ROLE_NAME = "sagemaker-execution-role-name", SAGEMAKER_EXECUTION_ROLE_NAME;
@@ -158,6 +159,7 @@ documented! {
     EXPORT_PROD_CONFIG, BuildStep, "prod StackSet parameter file (default `prod-config-export.json`)";
     MODEL_PACKAGE_ARN, BuildStep, "pin this package instead of the newest Approved one";
     GRANT_CROSS_ACCOUNT_ACCESS, BuildStep, "`true` to update the group's resource policy for the OU accounts";
+    GRANT_PRINCIPALS, BuildStep, "`org-paths` (default: the OUs by their Organizations paths, constant size) or `accounts` (each ACTIVE account listed)";
     BUILD_CONFIG, TestStep, "parameter file `build-step` wrote (default `staging-config-export.json`)";
     EXPORT_TEST_RESULTS, TestStep, "JSON test report (default `test-results.json`)";
     ROLE_NAME, TestStep, "role to assume in each staging account";

@@ -1,71 +1,161 @@
-//! The OU walk both steps need: every ACTIVE account under an organizational unit, all pages,
-//! child OUs included. The seed's scripts read only the first page and included suspended
-//! accounts (defect B3); one implementation here fixes both binaries.
+//! What both steps ask Organizations: every ACTIVE account under an organizational unit, all
+//! pages, child OUs included (the seed's scripts read only the first page and included suspended
+//! accounts, defect B3; one implementation here fixes both binaries), and an OU's path for the
+//! constant-size grant.
 
 use std::collections::{BTreeSet, HashSet};
 use std::future::Future;
 
-use aws_sdk_organizations::types::AccountStatus;
+use aws_sdk_organizations::types::{AccountStatus, ParentType};
 use aws_sdk_organizations::Client;
 
 use crate::AwsCallError;
 
-/// The most both listing calls return per page (their `MaxResults` allows 1 to 20), so a walk
-/// makes as few calls as the API allows.
+/// The most both listing calls return per page (their `MaxResults` allows 1 to 20,
+/// <https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListAccountsForParent.html>),
+/// so a walk makes as few calls as the API allows: per OU, one call per 20 accounts and one per 20
+/// child OUs, at least one of each.
 pub const PAGE_SIZE: i32 = 20;
 
-/// The ids of the ACTIVE accounts under `ou_id` and all its descendant OUs, sorted.
+/// OUs listed at once. Organizations throttles its API per account with a low request rate and
+/// answers TooManyRequestsException above it
+/// (<https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html#throttling-limits>),
+/// which the SDK retries with backoff; four OUs at once (each making its two listings one after
+/// the other) keeps a walk to a few calls in flight while a tree three levels deep costs about
+/// three round trips per level instead of two per OU.
+pub const CONCURRENT_OUS: usize = 4;
+
+/// The deepest OU nesting Organizations allows is five levels under the root; a parent chain
+/// longer than this is an answer to refuse, not to follow.
+const MAX_OU_DEPTH: usize = 8;
+
+/// What one OU holds directly.
+struct OuContents {
+    active_accounts: Vec<String>,
+    child_ous: Vec<String>,
+}
+
+/// The ids of the ACTIVE accounts under `ou_id` and all its descendant OUs, sorted. Child OUs are
+/// listed concurrently, at most [`CONCURRENT_OUS`] at once.
 pub async fn active_accounts_under(
     client: &Client,
     ou_id: &str,
 ) -> Result<BTreeSet<String>, AwsCallError> {
     let mut accounts = BTreeSet::new();
     let mut pending = vec![ou_id.to_owned()];
-    while let Some(parent) = pending.pop() {
-        let found = all_pages("organizations:ListAccountsForParent", |token| {
-            let request = client
-                .list_accounts_for_parent()
-                .parent_id(&parent)
-                .max_results(PAGE_SIZE)
-                .set_next_token(token);
-            async move {
-                let page = request
-                    .send()
-                    .await
-                    .map_err(|e| AwsCallError::new("organizations:ListAccountsForParent", e))?;
-                let active = page
-                    .accounts()
-                    .iter()
-                    .filter(|a| a.status() == Some(&AccountStatus::Active))
-                    .filter_map(|a| a.id().map(str::to_owned))
-                    .collect();
-                Ok((active, page.next_token().map(str::to_owned)))
-            }
-        })
-        .await?;
-        accounts.extend(found);
-        let children = all_pages("organizations:ListOrganizationalUnitsForParent", |token| {
-            let request = client
-                .list_organizational_units_for_parent()
-                .parent_id(&parent)
-                .max_results(PAGE_SIZE)
-                .set_next_token(token);
-            async move {
-                let page = request.send().await.map_err(|e| {
-                    AwsCallError::new("organizations:ListOrganizationalUnitsForParent", e)
-                })?;
-                let ids = page
-                    .organizational_units()
-                    .iter()
-                    .filter_map(|ou| ou.id().map(str::to_owned))
-                    .collect();
-                Ok((ids, page.next_token().map(str::to_owned)))
-            }
-        })
-        .await?;
-        pending.extend(children);
+    let mut listing = tokio::task::JoinSet::new();
+    loop {
+        while listing.len() < CONCURRENT_OUS {
+            let Some(parent) = pending.pop() else { break };
+            let client = client.clone();
+            listing.spawn(async move { ou_contents(&client, &parent).await });
+        }
+        let Some(listed) = listing.join_next().await else {
+            return Ok(accounts);
+        };
+        // A listing task only panics if the SDK does; pass that on rather than hide it.
+        let contents = listed.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
+        accounts.extend(contents.active_accounts);
+        pending.extend(contents.child_ous);
     }
-    Ok(accounts)
+}
+
+/// The ACTIVE accounts and the child OUs directly under `parent`, every page of each.
+async fn ou_contents(client: &Client, parent: &str) -> Result<OuContents, AwsCallError> {
+    let active_accounts = all_pages("organizations:ListAccountsForParent", |token| {
+        let request = client
+            .list_accounts_for_parent()
+            .parent_id(parent)
+            .max_results(PAGE_SIZE)
+            .set_next_token(token);
+        async move {
+            let page = request
+                .send()
+                .await
+                .map_err(|e| AwsCallError::new("organizations:ListAccountsForParent", e))?;
+            let active = page
+                .accounts()
+                .iter()
+                .filter(|a| a.status() == Some(&AccountStatus::Active))
+                .filter_map(|a| a.id().map(str::to_owned))
+                .collect();
+            Ok((active, page.next_token().map(str::to_owned)))
+        }
+    })
+    .await?;
+    let child_ous = all_pages("organizations:ListOrganizationalUnitsForParent", |token| {
+        let request = client
+            .list_organizational_units_for_parent()
+            .parent_id(parent)
+            .max_results(PAGE_SIZE)
+            .set_next_token(token);
+        async move {
+            let page = request.send().await.map_err(|e| {
+                AwsCallError::new("organizations:ListOrganizationalUnitsForParent", e)
+            })?;
+            let ids = page
+                .organizational_units()
+                .iter()
+                .filter_map(|ou| ou.id().map(str::to_owned))
+                .collect();
+            Ok((ids, page.next_token().map(str::to_owned)))
+        }
+    })
+    .await?;
+    Ok(OuContents {
+        active_accounts,
+        child_ous,
+    })
+}
+
+/// The Organizations path of each OU as `aws:PrincipalOrgPaths` spells it,
+/// `o-ORG/r-ROOT/ou-A/…/OU/`: one DescribeOrganization, then one ListParents per level, however
+/// many accounts the OUs hold.
+pub async fn org_paths(client: &Client, ou_ids: &[&str]) -> Result<Vec<String>, AwsCallError> {
+    let organization = client
+        .describe_organization()
+        .send()
+        .await
+        .map_err(|e| AwsCallError::new("organizations:DescribeOrganization", e))?;
+    let org_id = organization
+        .organization()
+        .and_then(|o| o.id())
+        .ok_or_else(|| {
+            AwsCallError::incomplete("organizations:DescribeOrganization", "the organization id")
+        })?;
+    let mut paths = Vec::with_capacity(ou_ids.len());
+    for ou_id in ou_ids {
+        paths.push(path_to_root(client, org_id, ou_id).await?);
+    }
+    Ok(paths)
+}
+
+async fn path_to_root(client: &Client, org_id: &str, ou_id: &str) -> Result<String, AwsCallError> {
+    let mut path = vec![ou_id.to_owned()];
+    for _ in 0..MAX_OU_DEPTH {
+        let child = path.last().cloned().unwrap_or_default();
+        let parents = client
+            .list_parents()
+            .child_id(&child)
+            .send()
+            .await
+            .map_err(|e| AwsCallError::new("organizations:ListParents", e))?;
+        let parent = parents
+            .parents()
+            .first()
+            .and_then(|p| Some((p.id()?, p.r#type()?)))
+            .ok_or_else(|| AwsCallError::incomplete("organizations:ListParents", "a parent"))?;
+        path.push(parent.0.to_owned());
+        if *parent.1 == ParentType::Root {
+            path.push(org_id.to_owned());
+            path.reverse();
+            return Ok(format!("{}/", path.join("/")));
+        }
+    }
+    Err(AwsCallError::incomplete(
+        "organizations:ListParents",
+        "a root within eight levels",
+    ))
 }
 
 /// Every item of every page `fetch` returns for a token (none for the first page), until a page

@@ -11,6 +11,12 @@
 //! are the role's account), except that an AssumeRole request's account is the account of the role
 //! it asks for, so a fault can stop one target's AssumeRole and spare the others.
 //!
+//! For scale measurements it can also add a fixed delay to every round trip (what reaching AWS
+//! from CodeBuild costs) and answer InvokeEndpoint itself as a stand-in endpoint, so that the
+//! emulator's own CPU (a few milliseconds a call, one call at a time) is not what is measured:
+//! against AWS every account's endpoint is its own service. And it can stand in for the model
+//! package group policy calls, which the emulator answers with HTTP 500.
+//!
 //! Plain std threads and blocking sockets, one thread per client connection: keep-alive is kept
 //! towards the client, each forwarded request gets its own upstream connection.
 
@@ -72,6 +78,9 @@ impl Fault {
     }
 }
 
+/// The longest resource policy PutModelPackageGroupPolicy takes, in characters.
+pub const MAX_GROUP_POLICY_CHARS: usize = 20_480;
+
 /// Longest a [`FaultKind::Timeout`] holds a request.
 pub const HOLD_LIMIT: Duration = Duration::from_mins(2);
 
@@ -91,6 +100,12 @@ struct Shared {
     seen: Mutex<Vec<(String, String)>>,
     /// Access key id -> account, from the AssumeRole answers that went through the proxy.
     keys: Mutex<HashMap<String, String>>,
+    /// Added before every answer (see [`FaultProxy::delay_every_round_trip`]).
+    delay: Mutex<Duration>,
+    /// The body every InvokeEndpoint gets, when the proxy stands in for the endpoints.
+    stand_in: Mutex<Option<String>>,
+    /// (account, group name) -> resource policy, when the proxy stands in for the policy calls.
+    group_policies: Mutex<Option<HashMap<(String, String), String>>>,
     stopping: AtomicBool,
 }
 
@@ -141,6 +156,42 @@ impl FaultProxy {
             }
         }
         env
+    }
+
+    /// Holds every answer (forwarded, faulted or stood in) for `delay` before sending it: each
+    /// connection has its own thread, so concurrent calls wait concurrently, as on a network.
+    pub fn delay_every_round_trip(&self, delay: Duration) {
+        *self.shared.delay.lock().unwrap() = delay;
+    }
+
+    /// Answers every InvokeEndpoint itself with `body` (`application/json`), never reaching the
+    /// emulator; the calls are still counted.
+    pub fn stand_in_for_endpoints(&self, body: &str) {
+        *self.shared.stand_in.lock().unwrap() = Some(body.to_owned());
+    }
+
+    /// Answers GetModelPackageGroupPolicy and PutModelPackageGroupPolicy itself, as the SageMaker
+    /// API reference documents them: Put replaces the group's whole policy and refuses one over
+    /// [`MAX_GROUP_POLICY_CHARS`] with a ValidationException; Get returns the last one put, or a
+    /// ValidationException when there is none
+    /// (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_PutModelPackageGroupPolicy.html>,
+    /// <https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_GetModelPackageGroupPolicy.html>).
+    /// The group's existence is not checked: the binaries describe it first, through the emulator.
+    pub fn stand_in_for_group_policies(&self) {
+        self.shared
+            .group_policies
+            .lock()
+            .unwrap()
+            .get_or_insert_with(HashMap::new);
+    }
+
+    /// The policy last put for `group` in `account`, when standing in for the policy calls.
+    pub fn group_policy(&self, account: &str, group: &str) -> Option<String> {
+        let policies = self.shared.group_policies.lock().unwrap();
+        policies
+            .as_ref()?
+            .get(&(account.to_owned(), group.to_owned()))
+            .cloned()
     }
 
     /// Adds a fault; faults are checked in the order they were injected.
@@ -194,14 +245,24 @@ impl Shared {
                 Some(FaultKind::ConnectionReset) => return reset(&writer),
                 Some(FaultKind::Timeout) => return hold(&mut reader),
                 Some(kind) => call.error_response(kind),
-                None => {
-                    let response = self.forward(&request);
-                    if call.operation == "AssumeRole" && response.status == 200 {
-                        self.remember_key(&request, &response.body);
+                None => match self.stand_in() {
+                    Some(body) if call.operation == "InvokeEndpoint" => stand_in_answer(body),
+                    _ if call.operation.ends_with("ModelPackageGroupPolicy") => self
+                        .answer_policy_call(&call.operation, &account, &request)
+                        .unwrap_or_else(|| self.forward(&request)),
+                    _ => {
+                        let response = self.forward(&request);
+                        if call.operation == "AssumeRole" && response.status == 200 {
+                            self.remember_key(&request, &response.body);
+                        }
+                        response
                     }
-                    response
-                }
+                },
             };
+            let delay = *self.delay.lock().unwrap();
+            if !delay.is_zero() {
+                std::thread::sleep(delay);
+            }
             if writer.write_all(&response.to_bytes()).is_err()
                 || request
                     .header("connection")
@@ -210,6 +271,55 @@ impl Shared {
                 return;
             }
         }
+    }
+
+    /// The stand-in answer to a group policy call, or none when the proxy is not standing in.
+    fn answer_policy_call(
+        &self,
+        operation: &str,
+        account: &str,
+        request: &Request,
+    ) -> Option<Response> {
+        let mut guard = self.group_policies.lock().unwrap();
+        let policies = guard.as_mut()?;
+        let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap_or_default();
+        let group = body["ModelPackageGroupName"].as_str().unwrap_or_default();
+        let key = (account.to_owned(), group.to_owned());
+        let invalid = |message: String| {
+            Some(Call::json_response(
+                400,
+                &serde_json::json!({"__type": "ValidationException", "message": message}),
+            ))
+        };
+        match operation {
+            "PutModelPackageGroupPolicy" => {
+                let policy = body["ResourcePolicy"].as_str().unwrap_or_default();
+                let chars = policy.chars().count();
+                if chars > MAX_GROUP_POLICY_CHARS {
+                    return invalid(format!("1 validation error detected: Value at 'resourcePolicy' failed to satisfy constraint: Member must have length less than or equal to {MAX_GROUP_POLICY_CHARS} (it has {chars})"));
+                }
+                policies.insert(key, policy.to_owned());
+                let arn =
+                    format!("arn:aws:sagemaker:us-east-1:{account}:model-package-group/{group}");
+                Some(Call::json_response(
+                    200,
+                    &serde_json::json!({"ModelPackageGroupArn": arn}),
+                ))
+            }
+            _ => match policies.get(&key) {
+                Some(policy) => Some(Call::json_response(
+                    200,
+                    &serde_json::json!({"ResourcePolicy": policy}),
+                )),
+                None => invalid(format!(
+                    "Cannot find Model Package Group policy for {group}"
+                )),
+            },
+        }
+    }
+
+    fn stand_in(&self) -> Option<String> {
+        self.stand_in.lock().unwrap().clone()
     }
 
     fn take_fault(&self, operation: &str, account: &str) -> Option<FaultKind> {
@@ -292,6 +402,22 @@ impl Shared {
     }
 }
 
+/// A stand-in endpoint's answer to InvokeEndpoint.
+fn stand_in_answer(body: String) -> Response {
+    Response {
+        status: 200,
+        headers: vec![
+            ("Content-Type".into(), "application/json".into()),
+            (
+                "x-Amzn-Invoked-Production-Variant".into(),
+                "AllTraffic".into(),
+            ),
+            ("x-amzn-RequestId".into(), "fault-proxy".into()),
+        ],
+        body: body.into_bytes(),
+    }
+}
+
 /// Makes the coming close of the connection a TCP reset instead of a graceful close.
 fn reset(stream: &TcpStream) {
     let linger = libc::linger {
@@ -363,6 +489,18 @@ impl Call {
         Self {
             operation,
             protocol: Protocol::RestJson,
+        }
+    }
+
+    /// An awsJson answer with `status` and `body`.
+    fn json_response(status: u16, body: &serde_json::Value) -> Response {
+        Response {
+            status,
+            headers: vec![
+                ("Content-Type".into(), "application/x-amz-json-1.1".into()),
+                ("x-amzn-RequestId".into(), "fault-proxy".into()),
+            ],
+            body: body.to_string().into_bytes(),
         }
     }
 

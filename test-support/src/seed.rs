@@ -27,7 +27,7 @@ pub async fn sdk_config(moto: &Moto, region: &str) -> SdkConfig {
 
 pub async fn sdk_config_with(moto: &Moto, region: &str, credentials: Credentials) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
-        .http_client(deploy_shell::aws::https_client())
+        .http_client(deploy_shell::http::http_client())
         .endpoint_url(&moto.endpoint)
         .region(Region::new(region.to_owned()))
         .credentials_provider(credentials)
@@ -116,6 +116,7 @@ impl GroupSeed {
 }
 
 /// The emulator's organization (created once per process) and helpers to grow it.
+#[derive(Clone)]
 pub struct Organization {
     client: aws_sdk_organizations::Client,
     pub root_id: String,
@@ -204,5 +205,103 @@ impl Organization {
                 || account.status().is_some_and(|s| s.as_str() != "ACTIVE"),
             "the emulator did not suspend {account_id}"
         );
+    }
+
+    /// Two OUs under the root, `<name>-staging` and `<name>-prod`, each three levels deep as
+    /// [`TREE`] shapes them, holding 1,000 ACTIVE accounts in all (and one SUSPENDED one).
+    pub async fn create_scale_tree(&self, name: &str) -> ScaleTree {
+        let mut tops = Vec::new();
+        let mut accounts = Vec::new();
+        for stage in ["staging", "prod"] {
+            let top = self
+                .create_ou(&self.root_id, &format!("{name}-{stage}"))
+                .await;
+            for child in 0..TREE.children {
+                let child_ou = self
+                    .create_ou(&top, &format!("{name}-{stage}-{child}"))
+                    .await;
+                accounts.extend(
+                    (0..TREE.child_accounts)
+                        .map(|n| (child_ou.clone(), format!("{name}-{stage}-{child}-{n}"))),
+                );
+                for grandchild in 0..TREE.grandchildren {
+                    let label = format!("{name}-{stage}-{child}-{grandchild}");
+                    let grandchild_ou = self.create_ou(&child_ou, &label).await;
+                    accounts.extend(
+                        (0..TREE.grandchild_accounts)
+                            .map(|n| (grandchild_ou.clone(), format!("{label}-{n}"))),
+                    );
+                }
+            }
+            tops.push(top);
+        }
+        let active = accounts.len();
+        // A few at once: the emulator serves one call at a time, but the round trips overlap.
+        let mut creating = tokio::task::JoinSet::new();
+        let mut pending = accounts.into_iter();
+        loop {
+            while creating.len() < 8 {
+                let Some((ou, label)) = pending.next() else {
+                    break;
+                };
+                let org = self.clone();
+                creating.spawn(async move { org.create_account(&ou, &label).await });
+            }
+            match creating.join_next().await {
+                Some(created) => {
+                    created.expect("an account created");
+                }
+                None => break,
+            }
+        }
+        let suspended = self
+            .create_account(&tops[0], &format!("{name}-closed"))
+            .await;
+        self.close_account(&suspended).await;
+        let [staging, prod]: [String; 2] = tops.try_into().expect("two top OUs");
+        ScaleTree {
+            staging,
+            prod,
+            active_accounts: active,
+        }
+    }
+}
+
+/// The shape of each top OU of [`Organization::create_scale_tree`]: its children, their accounts,
+/// each child's children and theirs. 24 and 19 accounts are not multiples of a 20-account page.
+pub struct TreeShape {
+    pub children: usize,
+    pub child_accounts: usize,
+    pub grandchildren: usize,
+    pub grandchild_accounts: usize,
+}
+
+pub const TREE: TreeShape = TreeShape {
+    children: 5,
+    child_accounts: 24,
+    grandchildren: 4,
+    grandchild_accounts: 19,
+};
+
+/// The two top OUs of a scale tree and how many ACTIVE accounts they hold together.
+pub struct ScaleTree {
+    pub staging: String,
+    pub prod: String,
+    pub active_accounts: usize,
+}
+
+impl TreeShape {
+    /// Calls a walk of one top OU makes at 20 items a page, at least one page per listing:
+    /// (ListAccountsForParent, ListOrganizationalUnitsForParent).
+    pub fn walk_calls(&self) -> (usize, usize) {
+        let pages = |items: usize| items.div_ceil(20).max(1);
+        let grandchildren = self.children * self.grandchildren;
+        let accounts = pages(1) // the top OU's only account is the suspended one, or none
+            + self.children * pages(self.child_accounts)
+            + grandchildren * pages(self.grandchild_accounts);
+        let ous = pages(self.children)
+            + self.children * pages(self.grandchildren)
+            + grandchildren * pages(0);
+        (accounts, ous)
     }
 }

@@ -86,8 +86,8 @@ async fn warns_when_the_instance_type_is_not_supported_by_the_package() {
     );
 }
 
-/// Pins B3 and B9 through the binary: the plan covers ACTIVE accounts of both OUs and a child
-/// OU, not the suspended one, and grants more than CreateModel.
+/// Pins B3 and B9 through the binary: naming accounts one by one, the plan covers ACTIVE accounts
+/// of both OUs and a child OU, not the suspended one, and grants more than CreateModel.
 #[tokio::test]
 async fn grant_dry_run_lists_active_accounts_of_both_ous_and_child_ous() {
     let (group, _) = group_with_one_approved("cli-grant").await;
@@ -109,6 +109,7 @@ async fn grant_dry_run_lists_active_accounts_of_both_ous_and_child_ous() {
         .env("GRANT_CROSS_ACCOUNT_ACCESS", "true")
         .env("ORGANIZATIONAL_UNIT_STAGING_ID", &staging_ou)
         .env("ORGANIZATIONAL_UNIT_PROD_ID", &prod_ou)
+        .env("GRANT_PRINCIPALS", "accounts")
         .args(["--dry-run", "--output", "json"])
         .run();
     out.code(0);

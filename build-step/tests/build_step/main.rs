@@ -6,6 +6,7 @@ mod errors;
 mod faults;
 mod hostile;
 mod render;
+mod scale;
 mod search;
 mod secrets;
 
