@@ -47,7 +47,7 @@ def parse_args():
     p.add_argument("--payloads", default="test/payloads")
     p.add_argument("--wait-timeout", type=float, default=1800, help="seconds")
     p.add_argument("--invocations", type=int, default=10)
-    p.add_argument("--concurrency", type=int, default=4)
+    p.add_argument("--concurrency", type=int, default=64)
     return p.parse_args()
 
 

@@ -52,8 +52,8 @@ pub enum Grantees {
     /// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalorgpaths>).
     /// The policy's size does not grow with the accounts.
     OrgPaths(Vec<String>),
-    /// Each account as its own principal (`arn:…:iam::ACCOUNT:root`): about 35 characters an
-    /// account, so it stops fitting at a few hundred accounts.
+    /// Each account as its own principal (`arn:…:iam::ACCOUNT:root`) in both statements: about
+    /// 66 characters an account, so it stops fitting at about 300 accounts.
     Accounts(BTreeSet<String>),
 }
 

@@ -63,8 +63,8 @@ pub struct Args {
     /// Invocations per payload, for the latency figures
     #[arg(long = input::INVOCATIONS.flag, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub invocations: u32,
-    /// Targets (account x region) tested at once
-    #[arg(long = input::CONCURRENCY.flag, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
+    /// Targets (account x region) making AWS calls at once (at most 256)
+    #[arg(long = input::CONCURRENCY.flag, value_name = "N", default_value_t = DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u32).range(1..=MAX_CONCURRENCY))]
     pub concurrency: u32,
     /// Report format on stdout
     #[arg(long = input::OUTPUT.flag, value_enum, default_value_t = Format::Text)]
@@ -77,6 +77,19 @@ pub struct Args {
     #[command(flatten)]
     pub log: LogArgs,
 }
+
+/// Targets making calls at once by default. Against AWS every target's DescribeEndpoint and
+/// InvokeEndpoint calls go to its own account's service, so the only shared rates are STS's in
+/// the pipeline account (one AssumeRole per target, whose credentials are reused for the whole
+/// test) and Organizations' (the walk, before any target starts, at most
+/// `deploy_shell::organizations::CONCURRENT_OUS` calls at once). 64 targets keep at most 64
+/// AssumeRole calls in flight, one burst at the start that STS's token bucket absorbs (and the
+/// SDK retries a throttled one with backoff), while 50 staging accounts take one round of the
+/// calls a single account takes.
+pub const DEFAULT_CONCURRENCY: u32 = 64;
+/// The most `--concurrency` takes: enough for hundreds of targets in a few rounds, with each
+/// in-flight target's clients and connection in memory.
+pub const MAX_CONCURRENCY: i64 = 256;
 
 pub const DEFAULT_BUILD_CONFIG: &str = "staging-config-export.json";
 pub const DEFAULT_TEST_RESULTS: &str = "test-results.json";

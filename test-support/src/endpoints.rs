@@ -20,6 +20,10 @@ pub const GOOD_ANSWERS: [&str; 2] = [
     r#"{"predictions": [0.18, 0.04, 0.71, 0.33, 0.09]}"#,
 ];
 
+/// One answer that meets every case of the shipped manifest: what a stand-in endpoint
+/// (`FaultProxy::stand_in_for_endpoints`) answers to every invocation.
+pub const STAND_IN_ANSWER: &str = GOOD_ANSWERS[1];
+
 /// One endpoint as deployed into an account and region.
 #[derive(Debug, Clone)]
 pub struct DeployedEndpoint {

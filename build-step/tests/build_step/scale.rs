@@ -1,6 +1,6 @@
 //! The cross-account grant at organization scale: 1,000 ACTIVE accounts under the staging and
 //! prod OUs, nested three levels deep, in the emulator. By Organizations path the policy is a few
-//! hundred characters and the walk is not needed; listing every account would be about 35,000
+//! hundred characters and the walk is not needed; listing every account would be about 66,000
 //! characters, which build-step refuses before sending, after a walk that makes exactly the calls
 //! the tree needs.
 //!

@@ -2,7 +2,7 @@
 //! against the equivalent Python/boto3 scripts in bench/python, one process at a time on one
 //! emulator. Each case runs once through the fault proxy to count the calls each implementation
 //! makes (and check its outputs), then several times straight at the emulator; the table shows
-//! the median whole-process wall time and peak memory (the child's own rusage from wait4).
+//! the median whole-process wall time and peak memory (the child's own, through `peak-rss`).
 //! Usage: `bench <dir with the release binaries> <output dir> [--quick]`.
 //!
 //! It fails (exit 1) when an implementation fails a run or writes the wrong result, when
@@ -17,9 +17,11 @@ use std::time::{Duration, Instant};
 use aws_sdk_sagemaker::types::ModelApprovalStatus::{Approved, PendingManualApproval, Rejected};
 use deploy_core::budget::MAX_BINARY_BYTES;
 use deploy_core::stack_params::ParameterList;
-use test_support::endpoints::{deploy_endpoint, queue_json_answers, GOOD_ANSWERS, STAGING_ROLE};
-use test_support::fault_proxy::FaultProxy;
-use test_support::seed::{GroupSeed, Organization, REGION};
+use test_support::endpoints::{
+    deploy_endpoint, queue_json_answers, GOOD_ANSWERS, STAGING_ROLE, STAND_IN_ANSWER,
+};
+use test_support::fault_proxy::{FaultProxy, MAX_GROUP_POLICY_CHARS};
+use test_support::seed::{GroupSeed, Organization, ACCOUNT_ID, REGION};
 use test_support::{moto, Moto};
 
 const PROJECT: &str = "bench";
@@ -27,20 +29,31 @@ const PROJECT: &str = "bench";
 struct Mode {
     group_sizes: [usize; 2],
     account_counts: [usize; 3],
+    /// Targets of the latency-injected test-step cases; the first is the baseline of the ratios.
+    scale_targets: &'static [usize],
     runs: usize,
 }
 
 const FULL: Mode = Mode {
     group_sizes: [10, 10_000],
     account_counts: [1, 10, 50],
+    scale_targets: &[1, 50, 200],
     runs: 3,
 };
-/// For CI: the call-count and size checks, and the figures' order of magnitude, in about a minute.
+/// For CI: the call-count, size and 50:1 checks, and the figures' order of magnitude.
 const QUICK: Mode = Mode {
     group_sizes: [10, 1_000],
     account_counts: [1, 5, 10],
+    scale_targets: &[1, 50, 200],
     runs: 1,
 };
+
+/// What every round trip costs in the scale cases: reaching AWS from CodeBuild, roughly.
+const ROUND_TRIP: Duration = Duration::from_millis(100);
+/// test-step over 50 targets may take at most this many times as long as over 1.
+const MAX_RATIO_50_TO_1: f64 = 1.7;
+/// Peak memory test-step may use over 200 targets (the sample payloads).
+const MAX_RSS_200_KIB: i64 = 64 * 1024;
 
 /// One way to run a step: the release binary or its Python script.
 struct Implementation {
@@ -50,15 +63,28 @@ struct Implementation {
 }
 
 impl Implementation {
-    fn command(&self, dir: &Path, env: &[(String, String)]) -> Command {
-        let mut command = Command::new(&self.program);
-        command.args(&self.args).current_dir(dir).env_clear();
+    /// The run of this implementation in `dir` with only `env` (and PATH), through `peak-rss`,
+    /// which writes the run's peak memory to `report`.
+    fn command(&self, dir: &Path, env: &[(String, String)], report: &Path) -> Command {
+        let mut command = Command::new(peak_rss());
+        command
+            .arg(report)
+            .arg(&self.program)
+            .args(&self.args)
+            .current_dir(dir)
+            .env_clear();
         if let Some(path) = std::env::var_os("PATH") {
             command.env("PATH", path);
         }
         command.envs(env.iter().map(|(k, v)| (k, v)));
         command
     }
+}
+
+/// The `peak-rss` launcher built beside this driver (see its docs for why runs go through it).
+fn peak_rss() -> PathBuf {
+    let me = std::env::current_exe().expect("the driver's own path");
+    me.with_file_name("peak-rss")
 }
 
 /// One process run: its exit code, wall time and peak resident memory.
@@ -69,34 +95,33 @@ struct Measured {
     max_rss_kib: i64,
 }
 
-/// Runs `command` to the end with its output in `log`, timing it and reading its own rusage.
-fn measure(mut command: Command, log: &Path) -> Measured {
+/// Runs `implementation` in `dir` to the end with its output in `log`, timing it; its peak memory
+/// comes from `peak-rss`.
+fn measure(
+    implementation: &Implementation,
+    dir: &Path,
+    env: &[(String, String)],
+    log: &Path,
+) -> Measured {
+    let report = log.with_extension("rss");
+    let mut command = implementation.command(dir, env, &report);
     let file = std::fs::File::create(log).expect("create the run log");
     command
         .stdout(file.try_clone().expect("log handle"))
         .stderr(file);
     let started = Instant::now();
-    let child = command
-        .spawn()
+    let status = command
+        .status()
         .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: rusage is plain integers, for which all zeroes is a valid value.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: reaps the child this process just spawned (std never waits for it: `child` is only
-    // dropped) and writes the two out-parameters, which live on this stack frame.
-    let waited = unsafe { libc::wait4(pid, &raw mut status, 0, &raw mut usage) };
     let wall = started.elapsed();
-    assert_eq!(waited, pid, "wait4: {}", std::io::Error::last_os_error());
-    drop(child);
+    let max_rss_kib = std::fs::read_to_string(&report)
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .unwrap_or_else(|| panic!("peak-rss wrote no figure to {}", report.display()));
     Measured {
-        code: if libc::WIFEXITED(status) {
-            libc::WEXITSTATUS(status)
-        } else {
-            -1
-        },
+        code: status.code().unwrap_or(-1),
         wall,
-        max_rss_kib: usage.ru_maxrss,
+        max_rss_kib,
     }
 }
 
@@ -144,7 +169,7 @@ fn run_case(
         let log = case
             .dir
             .join(format!("{}-{label}.log", implementation.name));
-        let measured = measure(implementation.command(&dir, &env), &log);
+        let measured = measure(implementation, &dir, &env, &log);
         let failure = if measured.code != 0 {
             Some(format!("exit {}", measured.code))
         } else {
@@ -218,6 +243,114 @@ async fn seed_staging(moto: &Moto, count: usize, endpoint: &str, package: &str) 
     ou
 }
 
+/// The build CodeBuild project's environment for `group`.
+fn build_step_env(group: &str) -> Vec<(String, String)> {
+    [
+        ("SOURCE_MODEL_PACKAGE_GROUP_NAME", group),
+        ("SAGEMAKER_PROJECT_NAME", PROJECT),
+        ("SAGEMAKER_PROJECT_ID", "p-bench0001"),
+        ("ARTIFACT_BUCKET", "sagemaker-project-p-bench0001"),
+        ("SAGEMAKER_EXECUTION_ROLE_STAGING_NAME", STAGING_ROLE),
+        ("SAGEMAKER_EXECUTION_ROLE_PROD_NAME", "sagemaker-role-prod"),
+    ]
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .to_vec()
+}
+
+/// build-step's cross-account grant over the 1,000 accounts of a three-level tree, both ways,
+/// through a proxy that adds [`ROUND_TRIP`] to every call and stands in for the policy calls:
+/// by Organizations path it must exit 0 with a policy that fits; naming every account it must
+/// refuse (exit 2) before writing. Prints the Organizations calls and the policy sizes.
+async fn grant_cases(
+    moto: &Moto,
+    build_step: &Path,
+    out_dir: &Path,
+    inputs: &[(&str, String)],
+    group: &str,
+) -> Result<(), String> {
+    let seeding = Instant::now();
+    let tree = Organization::get(moto)
+        .await
+        .create_scale_tree("bench-scale")
+        .await;
+    println!(
+        "\nseeded {} ACTIVE accounts under two OUs three levels deep in {}",
+        tree.active_accounts,
+        secs(seeding.elapsed())
+    );
+    println!(
+        "build-step --grant-cross-account-access over them, {} ms added to every round trip:",
+        ROUND_TRIP.as_millis()
+    );
+    let organizations_calls = [
+        "DescribeOrganization",
+        "ListParents",
+        "ListAccountsForParent",
+        "ListOrganizationalUnitsForParent",
+    ];
+    for principals in ["org-paths", "accounts"] {
+        let proxy = FaultProxy::start(moto);
+        proxy.delay_every_round_trip(ROUND_TRIP);
+        proxy.stand_in_for_group_policies();
+        let mut env = proxy.env();
+        env.extend(build_step_env(group));
+        for (key, value) in [
+            ("GRANT_CROSS_ACCOUNT_ACCESS", "true"),
+            ("ORGANIZATIONAL_UNIT_STAGING_ID", tree.staging.as_str()),
+            ("ORGANIZATIONAL_UNIT_PROD_ID", tree.prod.as_str()),
+            ("GRANT_PRINCIPALS", principals),
+        ] {
+            env.push((key.to_owned(), value.to_owned()));
+        }
+        let dir = out_dir.join(format!("grant-{principals}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create the run dir");
+        for (name, contents) in inputs {
+            std::fs::write(dir.join(name), contents).expect("write a case input");
+        }
+        let log = out_dir.join(format!("grant-{principals}.log"));
+        let implementation = Implementation {
+            name: "rust",
+            program: build_step.to_owned(),
+            args: Vec::new(),
+        };
+        let run = measure(&implementation, &dir, &env, &log);
+        let output = std::fs::read_to_string(&log).unwrap_or_default();
+        let calls: Vec<String> = organizations_calls
+            .iter()
+            .map(|op| (op, proxy.count(op)))
+            .filter(|(_, n)| *n > 0)
+            .map(|(op, n)| format!("{n} {op}"))
+            .collect();
+        let total: usize = organizations_calls.iter().map(|op| proxy.count(op)).sum();
+        let outcome = match (principals, run.code) {
+            ("org-paths", 0) => {
+                let policy = proxy.group_policy(ACCOUNT_ID, group).unwrap_or_default();
+                format!("exit 0, a policy of {} characters", policy.chars().count())
+            }
+            ("accounts", 2) => {
+                let size = output
+                    .split_once("policy would be ")
+                    .and_then(|(_, rest)| rest.split(' ').next())
+                    .unwrap_or("?");
+                format!("exit 2 before writing: the policy would be {size} characters")
+            }
+            (_, code) => {
+                return Err(format!(
+                    "build-step --grant-principals {principals} over 1,000 accounts exited {code}; its output is in {}",
+                    log.display()
+                ))
+            }
+        };
+        println!(
+            "  {principals:<10} {outcome} (limit {MAX_GROUP_POLICY_CHARS}); {total} Organizations calls ({}) in {}",
+            calls.join(", "),
+            secs(run.wall)
+        );
+    }
+    Ok(())
+}
+
 fn check_package(expected: &str) -> impl Fn(&Path) -> Result<(), String> + '_ {
     move |dir| {
         let params = ParameterList::read(
@@ -249,6 +382,125 @@ fn check_report(targets: usize) -> impl Fn(&Path) -> Result<(), String> {
             .map(|_| ())
             .map_err(|e| format!("test-results.xml: {e}"))
     }
+}
+
+/// One latency-injected test-step case: its median wall time with the delay and without (the
+/// emulator's floor), and its peak memory.
+struct ScaleRow {
+    targets: usize,
+    wall: Duration,
+    floor: Duration,
+    max_rss_kib: i64,
+}
+
+/// test-step over `targets` staging accounts through a fault proxy that holds every answer for
+/// `ROUND_TRIP` (or, for the floor, not at all) and answers InvokeEndpoint itself, so that neither
+/// the network nor the emulator's one-call-at-a-time CPU on the invocations is what scales.
+fn scale_case(
+    moto: &Moto,
+    test_step: &Path,
+    out_dir: &Path,
+    inputs: &[(&str, String)],
+    payloads: &Path,
+    seeded: (usize, &str),
+    runs: usize,
+) -> Result<ScaleRow, String> {
+    let (targets, ou) = seeded;
+    let dir = out_dir.join(format!("scale-{targets}"));
+    let timed = |delay: Duration, label: &str| -> Result<Vec<Measured>, String> {
+        let proxy = FaultProxy::start(moto);
+        proxy.delay_every_round_trip(delay);
+        proxy.stand_in_for_endpoints(STAND_IN_ANSWER);
+        let mut env = proxy.env();
+        env.push(("SAGEMAKER_EXECUTION_ROLE_NAME".into(), STAGING_ROLE.into()));
+        env.push(("ORGANIZATIONAL_UNIT_ID".into(), ou.to_owned()));
+        env.push((
+            "CODEBUILD_BUILD_ID".into(),
+            "bench:00000000-0000-0000-0000-000000000000".into(),
+        ));
+        let mut measured = Vec::new();
+        for run in 1..=runs {
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).expect("create the run dir");
+            for (name, contents) in inputs {
+                std::fs::write(dir.join(name), contents).expect("write a case input");
+            }
+            let log = out_dir.join(format!("scale-{targets}-{label}-{run}.log"));
+            let implementation = Implementation {
+                name: "rust",
+                program: test_step.to_owned(),
+                args: vec!["--payloads".into(), payloads.into()],
+            };
+            let run = measure(&implementation, &dir, &env, &log);
+            let result = if run.code == 0 {
+                check_report(targets)(&dir)
+            } else {
+                Err(format!("exit {}", run.code))
+            };
+            result.map_err(|why| {
+                format!(
+                    "test-step, {} at {label}: {why}; its output is in {}",
+                    accounts(targets),
+                    log.display()
+                )
+            })?;
+            measured.push(run);
+        }
+        Ok(measured)
+    };
+    let delayed = timed(ROUND_TRIP, &format!("{} ms", ROUND_TRIP.as_millis()))?;
+    let floor = timed(Duration::ZERO, "no delay")?;
+    Ok(ScaleRow {
+        targets,
+        wall: median(delayed.iter().map(|m| m.wall).collect()),
+        floor: median(floor.iter().map(|m| m.wall).collect()),
+        max_rss_kib: median(delayed.iter().map(|m| m.max_rss_kib).collect()),
+    })
+}
+
+/// Prints the scale table and its ratios; the problems found (50:1 over its bound, 200 targets
+/// over the memory budget).
+fn print_scale(rows: &[ScaleRow]) -> Vec<String> {
+    println!(
+        "\ntest-step at scale: {} ms added to every round trip, InvokeEndpoint answered by a stand-in endpoint (default flags)",
+        ROUND_TRIP.as_millis()
+    );
+    println!(
+        "{:<28} {:>12} {:>16} {:>12}",
+        "case", "wall", "floor (no delay)", "peak RSS"
+    );
+    for row in rows {
+        println!(
+            "{:<28} {:>12} {:>16} {:>12}",
+            format!("test-step, {}", accounts(row.targets)),
+            secs(row.wall),
+            secs(row.floor),
+            mib(row.max_rss_kib)
+        );
+    }
+    let mut problems = Vec::new();
+    let Some(base) = rows.first() else {
+        return problems;
+    };
+    for row in &rows[1..] {
+        let ratio = row.wall.as_secs_f64() / base.wall.as_secs_f64();
+        let floor = row.floor.as_secs_f64() / base.floor.as_secs_f64();
+        println!(
+            "  {}:{} wall x{ratio:.2} (the emulator's floor x{floor:.2})",
+            row.targets, base.targets
+        );
+        if row.targets == 50 && ratio > MAX_RATIO_50_TO_1 {
+            problems.push(format!("test-step over 50 targets took x{ratio:.2} the time of 1, over x{MAX_RATIO_50_TO_1}"));
+        }
+        if row.targets == 200 && row.max_rss_kib > MAX_RSS_200_KIB {
+            problems.push(format!(
+                "test-step over 200 targets peaked at {}, over {}",
+                mib(row.max_rss_kib),
+                mib(MAX_RSS_200_KIB)
+            ));
+        }
+    }
+    problems
 }
 
 /// The binary's size, failing when it is over budget or still carries a symbol table.
@@ -409,16 +661,7 @@ async fn run(bin_dir: &Path, out_dir: &Path, quick: bool) -> Result<(), String> 
         let case = Case {
             name: format!("build-step, {size} packages"),
             dir: out_dir.join(&group),
-            env: [
-                ("SOURCE_MODEL_PACKAGE_GROUP_NAME", group.as_str()),
-                ("SAGEMAKER_PROJECT_NAME", PROJECT),
-                ("SAGEMAKER_PROJECT_ID", "p-bench0001"),
-                ("ARTIFACT_BUCKET", "sagemaker-project-p-bench0001"),
-                ("SAGEMAKER_EXECUTION_ROLE_STAGING_NAME", STAGING_ROLE),
-                ("SAGEMAKER_EXECUTION_ROLE_PROD_NAME", "sagemaker-role-prod"),
-            ]
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .to_vec(),
+            env: build_step_env(&group),
             inputs: &stage_configs,
             counted: "ListModelPackages",
             check: &check,
@@ -444,6 +687,15 @@ async fn run(bin_dir: &Path, out_dir: &Path, quick: bool) -> Result<(), String> 
                 .expect("build-step's staging parameters")
         });
     }
+
+    grant_cases(
+        moto,
+        &bin_dir.join("build-step"),
+        out_dir,
+        &stage_configs,
+        &format!("bench-{}", mode.group_sizes[0]),
+    )
+    .await?;
 
     let build_config = build_config.expect("a build-step case ran");
     let params = ParameterList::parse(&build_config).expect("build-step's parameters");
@@ -487,6 +739,27 @@ async fn run(bin_dir: &Path, out_dir: &Path, quick: bool) -> Result<(), String> 
         }
     }
 
+    let mut scale_rows = Vec::new();
+    for &targets in mode.scale_targets {
+        let seeding = Instant::now();
+        let ou = seed_staging(moto, targets, &endpoint, package).await;
+        println!(
+            "\nseeded OU {ou}: {} with {endpoint} in {}",
+            accounts(targets),
+            secs(seeding.elapsed())
+        );
+        let test_step = bin_dir.join("test-step");
+        scale_rows.push(scale_case(
+            moto,
+            &test_step,
+            out_dir,
+            &inputs,
+            &payloads,
+            (targets, &ou),
+            mode.runs,
+        )?);
+    }
+
     print_table(&rows, mode.runs);
     let (first, last) = (mode.account_counts[0], mode.account_counts[2]);
     println!("\ntest-step wall time, {last} accounts : {first} (against one moto_server it grows with the calls: see bench/README.md)");
@@ -500,14 +773,16 @@ async fn run(bin_dir: &Path, out_dir: &Path, quick: bool) -> Result<(), String> 
         };
         println!("  {name:<7} {:.1}", wall(last) / wall(first));
     }
+    let mut problems = size_problems;
+    problems.extend(print_scale(&scale_rows));
     println!(
         "\nbench{} finished in {} (outputs and run logs in {})",
         if quick { " --quick" } else { "" },
         secs(started.elapsed()),
         out_dir.display()
     );
-    if !size_problems.is_empty() {
-        return Err(size_problems.join("; "));
+    if !problems.is_empty() {
+        return Err(problems.join("; "));
     }
     Ok(())
 }
