@@ -390,14 +390,92 @@ impl Report {
     }
 }
 
+/// The most test cases CodeBuild keeps in one report; past it, it keeps the failed ones and drops
+/// the rest (<https://docs.aws.amazon.com/codebuild/latest/userguide/test-report.html>).
+pub const MAX_CASES_PER_REPORT: usize = 500;
+/// The most report groups one CodeBuild project takes, each a report of its own per build
+/// (<https://docs.aws.amazon.com/codebuild/latest/userguide/test-report-group.html>): the test
+/// buildspec names this many, one JUnit file each.
+pub const MAX_REPORT_GROUPS: usize = 5;
+
 /// The JUnit XML report: one `<testsuite>` per target, one `<testcase>` per payload case. A case
 /// the target never reached carries the target's reason, as a failure (the target failed) or an
 /// error (it could not be tested). A run that stopped before testing has one `setup` test case.
+/// This is the whole report in one document; [`junit_reports`] splits it for CodeBuild.
 pub fn junit_xml(report: &Report) -> String {
+    junit_parts(report, usize::MAX).swap_remove(0)
+}
+
+/// The JUnit report as CodeBuild can take it: documents of at most [`MAX_CASES_PER_REPORT`] test
+/// cases each, a target's cases kept in one document whenever they fit in one. Up to 500 cases
+/// this is one document, [`junit_xml`]'s.
+pub fn junit_reports(report: &Report) -> Vec<String> {
+    junit_parts(report, MAX_CASES_PER_REPORT)
+}
+
+/// The file of JUnit document `index` (0-based) when the first is `first`: `first` itself, then
+/// `<stem>-2.<ext>`, `<stem>-3.<ext>`, … beside it.
+pub fn junit_part_path(first: &std::path::Path, index: usize) -> std::path::PathBuf {
+    if index == 0 {
+        return first.to_owned();
+    }
+    let stem = first.file_stem().unwrap_or_default().to_string_lossy();
+    let name = match first.extension() {
+        Some(ext) => format!("{stem}-{}.{}", index + 1, ext.to_string_lossy()),
+        None => format!("{stem}-{}", index + 1),
+    };
+    first.with_file_name(name)
+}
+
+/// What one JUnit document holds: slices of targets' cases, and the setup case.
+#[derive(Default)]
+struct Part {
+    suites: Vec<(usize, std::ops::Range<usize>)>,
+    cases: usize,
+    setup: bool,
+}
+
+fn junit_parts(report: &Report, max_cases: usize) -> Vec<String> {
+    let max_cases = max_cases.max(1);
+    let mut parts = vec![Part::default()];
+    for (index, target) in report.targets.iter().enumerate() {
+        let total = target.cases.len();
+        let mut start = 0;
+        loop {
+            let part = parts.last_mut().expect("invariant: parts starts non-empty");
+            let room = max_cases - part.cases;
+            let left = total - start;
+            // Start a new document rather than split a target that fits in one.
+            if part.cases > 0 && (room == 0 || (left > room && left <= max_cases)) {
+                parts.push(Part::default());
+                continue;
+            }
+            let take = left.min(room);
+            part.suites.push((index, start..start + take));
+            part.cases += take;
+            start += take;
+            if start == total {
+                break;
+            }
+        }
+    }
+    if report.error.is_some() {
+        if parts.last().is_some_and(|p| p.cases >= max_cases) {
+            parts.push(Part::default());
+        }
+        let part = parts.last_mut().expect("invariant: parts starts non-empty");
+        part.setup = true;
+        part.cases += 1;
+    }
+    parts.iter().map(|part| render_part(report, part)).collect()
+}
+
+fn render_part(report: &Report, part: &Part) -> String {
     let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let (mut tests, mut failures, mut errors) = (0, 0, 0);
     let mut suites = String::new();
-    for target in &report.targets {
+    for (index, range) in &part.suites {
+        let target = &report.targets[*index];
         let suite_name = format!(
             "{} {} {}",
             target.endpoint_name, target.account_id, target.region
@@ -408,7 +486,8 @@ pub fn junit_xml(report: &Report) -> String {
         );
         let (mut suite_failures, mut suite_errors) = (0, 0);
         let mut cases = String::new();
-        for case in &target.cases {
+        let slice = &target.cases[range.clone()];
+        for case in slice {
             let time = case.duration_seconds;
             cases.push_str(&format!(
                 "    <testcase classname=\"{}\" name=\"{}\" time=\"{time:.3}\"",
@@ -444,17 +523,17 @@ pub fn junit_xml(report: &Report) -> String {
                 }
             }
         }
-        tests += target.cases.len();
+        tests += slice.len();
         failures += suite_failures;
         errors += suite_errors;
         suites.push_str(&format!(
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{suite_failures}\" errors=\"{suite_errors}\" skipped=\"0\" time=\"{:.3}\">\n{cases}  </testsuite>\n",
             escape(&suite_name),
-            target.cases.len(),
+            slice.len(),
             target.duration_seconds
         ));
     }
-    if let Some(error) = &report.error {
+    if let (true, Some(error)) = (part.setup, &report.error) {
         tests += 1;
         errors += 1;
         suites.push_str(&format!(
@@ -546,6 +625,83 @@ mod tests {
             response_bytes: None,
             failures: failures.iter().map(|f| (*f).to_owned()).collect(),
         }
+    }
+
+    /// Every `(classname, name)` test case of `xml`, and the `tests` count its root declares.
+    fn junit_cases(xml: &str) -> (Vec<(String, String)>, usize) {
+        let attr = |tag: &str, name: &str| {
+            let start = tag.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+            tag[start..].split('"').next().unwrap().to_owned()
+        };
+        let declared = attr(xml.split("<testsuites").nth(1).unwrap(), "tests");
+        let cases = xml
+            .split("<testcase")
+            .skip(1)
+            .map(|tag| (attr(tag, "classname"), attr(tag, "name")))
+            .collect();
+        (cases, declared.parse().unwrap())
+    }
+
+    /// 200 targets of three cases are 600: two documents, no case lost or repeated, none over 500,
+    /// no target split; one target of 700 cases is split across two.
+    #[test]
+    fn junit_over_500_cases_is_split_so_codebuild_keeps_every_case() {
+        let mut report = empty_report();
+        report.targets = (0..200)
+            .map(|n| {
+                let cases = ["a", "b", "c"]
+                    .map(|c| case(c, CaseStatus::Passed, &[]))
+                    .to_vec();
+                target(&format!("{n:012}"), TargetStatus::Passed, cases)
+            })
+            .collect();
+        let parts = junit_reports(&report);
+        assert_eq!(parts.len(), 2);
+        let mut all = Vec::new();
+        for part in &parts {
+            let (cases, declared) = junit_cases(part);
+            assert_eq!(cases.len(), declared);
+            assert!(declared <= MAX_CASES_PER_REPORT, "{declared}");
+            assert_eq!(declared % 3, 0, "a target's cases stay together");
+            all.extend(cases);
+        }
+        assert_eq!(all.len(), 600);
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), 600, "every case once");
+
+        report.targets = vec![target(
+            "111111111111",
+            TargetStatus::Passed,
+            (0..700)
+                .map(|n| case(&format!("c{n}"), CaseStatus::Passed, &[]))
+                .collect(),
+        )];
+        report.error = Some("stopped".into());
+        let parts = junit_reports(&report);
+        let counts: Vec<usize> = parts.iter().map(|p| junit_cases(p).1).collect();
+        assert_eq!(counts, [500, 201], "the setup case follows the last");
+    }
+
+    #[test]
+    fn up_to_500_cases_is_the_one_document_and_parts_are_named_beside_it() {
+        let mut report = empty_report();
+        report.targets = vec![target(
+            "1",
+            TargetStatus::Passed,
+            vec![case("a", CaseStatus::Passed, &[])],
+        )];
+        assert_eq!(junit_reports(&report), [junit_xml(&report)]);
+        let first = std::path::Path::new("reports/test-results.xml");
+        assert_eq!(junit_part_path(first, 0), first);
+        assert_eq!(
+            junit_part_path(first, 1),
+            std::path::Path::new("reports/test-results-2.xml")
+        );
+        assert_eq!(
+            junit_part_path(std::path::Path::new("junit"), 2),
+            std::path::Path::new("junit-3")
+        );
     }
 
     #[test]

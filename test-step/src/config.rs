@@ -12,7 +12,9 @@ use deploy_core::endpoint::endpoint_name;
 use deploy_core::files::{check_output_set, write_all_atomically, NamedPath, WriteError};
 use deploy_core::inputs;
 use deploy_core::manifest::{Manifest, MANIFEST_FILE};
-use deploy_core::report::{junit_xml, Report, Setup};
+use deploy_core::report::{
+    junit_part_path, junit_reports, Report, Setup, MAX_CASES_PER_REPORT, MAX_REPORT_GROUPS,
+};
 use deploy_core::session_name::session_name;
 use deploy_core::stack_params::{ParameterList, Problem};
 use deploy_shell::aws::AwsSettings;
@@ -190,11 +192,18 @@ impl ReportFiles {
             junit: args.junit_report.clone(),
         };
         let manifest = args.payloads.join(MANIFEST_FILE);
+        // Every JUnit document a run may write (see `write`), checked with the others.
+        let junit_parts: Vec<PathBuf> = (0..MAX_REPORT_GROUPS)
+            .map(|index| junit_part_path(&files.junit, index))
+            .collect();
+        let mut outputs = vec![NamedPath::new(&files.json, inputs::EXPORT_TEST_RESULTS)];
+        outputs.extend(
+            junit_parts
+                .iter()
+                .map(|part| NamedPath::new(part, inputs::JUNIT_REPORT)),
+        );
         check_output_set(
-            &[
-                NamedPath::new(&files.json, inputs::EXPORT_TEST_RESULTS),
-                NamedPath::new(&files.junit, inputs::JUNIT_REPORT),
-            ],
+            &outputs,
             &[
                 NamedPath::new(&args.build_config, inputs::BUILD_CONFIG),
                 NamedPath::new(&manifest, inputs::PAYLOADS),
@@ -223,14 +232,31 @@ impl ReportFiles {
         Ok(files)
     }
 
-    /// Writes both reports, atomically and together.
+    /// Writes both reports, atomically and together. Past 500 test cases the JUnit report is
+    /// several documents (`test-results.xml`, `test-results-2.xml`, …), one per report group of
+    /// the test buildspec, so CodeBuild keeps every case.
     pub fn write(&self, report: &Report) -> Result<(), WriteError> {
         let json = report.to_json();
-        let xml = junit_xml(report);
-        write_all_atomically(&[
-            (self.json.as_path(), json.as_bytes()),
-            (self.junit.as_path(), xml.as_bytes()),
-        ])
+        let junit = junit_reports(report);
+        if junit.len() > MAX_REPORT_GROUPS {
+            tracing::warn!(
+                "the JUnit report needs {} files of at most {MAX_CASES_PER_REPORT} test cases, and a CodeBuild project takes {MAX_REPORT_GROUPS} report groups: the cases past the first {} reach CodeBuild only through {}",
+                junit.len(),
+                MAX_REPORT_GROUPS * MAX_CASES_PER_REPORT,
+                self.json.display()
+            );
+        }
+        let parts: Vec<PathBuf> = (0..junit.len())
+            .map(|index| junit_part_path(&self.junit, index))
+            .collect();
+        let mut files = vec![(self.json.as_path(), json.as_bytes())];
+        files.extend(
+            parts
+                .iter()
+                .map(PathBuf::as_path)
+                .zip(junit.iter().map(String::as_bytes)),
+        );
+        write_all_atomically(&files)
     }
 }
 

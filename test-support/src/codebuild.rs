@@ -8,8 +8,9 @@
 //! `post_build`, as CodeBuild does), each phase's commands in one `sh -e` so the first failing
 //! command fails the phase, then the artifacts and report files collected whatever the result.
 //! Each phase runs in its own shell (CodeBuild shares one across phases); the seed's buildspecs
-//! do not depend on the difference. Keys it does not implement (`runtime-versions`, `finally`,
-//! globs in file lists, ...) are an error, never silently ignored.
+//! do not depend on the difference. Artifact files may use `*` in their file name (not in a
+//! directory, and no `**`), which is all the seed's buildspecs use. Keys it does not implement
+//! (`runtime-versions`, `finally`, other globs, ...) are an error, never silently ignored.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -94,7 +95,7 @@ impl Buildspec {
             Some(artifacts) => {
                 let artifacts = mapping(artifacts, "artifacts")?;
                 only_keys(artifacts, "artifacts", &["files"])?;
-                literal_paths(strings(artifacts.get("files"), "artifacts.files")?)?
+                file_name_globs(strings(artifacts.get("files"), "artifacts.files")?)?
             }
         };
         let mut reports = BTreeMap::new();
@@ -163,18 +164,19 @@ impl Buildspec {
         std::fs::create_dir_all(artifact_dir).expect("artifact dir");
         let mut artifacts = BTreeMap::new();
         let mut missing_artifact = false;
-        for file in &self.artifacts {
-            let from = source_dir.join(file);
-            if from.is_file() {
-                let to = artifact_dir.join(file);
-                std::fs::create_dir_all(to.parent().expect("parent")).expect("artifact subdir");
-                std::fs::copy(&from, &to).expect("copy artifact");
-                artifacts.insert(file.clone(), to);
-            } else {
+        for pattern in &self.artifacts {
+            let files = matching_files(source_dir, pattern);
+            if files.is_empty() {
                 log.push_str(&format!(
-                    "[Container] no matching artifact paths found: {file}\n"
+                    "[Container] no matching artifact paths found: {pattern}\n"
                 ));
                 missing_artifact = true;
+            }
+            for file in files {
+                let to = artifact_dir.join(&file);
+                std::fs::create_dir_all(to.parent().expect("parent")).expect("artifact subdir");
+                std::fs::copy(source_dir.join(&file), &to).expect("copy artifact");
+                artifacts.insert(file, to);
             }
         }
         let reports = self
@@ -291,6 +293,53 @@ fn string_map(value: Option<&Value>, what: &str) -> Result<Vec<(String, String)>
         .collect()
 }
 
+/// The files under `dir` that `pattern` names, relative to `dir`: itself, or with a `*` in its
+/// file name, every file of its directory that matches, sorted.
+fn matching_files(dir: &Path, pattern: &str) -> Vec<String> {
+    let Some((prefix, suffix)) = pattern.split_once('*') else {
+        return if dir.join(pattern).is_file() {
+            vec![pattern.to_owned()]
+        } else {
+            Vec::new()
+        };
+    };
+    let (folder, name_start) = match prefix.rsplit_once('/') {
+        Some((folder, start)) => (format!("{folder}/"), start),
+        None => (String::new(), prefix),
+    };
+    let mut found: Vec<String> = std::fs::read_dir(dir.join(&folder))
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter(|entry| entry.path().is_file())
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .filter(|name| {
+            name.len() >= name_start.len() + suffix.len()
+                && name.starts_with(name_start)
+                && name.ends_with(suffix)
+        })
+        .map(|name| format!("{folder}{name}"))
+        .collect();
+    found.sort();
+    found
+}
+
+/// `paths`, each literal or with one `*` in its file name.
+fn file_name_globs(paths: Vec<String>) -> Result<Vec<String>, String> {
+    let unsupported = |path: &String| {
+        let name = path.rsplit('/').next().unwrap_or_default();
+        path.contains(['?', '['])
+            || path.matches('*').count() > 1
+            || (path.contains('*') && !name.contains('*'))
+    };
+    match paths.iter().find(|path| unsupported(path)) {
+        Some(glob) => Err(format!(
+            "the local CodeBuild runner takes literal paths or one * in a file name, not {glob}"
+        )),
+        None => Ok(paths),
+    }
+}
+
 fn literal_paths(paths: Vec<String>) -> Result<Vec<String>, String> {
     match paths.iter().find(|path| path.contains(['*', '?', '['])) {
         Some(glob) => Err(format!(
@@ -338,5 +387,27 @@ mod tests {
         assert!(result
             .log
             .contains("no matching artifact paths found: never.txt"));
+    }
+
+    #[test]
+    fn an_artifact_glob_in_a_file_name_collects_every_match_and_other_globs_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = "version: 0.2\nphases:\n  build:\n    commands:\n      - mkdir out\n      - touch out/r.xml out/r-2.xml out/r.json out/x.xml\nartifacts:\n  files:\n    - out/r*.xml\n    - none*.txt\n";
+        let spec = Buildspec::read(&write(dir.path(), spec)).unwrap();
+        let result = spec.run(dir.path(), &[], &dir.path().join("artifacts"));
+        assert_eq!(
+            result.artifacts.keys().collect::<Vec<_>>(),
+            ["out/r-2.xml", "out/r.xml"]
+        );
+        assert!(
+            !result.succeeded,
+            "a pattern with no match fails, as in CodeBuild"
+        );
+        for glob in ["o*/r.xml", "**/r.xml", "r?.xml", "r*-*.xml"] {
+            let spec =
+                format!("version: 0.2\nphases: {{}}\nartifacts:\n  files:\n    - \"{glob}\"\n");
+            let err = Buildspec::read(&write(dir.path(), &spec)).unwrap_err();
+            assert!(err.contains("one * in a file name"), "{glob}: {err}");
+        }
     }
 }

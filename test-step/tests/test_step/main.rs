@@ -8,6 +8,7 @@ mod faults;
 mod hostile;
 mod inputs;
 mod junit;
+mod scale;
 mod secrets;
 mod stop;
 mod verdicts;
