@@ -42,7 +42,11 @@ async fn deploy(config: &BuildConfig, sdk_config: &SdkConfig) -> Result<Summary,
         Some(arn) => registry::pinned(&sagemaker, &config.group, arn).await?,
         None => registry::newest_approved(&sagemaker, &config.group).await?,
     };
-    tracing::info!(arn = %package.arn, version = ?package.version, "chose model package");
+    if let Some(version) = package.version {
+        tracing::info!(arn = %package.arn, version, "chose model package");
+    } else {
+        tracing::info!(arn = %package.arn, "chose model package (no version number)");
+    }
     let plan = config.plan(&package)?;
     let warnings = plan.instance_type_warnings(&package);
     for warning in &warnings {

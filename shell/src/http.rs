@@ -32,9 +32,20 @@ pub const BUNDLE_FILES: [&str; 4] = [
 /// The HTTP client for every SDK client: plain HTTP straight away, HTTPS built on first use.
 pub fn http_client() -> SharedHttpClient {
     SharedHttpClient::new(SchemeRouted {
-        plain: aws_smithy_http_client::Builder::new().build_http(),
+        plain: plain_client(),
         https: Arc::new(OnceLock::new()),
     })
+}
+
+/// The client for `http://`: the same hyper and rustls stack as HTTPS (a second, TLS-free client
+/// type would add its own copy of hyper's code to the binary), with an empty trust store, so
+/// building it reads no certificate.
+fn plain_client() -> SharedHttpClient {
+    let no_roots = TlsContext::builder()
+        .with_trust_store(TrustStore::empty())
+        .build()
+        .unwrap_or_default();
+    rustls_client(no_roots)
 }
 
 /// Routes each request by its scheme; the HTTPS client (and its trust roots) exists only once a
@@ -97,6 +108,10 @@ fn https_client() -> SharedHttpClient {
         .with_trust_store(trust)
         .build()
         .unwrap_or_default();
+    rustls_client(context)
+}
+
+fn rustls_client(context: TlsContext) -> SharedHttpClient {
     aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(
             tls::rustls_provider::CryptoMode::Ring,
@@ -235,7 +250,7 @@ mod tests {
     #[test]
     fn plain_http_never_builds_tls_and_https_speaks_tls() {
         let routed = SchemeRouted {
-            plain: aws_smithy_http_client::Builder::new().build_http(),
+            plain: plain_client(),
             https: Arc::new(OnceLock::new()),
         };
 

@@ -278,4 +278,51 @@ mod tests {
             "the first page, then the token again"
         );
     }
+
+    #[tokio::test]
+    async fn an_ou_path_runs_from_the_organization_to_the_ou_and_a_rootless_chain_stops() {
+        use aws_sdk_organizations::operation::describe_organization::DescribeOrganizationOutput;
+        use aws_sdk_organizations::operation::list_parents::ListParentsOutput;
+        use aws_sdk_organizations::types::{Organization, Parent};
+
+        let organization = mock!(Client::describe_organization).then_output(|| {
+            DescribeOrganizationOutput::builder()
+                .organization(Organization::builder().id("o-abc").build())
+                .build()
+        });
+        let parent = |id: &str, kind: ParentType| {
+            ListParentsOutput::builder()
+                .parents(Parent::builder().id(id).r#type(kind).build())
+                .build()
+        };
+        let child_to_ou = mock!(Client::list_parents)
+            .match_requests(|r| r.child_id() == Some("ou-child"))
+            .then_output(move || parent("ou-top", ParentType::OrganizationalUnit));
+        let ou_to_root = mock!(Client::list_parents)
+            .match_requests(|r| r.child_id() == Some("ou-top"))
+            .then_output(move || parent("r-root", ParentType::Root));
+        let looping = mock!(Client::list_parents)
+            .match_requests(|r| r.child_id() == Some("ou-loop"))
+            .then_output(move || parent("ou-loop", ParentType::OrganizationalUnit));
+        let client = mock_client!(
+            aws_sdk_organizations,
+            RuleMode::MatchAny,
+            [&organization, &child_to_ou, &ou_to_root, &looping]
+        );
+
+        let paths = org_paths(&client, &["ou-child", "ou-top"]).await.unwrap();
+        assert_eq!(
+            paths,
+            ["o-abc/r-root/ou-top/ou-child/", "o-abc/r-root/ou-top/"]
+        );
+        assert_eq!(
+            organization.num_calls(),
+            1,
+            "one DescribeOrganization for both"
+        );
+
+        let err = org_paths(&client, &["ou-loop"]).await.unwrap_err();
+        assert_eq!(err.code(), Some("IncompleteAnswer"));
+        assert_eq!(looping.num_calls(), MAX_OU_DEPTH);
+    }
 }

@@ -34,7 +34,8 @@ async fn dry_run_validates_and_prints_the_plan_without_writing() {
         .code(0)
         .stdout_contains("Dry run")
         .stdout_contains(&arn)
-        .stdout_contains("Would write template-export.yml");
+        .stdout_contains("Would write template-export.yml")
+        .stderr_contains(&format!("chose model package arn={arn} version=1"));
     assert_eq!(ws.files(), INPUTS);
 }
 

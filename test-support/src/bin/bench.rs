@@ -32,6 +32,8 @@ struct Mode {
     /// Targets of the latency-injected test-step cases; the first is the baseline of the ratios.
     scale_targets: &'static [usize],
     runs: usize,
+    /// Runs of each build-step case: a run is about 10 ms, so one run is mostly noise.
+    build_runs: usize,
 }
 
 const FULL: Mode = Mode {
@@ -39,6 +41,7 @@ const FULL: Mode = Mode {
     account_counts: [1, 10, 50],
     scale_targets: &[1, 50, 200],
     runs: 3,
+    build_runs: 9,
 };
 /// For CI: the call-count, size and 50:1 checks, and the figures' order of magnitude.
 const QUICK: Mode = Mode {
@@ -46,6 +49,7 @@ const QUICK: Mode = Mode {
     account_counts: [1, 5, 10],
     scale_targets: &[1, 50, 200],
     runs: 1,
+    build_runs: 5,
 };
 
 /// What every round trip costs in the scale cases: reaching AWS from CodeBuild, roughly.
@@ -549,9 +553,10 @@ fn mib(kib: i64) -> String {
     format!("{:.1} MiB", kib as f64 / 1024.0)
 }
 
-fn print_table(rows: &[Row], runs: usize) {
+fn print_table(rows: &[Row], mode: &Mode) {
     println!(
-        "\nmedians of {runs} run(s) each, after one run through the fault proxy that counts the calls"
+        "\nmedians of {} run(s) of each build-step case and {} of each test-step case, after one run through the fault proxy that counts the calls",
+        mode.build_runs, mode.runs
     );
     println!(
         "{:<28} {:<7} {:>12} {:>12}  calls",
@@ -667,7 +672,7 @@ async fn run(bin_dir: &Path, out_dir: &Path, quick: bool) -> Result<(), String> 
             check: &check,
         };
         for implementation in implementations("build-step") {
-            let row = run_case(moto, &case, &implementation, mode.runs)?;
+            let row = run_case(moto, &case, &implementation, mode.build_runs)?;
             if implementation.name == "rust" && row.calls.1 != 1 {
                 return Err(format!(
                     "build-step made {} ListModelPackages calls on {size} packages; it must make 1",
@@ -760,7 +765,7 @@ async fn run(bin_dir: &Path, out_dir: &Path, quick: bool) -> Result<(), String> 
         )?);
     }
 
-    print_table(&rows, mode.runs);
+    print_table(&rows, &mode);
     let (first, last) = (mode.account_counts[0], mode.account_counts[2]);
     println!("\ntest-step wall time, {last} accounts : {first} (against one moto_server it grows with the calls: see bench/README.md)");
     for name in ["rust", "python"] {
