@@ -112,6 +112,10 @@ registry! {
     EXPORT_TEMPLATE = "export-template", EXPORT_TEMPLATE_NAME;
     EXPORT_STAGING_CONFIG = "export-staging-config", EXPORT_TEMPLATE_STAGING_CONFIG;
     EXPORT_PROD_CONFIG = "export-prod-config", EXPORT_TEMPLATE_PROD_CONFIG;
+    EXPORT_STAGING_ACCOUNTS = "export-staging-accounts", EXPORT_STAGING_ACCOUNTS;
+    EXPORT_PROD_ACCOUNTS = "export-prod-accounts", EXPORT_PROD_ACCOUNTS;
+    STAGING_ACCOUNT_IDS = "staging-account-ids", STAGING_ACCOUNT_IDS;
+    PROD_ACCOUNT_IDS = "prod-account-ids", PROD_ACCOUNT_IDS;
     MODEL_PACKAGE_ARN = "model-package-arn", MODEL_PACKAGE_ARN;
     GRANT_CROSS_ACCOUNT_ACCESS = "grant-cross-account-access", GRANT_CROSS_ACCOUNT_ACCESS;
     GRANT_PRINCIPALS = "grant-principals", GRANT_PRINCIPALS;
@@ -119,6 +123,7 @@ registry! {
     EXPORT_TEST_RESULTS = "export-test-results", EXPORT_TEST_RESULTS;
     ROLE_NAME = "sagemaker-execution-role-name", SAGEMAKER_EXECUTION_ROLE_NAME;
     OU = "organizational-unit-id", ORGANIZATIONAL_UNIT_ID;
+    ACCOUNTS_FILE = "accounts-file", ACCOUNTS_FILE;
     BUILD_ID = "codebuild-build-id", CODEBUILD_BUILD_ID;
     REGION = "region", AWS_REGION;
     PROFILE = "profile", AWS_PROFILE;
@@ -157,6 +162,10 @@ documented! {
     EXPORT_TEMPLATE, BuildStep, "rendered endpoint template (default `template-export.yml`)";
     EXPORT_STAGING_CONFIG, BuildStep, "staging StackSet parameter file (default `staging-config-export.json`)";
     EXPORT_PROD_CONFIG, BuildStep, "prod StackSet parameter file (default `prod-config-export.json`)";
+    EXPORT_STAGING_ACCOUNTS, BuildStep, "when set, write the staging accounts file here: a JSON array of the staging OU's ACTIVE account ids";
+    EXPORT_PROD_ACCOUNTS, BuildStep, "when set, write the prod accounts file here: a JSON array of the prod OU's ACTIVE account ids";
+    STAGING_ACCOUNT_IDS, BuildStep, "comma-separated staging account ids for the accounts file, instead of walking the staging OU";
+    PROD_ACCOUNT_IDS, BuildStep, "comma-separated prod account ids for the accounts file, instead of walking the prod OU";
     MODEL_PACKAGE_ARN, BuildStep, "pin this package instead of the newest Approved one";
     GRANT_CROSS_ACCOUNT_ACCESS, BuildStep, "`true` to update the group's resource policy for the OU accounts";
     GRANT_PRINCIPALS, BuildStep, "`org-paths` (default: the OUs by their Organizations paths, constant size) or `accounts` (each ACTIVE account listed)";
@@ -164,6 +173,7 @@ documented! {
     EXPORT_TEST_RESULTS, TestStep, "JSON test report (default `test-results.json`)";
     ROLE_NAME, TestStep, "role to assume in each staging account";
     OU, TestStep, "OU whose ACTIVE accounts are tested";
+    ACCOUNTS_FILE, TestStep, "accounts file `build-step` wrote: test exactly these accounts, without walking the OU";
     BUILD_ID, TestStep, "set by CodeBuild; names the assumed-role session";
     REGION, Both, "region (flag `--region`)";
     PROFILE, Both, "named profile (flag `--profile`); SSO profiles through `credential_process`, see below";

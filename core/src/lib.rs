@@ -7,10 +7,11 @@
 //!
 //! Used by build-step: `build_plan`, `stage_config`, `template`, `access_policy`, `build_summary`,
 //! `model_package`. Used by test-step: `manifest`, `targets`, `session_name`, `model_check`,
-//! `report`, `duration`. Shared: `inputs`, `exit`, `format`, `files`, `stack_params`, `endpoint`,
+//! `report`, `duration`. Shared: `accounts_file`, `inputs`, `exit`, `format`, `files`, `stack_params`, `endpoint`,
 //! `arn`.
 
 pub mod access_policy;
+pub mod accounts_file;
 pub mod arn;
 pub mod budget;
 pub mod build_plan;

@@ -7,7 +7,6 @@
 //! expectation, the response's size and at most the one value a JSON pointer selected.
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
 use bytes::Bytes;
@@ -17,6 +16,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use thiserror::Error;
 
+use crate::files::read_bounded;
 use crate::inputs::PAYLOADS;
 use crate::remote_text::{contained, MAX_ANSWER_QUOTE_CHARS};
 use crate::stack_params::json_kind;
@@ -289,15 +289,6 @@ fn load_body(dir: &Path, file: &str) -> Result<Bytes, String> {
         ));
     }
     Ok(Bytes::from(body))
-}
-
-/// At most `limit + 1` bytes of `path`: enough to tell a file over the limit, never more.
-fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)?
-        .take(limit + 1)
-        .read_to_end(&mut bytes)?;
-    Ok(bytes)
 }
 
 impl Expect {

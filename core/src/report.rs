@@ -50,6 +50,10 @@ pub struct Setup {
     pub role_name: Option<String>,
     pub session_name: Option<String>,
     pub organizational_unit_id: Option<String>,
+    /// Where the accounts came from: `organizational_unit`, `accounts_file` or `account_ids`.
+    pub targets_from: Option<String>,
+    /// The accounts file read, when the accounts came from one.
+    pub accounts_file: Option<String>,
     pub regions: Vec<String>,
     pub payloads: String,
     pub invocations_per_case: u32,
@@ -586,6 +590,8 @@ mod tests {
                 role_name: Some("role".into()),
                 session_name: None,
                 organizational_unit_id: None,
+                targets_from: Some("account_ids".into()),
+                accounts_file: None,
                 regions: vec!["us-east-1".into()],
                 payloads: "test/payloads".into(),
                 invocations_per_case: 1,

@@ -43,6 +43,10 @@ pub struct Args {
     /// Organizational unit whose ACTIVE accounts (child OUs included) are tested
     #[arg(long = input::OU.flag, env = input::OU.env, value_name = "OU")]
     pub organizational_unit_id: Option<String>,
+    /// Accounts file build-step wrote (a JSON array of account ids): test exactly these accounts
+    /// instead of the OU's
+    #[arg(long = input::ACCOUNTS_FILE.flag, env = input::ACCOUNTS_FILE.env, value_name = "FILE")]
+    pub accounts_file: Option<String>,
     /// Test this account instead of the OU's (repeatable, or comma-separated)
     #[arg(long = input::ACCOUNT_IDS.flag, value_name = "ACCOUNT", value_delimiter = ',')]
     pub account_ids: Vec<String>,

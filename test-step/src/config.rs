@@ -76,8 +76,14 @@ impl TestConfig {
                 input: inputs::ROLE_NAME,
             })?;
         setup.role_name = Some(role_name.clone());
-        let accounts = AccountSource::from_args(&args.account_ids, &args.organizational_unit_id)?;
+        let accounts = AccountSource::from_args(
+            &args.account_ids,
+            &args.organizational_unit_id,
+            &args.accounts_file,
+        )?;
         setup.organizational_unit_id = accounts.organizational_unit().map(str::to_owned);
+        setup.targets_from = Some(accounts.kind().to_owned());
+        setup.accounts_file = accounts.file().map(|path| path.display().to_string());
         let regions = regions_from_args(&args.regions)?;
         let manifest = Arc::new(Manifest::load(&args.payloads)?);
         let (user, host) = local_user_and_host();
@@ -202,13 +208,13 @@ impl ReportFiles {
                 .iter()
                 .map(|part| NamedPath::new(part, inputs::JUNIT_REPORT)),
         );
-        check_output_set(
-            &outputs,
-            &[
-                NamedPath::new(&args.build_config, inputs::BUILD_CONFIG),
-                NamedPath::new(&manifest, inputs::PAYLOADS),
-            ],
-        )?;
+        let accounts_file = non_empty(&args.accounts_file).map(Path::new);
+        let mut read = vec![
+            NamedPath::new(&args.build_config, inputs::BUILD_CONFIG),
+            NamedPath::new(&manifest, inputs::PAYLOADS),
+        ];
+        read.extend(accounts_file.map(|file| NamedPath::new(file, inputs::ACCOUNTS_FILE)));
+        check_output_set(&outputs, &read)?;
         if let Ok(payloads) = args.payloads.canonicalize() {
             for (path, input) in [
                 (&files.json, inputs::EXPORT_TEST_RESULTS),

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use deploy_core::accounts_file::AccountsFileError;
 use deploy_core::files::{OutputSetError, WriteError};
 use deploy_core::inputs::{self, Input};
 use deploy_core::manifest::ManifestError;
@@ -36,6 +37,8 @@ pub enum TestError {
     BuildConfig { path: PathBuf, message: String },
     #[error(transparent)]
     Manifest(#[from] ManifestError),
+    #[error(transparent)]
+    AccountsFile(#[from] AccountsFileError),
     #[error("{0}")]
     NoTargets(String),
     #[error("interrupted by {0} before any target was tested")]
@@ -64,6 +67,7 @@ impl Failure for TestError {
             | TestError::BuildConfigFile { .. }
             | TestError::BuildConfig { .. }
             | TestError::Manifest(_)
+            | TestError::AccountsFile(_)
             | TestError::NoTargets(_)
             | TestError::Signals(_)
             | TestError::Reports(_)

@@ -1,13 +1,16 @@
 //! Choosing what to test, in one place: the accounts (every ACTIVE account under the staging OU,
-//! through the walk `build-step` uses too, so both steps agree on the OU's accounts, B3; or an
-//! explicit `--account-id` list, which wins) times the regions (`--regions`, or the current
-//! one). Zero targets is an error, never a pass: an empty or mistyped OU must not wave a model
+//! through the walk `build-step` uses too, so both steps agree on the OU's accounts, B3; or the
+//! accounts file `build-step` wrote, `--accounts-file`, so the accounts tested are exactly those
+//! deployed to; or an explicit `--account-id` list) times the regions (`--regions`, or the
+//! current one). A list or a file wins over the OU (the test CodeBuild project always sets the
+//! OU); a list and a file together are two answers to one question, so that is bad input. Zero targets is an error, never a pass: an empty or mistyped OU must not wave a model
 //! through to production. The rule for crossing accounts and regions is `deploy_core::targets`.
 
 use std::collections::BTreeSet;
+use std::path::PathBuf;
 
-use deploy_core::inputs;
 use deploy_core::targets::{check_account_id, check_region};
+use deploy_core::{accounts_file, inputs};
 use deploy_shell::cli::non_empty;
 use deploy_shell::organizations::active_accounts_under;
 
@@ -18,16 +21,45 @@ use crate::error::TestError;
 pub enum AccountSource {
     UnderOu(String),
     Listed(BTreeSet<String>),
+    FromFile {
+        path: PathBuf,
+        accounts: BTreeSet<String>,
+    },
 }
 
 impl AccountSource {
-    /// The `--account-id` list when one is given (checked), else the OU.
-    pub fn from_args(account_ids: &[String], ou: &Option<String>) -> Result<Self, TestError> {
+    /// The `--account-id` list or the accounts file when one is given (checked, and not both),
+    /// else the OU.
+    pub fn from_args(
+        account_ids: &[String],
+        ou: &Option<String>,
+        accounts_file: &Option<String>,
+    ) -> Result<Self, TestError> {
         let listed: Vec<&str> = account_ids
             .iter()
             .map(|a| a.trim())
             .filter(|a| !a.is_empty())
             .collect();
+        if let Some(file) = non_empty(accounts_file) {
+            if !listed.is_empty() {
+                return Err(TestError::BadSetting {
+                    input: inputs::ACCOUNTS_FILE,
+                    message: format!(
+                        "{file} and {} both say which accounts to test; give one of them",
+                        inputs::ACCOUNT_IDS
+                    ),
+                });
+            }
+            let path = PathBuf::from(file);
+            let accounts = accounts_file::read(&path, inputs::ACCOUNTS_FILE)?;
+            if non_empty(ou).is_some() {
+                tracing::info!(
+                    "{} given: testing the accounts in {file}, not the OU's",
+                    inputs::ACCOUNTS_FILE
+                );
+            }
+            return Ok(Self::FromFile { path, accounts });
+        }
         if !listed.is_empty() {
             for id in &listed {
                 check_account_id(id).map_err(|message| TestError::BadSetting {
@@ -55,7 +87,24 @@ impl AccountSource {
     pub fn organizational_unit(&self) -> Option<&str> {
         match self {
             Self::UnderOu(ou) => Some(ou),
-            Self::Listed(_) => None,
+            Self::Listed(_) | Self::FromFile { .. } => None,
+        }
+    }
+
+    /// Where the accounts come from, as the report's `targets_from` says it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::UnderOu(_) => "organizational_unit",
+            Self::Listed(_) => "account_ids",
+            Self::FromFile { .. } => "accounts_file",
+        }
+    }
+
+    /// The accounts file, when the accounts come from one.
+    pub fn file(&self) -> Option<&std::path::Path> {
+        match self {
+            Self::FromFile { path, .. } => Some(path),
+            _ => None,
         }
     }
 
@@ -65,7 +114,7 @@ impl AccountSource {
         organizations: impl FnOnce() -> aws_sdk_organizations::Client,
     ) -> Result<BTreeSet<String>, TestError> {
         let ou = match self {
-            Self::Listed(ids) => return Ok(ids.clone()),
+            Self::Listed(ids) | Self::FromFile { accounts: ids, .. } => return Ok(ids.clone()),
             Self::UnderOu(ou) => ou,
         };
         let found = match active_accounts_under(&organizations(), ou).await {
@@ -127,25 +176,50 @@ mod tests {
                 "222222222222".into(),
             ],
             &Some("ou-abcd-12345678".into()),
+            &None,
         );
         assert_eq!(
             listed.unwrap(),
             AccountSource::Listed(["111111111111".to_owned(), "222222222222".to_owned()].into())
         );
-        let bad = AccountSource::from_args(&["12345".into()], &None).unwrap_err();
+        let bad = AccountSource::from_args(&["12345".into()], &None, &None).unwrap_err();
         assert!(
             bad.to_string()
                 .starts_with("--account-id: \"12345\" is not an AWS account id"),
             "{bad}"
         );
         assert_eq!(
-            AccountSource::from_args(&[], &Some(" ou-abcd-12345678 ".into())).unwrap(),
+            AccountSource::from_args(&[], &Some(" ou-abcd-12345678 ".into()), &None).unwrap(),
             AccountSource::UnderOu("ou-abcd-12345678".into())
         );
         assert!(matches!(
-            AccountSource::from_args(&[" ".into()], &Some(String::new())),
+            AccountSource::from_args(&[" ".into()], &Some(String::new()), &Some(String::new())),
             Err(TestError::NoAccounts)
         ));
+    }
+
+    #[test]
+    fn an_accounts_file_wins_over_the_ou_but_not_alongside_a_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("staging-accounts.json");
+        std::fs::write(&file, r#"["222222222222", "111111111111"]"#).unwrap();
+        let name = Some(file.display().to_string());
+
+        let source =
+            AccountSource::from_args(&[], &Some("ou-abcd-12345678".into()), &name).unwrap();
+        assert_eq!(source.kind(), "accounts_file");
+        assert_eq!(source.organizational_unit(), None);
+        assert_eq!(source.file(), Some(file.as_path()));
+
+        let both = AccountSource::from_args(&["111111111111".into()], &None, &name).unwrap_err();
+        assert!(
+            both.to_string()
+                .ends_with("both say which accounts to test; give one of them"),
+            "{both}"
+        );
+        std::fs::write(&file, "[]").unwrap();
+        let empty = AccountSource::from_args(&[], &None, &name).unwrap_err();
+        assert!(empty.to_string().contains("lists no account"), "{empty}");
     }
 
     #[test]

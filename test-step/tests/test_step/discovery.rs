@@ -1,6 +1,7 @@
 //! Which targets get tested: the OU's ACTIVE accounts, an explicit list instead, every region
 //! asked for, and never zero.
 
+use test_support::fault_proxy::FaultProxy;
 use test_support::moto;
 use test_support::seed::Organization;
 
@@ -28,6 +29,55 @@ async fn an_explicit_account_list_replaces_the_ou() {
         [(chosen.clone(), REGION.to_owned(), "passed".to_owned())]
     );
     assert!(reports.json["organizational_unit_id"].is_null());
+}
+
+/// The accounts file build-step wrote is what gets tested: the OU (which also holds an account
+/// without the endpoint) is not walked at all, and the report says where the targets came from.
+#[tokio::test]
+async fn an_accounts_file_is_tested_without_walking_the_ou() {
+    let staging = Staging::create("accounts-file").await;
+    let ws = Workspace::new("accountsfile");
+    let direct = staging
+        .active
+        .iter()
+        .find(|a| **a != staging.nested)
+        .unwrap();
+    let deployed = [direct, &staging.nested];
+    for account in deployed {
+        ws.deploy(account, REGION, &ws.package).await;
+    }
+    let listed = serde_json::json!(deployed).to_string();
+    ws.write("staging-accounts.json", listed);
+    let proxy = FaultProxy::start(moto());
+    let out = ws
+        .test_step()
+        .env("AWS_ENDPOINT_URL", proxy.url())
+        .env("ORGANIZATIONAL_UNIT_ID", &staging.ou)
+        .env("ACCOUNTS_FILE", "staging-accounts.json")
+        .run();
+    out.code(0);
+    let reports = ws.reports();
+    let mut expected: Vec<_> = deployed
+        .iter()
+        .map(|a| ((*a).clone(), REGION.to_owned(), "passed".to_owned()))
+        .collect();
+    expected.sort();
+    assert_eq!(reports.targets(), expected);
+    assert_eq!(reports.json["targets_from"], "accounts_file");
+    assert_eq!(reports.json["accounts_file"], "staging-accounts.json");
+    assert!(reports.json["organizational_unit_id"].is_null());
+    assert_eq!(
+        proxy.count("ListAccountsForParent") + proxy.count("ListOrganizationalUnitsForParent"),
+        0
+    );
+
+    // With an --account-id list as well, which accounts to test is ambiguous: bad input.
+    ws.test_step()
+        .env("ACCOUNTS_FILE", "staging-accounts.json")
+        .args(["--account-id", direct])
+        .run()
+        .code(2)
+        .stderr_contains("ACCOUNTS_FILE (--accounts-file): staging-accounts.json and --account-id both say which accounts to test; give one of them");
 }
 
 /// Each region is really asked: an account with its endpoint in one region only fails in the

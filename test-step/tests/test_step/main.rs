@@ -203,6 +203,8 @@ impl Reports {
             "role_name",
             "session_name",
             "organizational_unit_id",
+            "targets_from",
+            "accounts_file",
             "regions",
             "payloads",
             "invocations_per_case",
