@@ -72,6 +72,20 @@ pub struct Args {
     /// Prod StackSet parameter file to write
     #[arg(long = input::EXPORT_PROD_CONFIG.flag, env = input::EXPORT_PROD_CONFIG.env, value_name = "FILE", default_value = DEFAULT_EXPORT_PROD_CONFIG, value_parser = path_or_default(DEFAULT_EXPORT_PROD_CONFIG))]
     pub export_prod_config: PathBuf,
+    /// Staging accounts file to write: a JSON array of the ACTIVE account ids under the staging
+    /// OU, child OUs included (a SELF_MANAGED StackSet action's DeploymentTargets)
+    #[arg(long = input::EXPORT_STAGING_ACCOUNTS.flag, env = input::EXPORT_STAGING_ACCOUNTS.env, value_name = "FILE")]
+    pub export_staging_accounts: Option<String>,
+    /// Prod accounts file to write, like --export-staging-accounts for the prod OU
+    #[arg(long = input::EXPORT_PROD_ACCOUNTS.flag, env = input::EXPORT_PROD_ACCOUNTS.env, value_name = "FILE")]
+    pub export_prod_accounts: Option<String>,
+    /// Staging account ids (comma-separated) for the staging accounts file, instead of walking the
+    /// staging OU (for a pipeline that cannot read Organizations)
+    #[arg(long = input::STAGING_ACCOUNT_IDS.flag, env = input::STAGING_ACCOUNT_IDS.env, value_name = "IDS")]
+    pub staging_account_ids: Option<String>,
+    /// Prod account ids (comma-separated) for the prod accounts file, instead of walking the prod OU
+    #[arg(long = input::PROD_ACCOUNT_IDS.flag, env = input::PROD_ACCOUNT_IDS.env, value_name = "IDS")]
+    pub prod_account_ids: Option<String>,
     /// Deploy this package (it must be in the group and Approved) instead of the newest Approved one
     #[arg(long = input::MODEL_PACKAGE_ARN.flag, env = input::MODEL_PACKAGE_ARN.env, value_name = "ARN")]
     pub model_package_arn: Option<String>,

@@ -4,8 +4,10 @@
 //! package fails here, in a second, instead of after the registry search. The AWS part of the run
 //! takes only this value.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
+use deploy_core::accounts_file;
 use deploy_core::build_plan::{self, BuildInputs, PlanError, Stage};
 use deploy_core::files::{check_output_set, NamedPath};
 use deploy_core::inputs::{self, Input};
@@ -35,6 +37,8 @@ pub struct BuildConfig {
     pub pinned_package: Option<String>,
     /// The OUs whose accounts get access to the group, when the grant was asked for.
     pub grant: Option<GrantOus>,
+    /// The accounts files to write (none, one or both stages).
+    pub accounts_exports: Vec<AccountsExport>,
     pub export_template: PathBuf,
     pub dry_run: bool,
     pub aws: AwsSettings,
@@ -48,6 +52,75 @@ pub struct StageSource {
     pub role_name: String,
     pub role_input: Input,
     pub export: PathBuf,
+}
+
+/// One stage's accounts file: where to write it and where its accounts come from.
+#[derive(Debug, Clone)]
+pub struct AccountsExport {
+    pub stage: Stage,
+    pub path: PathBuf,
+    pub input: Input,
+    /// The setting that lists the stage's accounts instead of its OU (for messages).
+    pub listed_input: Input,
+    pub source: StageAccounts,
+}
+
+/// Where a stage's accounts come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StageAccounts {
+    /// The ACTIVE accounts under this OU (named by `input`), child OUs included.
+    UnderOu { ou: String, input: Input },
+    /// The accounts listed in `input`, checked.
+    Listed {
+        accounts: BTreeSet<String>,
+        input: Input,
+    },
+}
+
+/// The settings that name one stage's accounts file and its accounts.
+struct AccountsSettings<'a> {
+    stage: Stage,
+    export: (&'a Option<String>, Input),
+    listed: (&'a Option<String>, Input),
+    ou: (&'a Option<String>, Input),
+}
+
+impl AccountsSettings<'_> {
+    /// The stage's accounts file, when one is asked for: the listed ids (checked) if given,
+    /// else the stage's OU, which must then be set.
+    fn checked(&self) -> Result<Option<AccountsExport>, BuildError> {
+        let Some(path) = non_empty(self.export.0) else {
+            return Ok(None);
+        };
+        let source = match non_empty(self.listed.0) {
+            Some(ids) => StageAccounts::Listed {
+                accounts: accounts_file::parse_list(ids).map_err(|message| {
+                    BuildError::BadSetting {
+                        input: self.listed.1,
+                        message,
+                    }
+                })?,
+                input: self.listed.1,
+            },
+            None => StageAccounts::UnderOu {
+                ou: non_empty(self.ou.0)
+                    .ok_or(BuildError::AccountsWithoutSource {
+                        export: self.export.1,
+                        ou: self.ou.1,
+                        listed: self.listed.1,
+                    })?
+                    .to_owned(),
+                input: self.ou.1,
+            },
+        };
+        Ok(Some(AccountsExport {
+            stage: self.stage,
+            path: PathBuf::from(path),
+            input: self.export.1,
+            listed_input: self.listed.1,
+            source,
+        }))
+    }
 }
 
 /// The staging and prod OUs of `--grant-cross-account-access`, and how the grant names them.
@@ -101,7 +174,11 @@ impl BuildConfig {
             &args.export_prod_config,
         )?;
         let template = Template::load(args.template.as_deref()).map_err(PlanError::from)?;
-        check_outputs(args)?;
+        let accounts_exports = accounts_settings(args)
+            .iter()
+            .filter_map(|settings| settings.checked().transpose())
+            .collect::<Result<Vec<_>, _>>()?;
+        check_outputs(args, &accounts_exports)?;
         let grant = if args.grant_cross_account_access {
             Some(GrantOus {
                 staging: required(
@@ -132,6 +209,7 @@ impl BuildConfig {
             prod,
             template,
             grant,
+            accounts_exports,
         };
         // Everything but the package is known, so bad input fails before any AWS call.
         config.plan(&ModelPackage::placeholder(&config.group))?;
@@ -196,14 +274,41 @@ impl StageSource {
     }
 }
 
-/// The three outputs may be written as a set: see `deploy_core::files`.
-fn check_outputs(args: &Args) -> Result<(), BuildError> {
+/// Both stages' accounts settings.
+fn accounts_settings(args: &Args) -> [AccountsSettings<'_>; 2] {
+    [
+        AccountsSettings {
+            stage: Stage::Staging,
+            export: (
+                &args.export_staging_accounts,
+                inputs::EXPORT_STAGING_ACCOUNTS,
+            ),
+            listed: (&args.staging_account_ids, inputs::STAGING_ACCOUNT_IDS),
+            ou: (&args.organizational_unit_staging_id, inputs::STAGING_OU),
+        },
+        AccountsSettings {
+            stage: Stage::Prod,
+            export: (&args.export_prod_accounts, inputs::EXPORT_PROD_ACCOUNTS),
+            listed: (&args.prod_account_ids, inputs::PROD_ACCOUNT_IDS),
+            ou: (&args.organizational_unit_prod_id, inputs::PROD_OU),
+        },
+    ]
+}
+
+/// The outputs (three files, and the accounts files asked for) may be written as a set: see
+/// `deploy_core::files`.
+fn check_outputs(args: &Args, accounts: &[AccountsExport]) -> Result<(), BuildError> {
     let named = NamedPath::new;
-    let outputs = [
+    let mut outputs = vec![
         named(&args.export_template, inputs::EXPORT_TEMPLATE),
         named(&args.export_staging_config, inputs::EXPORT_STAGING_CONFIG),
         named(&args.export_prod_config, inputs::EXPORT_PROD_CONFIG),
     ];
+    outputs.extend(
+        accounts
+            .iter()
+            .map(|export| named(&export.path, export.input)),
+    );
     let mut read = vec![
         named(&args.import_staging_config, inputs::IMPORT_STAGING_CONFIG),
         named(&args.import_prod_config, inputs::IMPORT_PROD_CONFIG),

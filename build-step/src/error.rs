@@ -16,6 +16,21 @@ use thiserror::Error;
 pub enum BuildError {
     #[error("missing {what}: {}", input.how_to_set())]
     MissingSetting { what: &'static str, input: Input },
+    #[error("{input}: {message}")]
+    BadSetting { input: Input, message: String },
+    #[error("{export} asks for an accounts file, but nothing says which accounts: {} (its ACTIVE accounts are listed), or list them with {}", ou.how_to_set(), listed)]
+    AccountsWithoutSource {
+        export: Input,
+        ou: Input,
+        listed: Input,
+    },
+    #[error("no accounts for {export}: the organizational unit {ou}, from {input}, has no ACTIVE accounts, child OUs included, and a StackSet deployment with no target deploys nothing; check the OU id, or list the accounts with {listed}")]
+    EmptyOu {
+        export: Input,
+        ou: String,
+        input: Input,
+        listed: Input,
+    },
     #[error(transparent)]
     ParameterFile(#[from] ParameterFileError),
     #[error(transparent)]
@@ -61,6 +76,9 @@ impl Failure for BuildError {
             BuildError::Aws(err) if err.is_missing_credentials() => ExitStatus::BadInput,
             BuildError::Aws(_) | BuildError::PolicyKeptChanging { .. } => ExitStatus::AwsError,
             BuildError::MissingSetting { .. }
+            | BuildError::BadSetting { .. }
+            | BuildError::AccountsWithoutSource { .. }
+            | BuildError::EmptyOu { .. }
             | BuildError::ParameterFile(_)
             | BuildError::Plan(_)
             | BuildError::PinnedPackage { .. }

@@ -3,10 +3,12 @@
 //! It checks everything it can before touching AWS (`config`: settings, stage configs, the
 //! template and a plan against its declared parameters), then makes the fewest AWS calls the job
 //! needs (one ListModelPackages and one DescribeModelPackage in the normal case, whatever the
-//! group's size), and writes its three outputs atomically at the very end, so any failure leaves
+//! group's size), and writes its outputs (three files, and the accounts files asked for)
+//! atomically at the very end, so any failure leaves
 //! no output behind. The rules themselves (planning, validation, rendering, the policy document)
 //! are `deploy_core`'s; this crate is the command line and the AWS calls around them.
 
+pub mod accounts;
 pub mod cli;
 pub mod config;
 pub mod error;
@@ -16,13 +18,15 @@ pub mod registry;
 use std::path::Path;
 
 use aws_config::SdkConfig;
+use deploy_core::accounts_file;
 use deploy_core::build_plan::Stage;
-use deploy_core::build_summary::{StageSummary, Summary, WrittenFile};
+use deploy_core::build_summary::{AccountsFileSummary, StageSummary, Summary, WrittenFile};
 use deploy_core::files::write_all_atomically;
 use deploy_shell::aws::{explain_failure, load_sdk_config};
 
 pub use cli::Args;
 pub use config::BuildConfig;
+use config::StageAccounts;
 pub use error::BuildError;
 
 /// Runs the whole build step and returns what it did (or, with `--dry-run`, would do).
@@ -53,29 +57,45 @@ async fn deploy(config: &BuildConfig, sdk_config: &SdkConfig) -> Result<Summary,
         tracing::warn!("{warning}");
     }
 
+    let organizations = aws_sdk_organizations::Client::new(sdk_config);
     let cross_account_access = match &config.grant {
-        Some(ous) => {
-            let organizations = aws_sdk_organizations::Client::new(sdk_config);
-            Some(
-                grant::grant_access(
-                    &sagemaker,
-                    &organizations,
-                    &config.group,
-                    &config.project_name,
-                    ous,
-                    config.dry_run,
-                )
-                .await?,
+        Some(ous) => Some(
+            grant::grant_access(
+                &sagemaker,
+                &organizations,
+                &config.group,
+                &config.project_name,
+                ous,
+                config.dry_run,
             )
-        }
+            .await?,
+        ),
         None => None,
     };
 
-    let outputs: [(&Path, String); 3] = [
+    let mut accounts_files = Vec::new();
+    for export in &config.accounts_exports {
+        let accounts = accounts::resolve(&organizations, export).await?;
+        accounts_files.push(AccountsFileSummary {
+            stage: export.stage.name().to_owned(),
+            path: export.path.display().to_string(),
+            source: match &export.source {
+                StageAccounts::UnderOu { ou, .. } => ou.clone(),
+                StageAccounts::Listed { input, .. } => input.to_string(),
+            },
+            accounts: accounts.iter().cloned().collect(),
+        });
+    }
+
+    let mut outputs: Vec<(&Path, String)> = vec![
         (&config.export_template, plan.template.clone()),
         (&config.staging.export, plan.staging.parameters.to_json()),
         (&config.prod.export, plan.prod.parameters.to_json()),
     ];
+    for (export, summary) in config.accounts_exports.iter().zip(&accounts_files) {
+        let accounts = summary.accounts.iter().cloned().collect();
+        outputs.push((&export.path, accounts_file::render(&accounts)));
+    }
     if !config.dry_run {
         let batch: Vec<(&Path, &[u8])> = outputs
             .iter()
@@ -105,6 +125,7 @@ async fn deploy(config: &BuildConfig, sdk_config: &SdkConfig) -> Result<Summary,
             })
             .collect(),
         cross_account_access,
+        accounts_files,
         warnings,
     })
 }

@@ -16,7 +16,19 @@ pub struct Summary {
     pub stages: Vec<StageSummary>,
     pub files: Vec<WrittenFile>,
     pub cross_account_access: Option<AccessSummary>,
+    /// The accounts files written (or, on a dry run, that would be).
+    pub accounts_files: Vec<AccountsFileSummary>,
     pub warnings: Vec<String>,
+}
+
+/// One stage's accounts file: where, from what, and the accounts in it.
+#[derive(Debug, Serialize)]
+pub struct AccountsFileSummary {
+    pub stage: String,
+    pub path: String,
+    /// The OU walked, or the setting that listed the accounts.
+    pub source: String,
+    pub accounts: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -118,6 +130,17 @@ impl Summary {
                     serde_json::to_string_pretty(&access.policy).unwrap_or_default()
                 )?;
             }
+        }
+        for file in &self.accounts_files {
+            writeln!(
+                out,
+                "Accounts file {} ({}, from {}): {} account(s): {}",
+                file.path,
+                file.stage,
+                file.source,
+                file.accounts.len(),
+                file.accounts.join(", ")
+            )?;
         }
         for warning in &self.warnings {
             writeln!(out, "Warning: {warning}")?;

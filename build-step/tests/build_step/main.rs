@@ -1,6 +1,7 @@
 //! `build-step` as CodeBuild runs it: the real binary, env vars named as the seed's CodeBuild
 //! project sets them, against a real moto_server. One test binary for the crate.
 
+mod accounts;
 mod cli;
 mod errors;
 mod faults;
