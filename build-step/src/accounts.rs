@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use deploy_shell::organizations::active_accounts_under;
+use deploy_shell::organizations::{active_accounts_under, unknown_ou};
 
 use crate::config::{AccountsExport, StageAccounts};
 use crate::error::BuildError;
@@ -21,25 +21,16 @@ pub async fn resolve(
         StageAccounts::UnderOu { ou, input } => (ou, *input),
     };
     let listed = export.listed_input;
-    let accounts = match active_accounts_under(organizations, ou).await {
-        Ok(accounts) => accounts,
-        Err(err)
-            if matches!(
-                err.code(),
-                Some("ParentNotFoundException" | "InvalidInputException")
-            ) =>
-        {
-            return Err(BuildError::BadSetting {
-                input,
-                message: format!(
-                    "the organizational unit \"{ou}\" cannot be listed ({}: {}); check the OU id (it looks like ou-ab12-cdefgh34), or list the accounts with {listed}",
-                    err.code().unwrap_or_default(),
-                    err.detail
-                ),
-            })
-        }
-        Err(err) => return Err(err.into()),
-    };
+    let accounts =
+        active_accounts_under(organizations, ou)
+            .await
+            .map_err(|err| match unknown_ou(&err, ou) {
+                Some(reason) => BuildError::BadSetting {
+                    input,
+                    message: format!("{reason}, or list the accounts with {listed}"),
+                },
+                None => err.into(),
+            })?;
     if accounts.is_empty() {
         return Err(BuildError::EmptyOu {
             export: export.input,

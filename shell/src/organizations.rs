@@ -29,6 +29,19 @@ pub const CONCURRENT_OUS: usize = 4;
 /// longer than this is an answer to refuse, not to follow.
 const MAX_OU_DEPTH: usize = 8;
 
+/// When a walk of `ou` failed because Organizations says the OU does not exist or its id is
+/// malformed, the start of the message that says so: that is bad input, not an AWS failure.
+/// Callers end it with what else their user may do.
+pub fn unknown_ou(err: &AwsCallError, ou: &str) -> Option<String> {
+    let code = err.code()?;
+    matches!(code, "ParentNotFoundException" | "InvalidInputException").then(|| {
+        format!(
+            "the organizational unit \"{ou}\" cannot be listed ({code}: {}); check the OU id (it looks like ou-ab12-cdefgh34)",
+            err.detail
+        )
+    })
+}
+
 /// What one OU holds directly.
 struct OuContents {
     active_accounts: Vec<String>,

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use deploy_core::targets::{check_account_id, check_region};
 use deploy_core::{accounts_file, inputs};
 use deploy_shell::cli::non_empty;
-use deploy_shell::organizations::active_accounts_under;
+use deploy_shell::organizations::{active_accounts_under, unknown_ou};
 
 use crate::error::TestError;
 
@@ -117,25 +117,15 @@ impl AccountSource {
             Self::Listed(ids) | Self::FromFile { accounts: ids, .. } => return Ok(ids.clone()),
             Self::UnderOu(ou) => ou,
         };
-        let found = match active_accounts_under(&organizations(), ou).await {
-            Ok(found) => found,
-            Err(err)
-                if matches!(
-                    err.code(),
-                    Some("ParentNotFoundException" | "InvalidInputException")
-                ) =>
-            {
-                return Err(TestError::BadSetting {
+        let found = active_accounts_under(&organizations(), ou)
+            .await
+            .map_err(|err| match unknown_ou(&err, ou) {
+                Some(reason) => TestError::BadSetting {
                     input: inputs::OU,
-                    message: format!(
-                        "the organizational unit \"{ou}\" cannot be listed ({}: {}); check the OU id (it looks like ou-ab12-cdefgh34) in the Organizations console",
-                        err.code().unwrap_or_default(),
-                        err.detail
-                    ),
-                })
-            }
-            Err(err) => return Err(err.into()),
-        };
+                    message: format!("{reason} in the Organizations console"),
+                },
+                None => err.into(),
+            })?;
         if found.is_empty() {
             return Err(TestError::NoTargets(format!(
                 "no targets: the organizational unit {ou}, from {}, has no ACTIVE accounts, child OUs included; zero targets is not a pass. Check the OU id, or name the accounts with {}",
