@@ -56,6 +56,8 @@ const PIPELINE_ROLE_CALLS: &[&str] = &[
     "sagemaker:PutModelPackageGroupPolicy",
     "organizations:ListAccountsForParent",
     "organizations:ListOrganizationalUnitsForParent",
+    "organizations:DescribeOrganization",
+    "organizations:ListParents",
     "sts:AssumeRole",
     "sts:GetCallerIdentity",
 ];
@@ -560,11 +562,12 @@ fn every_derived_name_fits_its_limit_for_a_32_character_project() {
             STACK_SET_NAME_LIMIT,
         );
     }
-    let report_arn = report_group_arn(&template);
-    let (_, report_group) = report_arn
-        .split_once(":report-group/")
-        .expect("a report group ARN");
-    check("report group".into(), report_group, REPORT_GROUP_NAME_LIMIT);
+    for report_arn in report_group_arns(&template) {
+        let (_, report_group) = report_arn
+            .split_once(":report-group/")
+            .expect("a report group ARN");
+        check("report group".into(), report_group, REPORT_GROUP_NAME_LIMIT);
+    }
 
     let too_long: Vec<_> = names
         .iter()
@@ -574,7 +577,7 @@ fn every_derived_name_fits_its_limit_for_a_32_character_project() {
         too_long.is_empty(),
         "names over their limit (what, longest, limit): {too_long:?}"
     );
-    assert_eq!(names.len(), 13, "{names:?}");
+    assert_eq!(names.len(), 17, "{names:?}");
 }
 
 #[test]
@@ -626,8 +629,8 @@ fn the_rules_fire_on_approved_packages_of_the_group_and_on_the_source_branch() {
     );
 }
 
-/// The report group permission's resource in the product's `PipelinePermissions` policy.
-fn report_group_arn(template: &Template) -> &str {
+/// The report group permission's resources in the product's `PipelinePermissions` policy.
+fn report_group_arns(template: &Template) -> Vec<&str> {
     let policy = template.resource("PipelinePermissions");
     assert_eq!(
         strings(&policy["Properties"]["Roles"]),
@@ -649,7 +652,12 @@ fn report_group_arn(template: &Template) -> &str {
             "codebuild:BatchPutTestCases"
         ]
     );
-    text_of(&statement["Resource"]).expect("one report group ARN")
+    statement["Resource"]
+        .as_sequence()
+        .expect("a list of report group ARNs")
+        .iter()
+        .map(|arn| text_of(arn).expect("a report group ARN"))
+        .collect()
 }
 
 #[test]
@@ -662,14 +670,14 @@ fn the_use_role_may_write_exactly_the_report_group_of_the_test_buildspec() {
         .keys()
         .filter_map(Value::as_str)
         .collect();
-    assert_eq!(groups.len(), 1, "{groups:?}");
-    assert_eq!(
-        report_group_arn(&template),
-        format!(
-            "arn:${{AWS::Partition}}:codebuild:${{AWS::Region}}:${{AWS::AccountId}}:report-group/${{ModelDeployTestProject}}-{}",
-            groups[0]
-        )
-    );
+    assert_eq!(groups.len(), 5, "one per JUnit file test-step may write: {groups:?}");
+    let expected: Vec<String> = groups
+        .iter()
+        .map(|group| format!(
+            "arn:${{AWS::Partition}}:codebuild:${{AWS::Region}}:${{AWS::AccountId}}:report-group/${{ModelDeployTestProject}}-{group}"
+        ))
+        .collect();
+    assert_eq!(report_group_arns(&template), expected);
 }
 
 /// Every string in a YAML tree, tags and keys included.
