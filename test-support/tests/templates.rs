@@ -456,6 +456,65 @@ fn stack_set_actions_target_an_ou_without_auto_deployment_and_read_build_step_ou
     );
 }
 
+/// Rollout per stage: the StackSet actions take the product's percentages, whose defaults deploy
+/// staging to every account at once and prod in waves of a tenth.
+#[test]
+fn stack_set_rollouts_are_product_parameters_staging_all_at_once_prod_in_waves() {
+    let template = Template::load(PRODUCT);
+    let parameters = &template.doc["Parameters"];
+    for action in template.stack_set_actions() {
+        let config = &action["Configuration"];
+        let stage = match action_kind(action) {
+            "StackSet to staging" => "Staging",
+            _ => "Prod",
+        };
+        for (key, default) in [
+            ("MaxConcurrentPercentage", if stage == "Staging" { 100 } else { 10 }),
+            ("FailureTolerancePercentage", if stage == "Staging" { 100 } else { 10 }),
+        ] {
+            let parameter = format!("{stage}{key}");
+            assert_eq!(ref_of(&config[key]), Some(parameter.as_str()), "{config:?}");
+            assert_eq!(parameters[&parameter]["Default"].as_u64(), Some(default), "{parameter}");
+            assert_eq!(parameters[&parameter]["MaxValue"].as_u64(), Some(100), "{parameter}");
+        }
+    }
+}
+
+/// Rollback without a commit: a V2 pipeline whose ModelPackageArn variable reaches build-step as
+/// MODEL_PACKAGE_ARN, "newest" (a variable cannot default to empty) dropped by the buildspec.
+#[test]
+fn the_pipeline_takes_the_package_to_deploy_as_a_variable() {
+    let template = Template::load(PRODUCT);
+    let pipeline = &template.resource("ModelDeployPipeline")["Properties"];
+    assert_eq!(pipeline["PipelineType"].as_str(), Some("V2"));
+    assert_eq!(pipeline["ExecutionMode"].as_str(), Some("QUEUED"));
+    let variables = pipeline["Variables"].as_sequence().expect("Variables");
+    assert_eq!(variables.len(), 1);
+    assert_eq!(variables[0]["Name"].as_str(), Some("ModelPackageArn"));
+    assert_eq!(variables[0]["DefaultValue"].as_str(), Some("newest"));
+    let build = template
+        .pipeline_actions()
+        .into_iter()
+        .flat_map(|(_, _, alternatives)| alternatives)
+        .find(|a| action_kind(a) == "Build")
+        .expect("the build action");
+    let passed: serde_json::Value = serde_json::from_str(
+        build["Configuration"]["EnvironmentVariables"]
+            .as_str()
+            .expect("EnvironmentVariables is a JSON string"),
+    )
+    .expect("EnvironmentVariables is JSON");
+    assert_eq!(
+        passed,
+        serde_json::json!([{"name": inputs::MODEL_PACKAGE_ARN.var(), "value": "#{variables.ModelPackageArn}", "type": "PLAINTEXT"}])
+    );
+    let buildspec = read("buildspec.yml");
+    assert!(
+        buildspec.contains(r#"if [ "${MODEL_PACKAGE_ARN:-}" = newest ]; then unset MODEL_PACKAGE_ARN; fi"#),
+        "buildspec.yml must drop the variable's default"
+    );
+}
+
 #[test]
 fn the_source_is_the_seeded_codecommit_repository_or_a_codeconnections_one() {
     let template = Template::load(PRODUCT);
@@ -604,7 +663,7 @@ fn the_artifact_bucket_is_encrypted_private_and_kept() {
 }
 
 #[test]
-fn the_rules_fire_on_approved_packages_of_the_group_and_on_the_source_branch() {
+fn the_rules_fire_on_approved_and_rejected_packages_of_the_group_and_on_the_source_branch() {
     let template = Template::load(PRODUCT);
     let (_, group) = template
         .environment("ModelDeployBuildProject")
@@ -618,7 +677,8 @@ fn the_rules_fire_on_approved_packages_of_the_group_and_on_the_source_branch() {
     );
     assert_eq!(
         strings(&model["detail"]["ModelApprovalStatus"]),
-        ["Approved"]
+        ["Approved", "Rejected"],
+        "a rejection redeploys the newest remaining Approved package; pending ones never run it"
     );
     assert_eq!(model["detail"]["ModelPackageGroupName"][0], *group);
     let code = &template.resource("ModelDeployCodeCommitEventRule")["Properties"]["EventPattern"];

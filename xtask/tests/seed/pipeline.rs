@@ -30,6 +30,7 @@ struct Pipeline {
     project_id: String,
     staging_ou: String,
     staging_accounts: Vec<String>,
+    first_approved: String,
     newest_approved: String,
     seed: tempfile::TempDir,
     work: tempfile::TempDir,
@@ -41,7 +42,7 @@ impl Pipeline {
     async fn new(project: &str) -> Self {
         let moto = moto();
         let group = GroupSeed::create(moto, project).await;
-        group.add_package(Some(ModelApprovalStatus::Approved)).await;
+        let first_approved = group.add_package(Some(ModelApprovalStatus::Approved)).await;
         let newest_approved = group.add_package(Some(ModelApprovalStatus::Approved)).await;
         group
             .add_package(Some(ModelApprovalStatus::PendingManualApproval))
@@ -68,6 +69,7 @@ impl Pipeline {
                 .collect(),
             staging_ou,
             staging_accounts,
+            first_approved,
             newest_approved,
             seed,
             work: tempfile::tempdir().unwrap(),
@@ -102,8 +104,21 @@ impl Pipeline {
         buildspec: &str,
         secondary: &[(&str, &Path)],
     ) -> (BuildResult, PathBuf) {
+        self.codebuild_with(project, buildspec, secondary, &[])
+    }
+
+    /// [`Self::codebuild`], with `action_env` as the pipeline action's own environment variables
+    /// (which CodeBuild lays over the project's).
+    fn codebuild_with(
+        &self,
+        project: &str,
+        buildspec: &str,
+        secondary: &[(&str, &Path)],
+        action_env: &[(&str, &str)],
+    ) -> (BuildResult, PathBuf) {
         let template = xtask::repo_root().join(PRODUCT_TEMPLATE);
         let mut env = project_environment(&template, project, &self.refs()).unwrap();
+        env.extend(action_env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
         env.extend(self.moto.env());
         env.push((
             "CODEBUILD_BUILD_ID".into(),
@@ -348,4 +363,30 @@ async fn a_wrong_answer_from_the_newest_package_fails_the_test_stage_with_a_read
         "{:?}",
         junit.failure_messages
     );
+}
+
+/// Rollback without a commit: the build action passes the pipeline's ModelPackageArn variable as
+/// MODEL_PACKAGE_ARN. Its default, "newest", deploys the newest Approved package; a start with an
+/// older Approved version's ARN deploys that one, from the same repository.
+#[tokio::test]
+async fn the_pipeline_variable_deploys_the_newest_or_any_approved_version() {
+    let pipeline = Pipeline::new("seed-e2e-variable").await;
+    for (value, expected) in [
+        ("newest", &pipeline.newest_approved),
+        (pipeline.first_approved.as_str(), &pipeline.first_approved),
+    ] {
+        let (result, artifacts) = pipeline.codebuild_with(
+            "ModelDeployBuildProject",
+            "buildspec.yml",
+            &[],
+            &[("MODEL_PACKAGE_ARN", value)],
+        );
+        assert!(result.succeeded, "the build failed for {value}:\n{}", result.log);
+        assert_eq!(
+            Pipeline::staging_parameters(&artifacts).get("ModelPackageName"),
+            Some(expected.as_str()),
+            "ModelPackageArn={value}"
+        );
+        std::fs::remove_dir_all(&artifacts).unwrap();
+    }
 }
