@@ -469,13 +469,27 @@ fn stack_set_rollouts_are_product_parameters_staging_all_at_once_prod_in_waves()
             _ => "Prod",
         };
         for (key, default) in [
-            ("MaxConcurrentPercentage", if stage == "Staging" { 100 } else { 10 }),
-            ("FailureTolerancePercentage", if stage == "Staging" { 100 } else { 10 }),
+            (
+                "MaxConcurrentPercentage",
+                if stage == "Staging" { 100 } else { 10 },
+            ),
+            (
+                "FailureTolerancePercentage",
+                if stage == "Staging" { 100 } else { 10 },
+            ),
         ] {
             let parameter = format!("{stage}{key}");
             assert_eq!(ref_of(&config[key]), Some(parameter.as_str()), "{config:?}");
-            assert_eq!(parameters[&parameter]["Default"].as_u64(), Some(default), "{parameter}");
-            assert_eq!(parameters[&parameter]["MaxValue"].as_u64(), Some(100), "{parameter}");
+            assert_eq!(
+                parameters[&parameter]["Default"].as_u64(),
+                Some(default),
+                "{parameter}"
+            );
+            assert_eq!(
+                parameters[&parameter]["MaxValue"].as_u64(),
+                Some(100),
+                "{parameter}"
+            );
         }
     }
 }
@@ -510,7 +524,9 @@ fn the_pipeline_takes_the_package_to_deploy_as_a_variable() {
     );
     let buildspec = read("buildspec.yml");
     assert!(
-        buildspec.contains(r#"if [ "${MODEL_PACKAGE_ARN:-}" = newest ]; then unset MODEL_PACKAGE_ARN; fi"#),
+        buildspec.contains(
+            r#"if [ "${MODEL_PACKAGE_ARN:-}" = newest ]; then unset MODEL_PACKAGE_ARN; fi"#
+        ),
         "buildspec.yml must drop the variable's default"
     );
 }
@@ -730,7 +746,11 @@ fn the_use_role_may_write_exactly_the_report_group_of_the_test_buildspec() {
         .keys()
         .filter_map(Value::as_str)
         .collect();
-    assert_eq!(groups.len(), 5, "one per JUnit file test-step may write: {groups:?}");
+    assert_eq!(
+        groups.len(),
+        5,
+        "one per JUnit file test-step may write: {groups:?}"
+    );
     let expected: Vec<String> = groups
         .iter()
         .map(|group| format!(

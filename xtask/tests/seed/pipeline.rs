@@ -118,7 +118,11 @@ impl Pipeline {
     ) -> (BuildResult, PathBuf) {
         let template = xtask::repo_root().join(PRODUCT_TEMPLATE);
         let mut env = project_environment(&template, project, &self.refs()).unwrap();
-        env.extend(action_env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        env.extend(
+            action_env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
         env.extend(self.moto.env());
         env.push((
             "CODEBUILD_BUILD_ID".into(),
@@ -381,7 +385,11 @@ async fn the_pipeline_variable_deploys_the_newest_or_any_approved_version() {
             &[],
             &[("MODEL_PACKAGE_ARN", value)],
         );
-        assert!(result.succeeded, "the build failed for {value}:\n{}", result.log);
+        assert!(
+            result.succeeded,
+            "the build failed for {value}:\n{}",
+            result.log
+        );
         assert_eq!(
             Pipeline::staging_parameters(&artifacts).get("ModelPackageName"),
             Some(expected.as_str()),
