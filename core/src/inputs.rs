@@ -142,6 +142,7 @@ registry! {
     REGIONS = "regions", -;
     PAYLOADS = "payloads", -;
     JUNIT_REPORT = "junit-report", -;
+    SUMMARY_FILE = "summary-file", -;
     WAIT_TIMEOUT = "wait-timeout", -;
     DEADLINE = "deadline", -;
     INVOCATIONS = "invocations", -;

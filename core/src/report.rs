@@ -305,6 +305,36 @@ impl Report {
         ExitStatus::from_code(self.exit_code)
     }
 
+    /// One line for a person deciding on production (the approval's message): the targets'
+    /// verdicts and the worst p99 latency, with where it was measured.
+    pub fn headline(&self) -> String {
+        if let Some(error) = &self.error {
+            return format!("no target was tested: {error}");
+        }
+        let s = &self.summary;
+        let mut line = format!(
+            "{} of {} targets passed, {} failed, {} could not be tested",
+            s.passed, s.targets, s.failed, s.errors
+        );
+        let worst = self
+            .targets
+            .iter()
+            .flat_map(|t| t.cases.iter().map(move |c| (t, c)))
+            .filter_map(|(t, c)| Some((t, c.latency_ms.as_ref()?.p99)))
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        match worst {
+            Some((target, p99)) => line.push_str(&format!(
+                "; worst p99 {p99:.1} ms ({} {})",
+                target.account_id, target.region
+            )),
+            None => line.push_str("; no latency measured"),
+        }
+        if let Some(interrupted) = &self.interrupted {
+            line.push_str(&format!("; stopped by {interrupted}"));
+        }
+        line
+    }
+
     pub fn to_json(&self) -> String {
         let mut text = serde_json::to_string_pretty(self)
             .expect("invariant: a report of strings, numbers and lists always serializes");
@@ -708,6 +738,36 @@ mod tests {
             junit_part_path(std::path::Path::new("junit"), 2),
             std::path::Path::new("junit-3")
         );
+    }
+
+    #[test]
+    fn the_headline_gives_the_verdicts_and_the_worst_p99() {
+        let mut report = empty_report();
+        report.targets = vec![
+            target(
+                "111111111111",
+                TargetStatus::Passed,
+                vec![case("a", CaseStatus::Passed, &[])],
+            ),
+            target("222222222222", TargetStatus::Failed, vec![]),
+        ];
+        report.targets[0].cases[0].latency_ms =
+            Latency::of(&[Duration::from_millis(3), Duration::from_millis(12)]);
+        report.conclude();
+        assert_eq!(
+            report.headline(),
+            "1 of 2 targets passed, 1 failed, 0 could not be tested; worst p99 12.0 ms (111111111111 us-east-1)"
+        );
+        report.targets.truncate(1);
+        report.targets[0].cases.clear();
+        report.conclude();
+        assert!(
+            report.headline().ends_with("; no latency measured"),
+            "{}",
+            report.headline()
+        );
+        report.error = Some("no targets".into());
+        assert_eq!(report.headline(), "no target was tested: no targets");
     }
 
     #[test]

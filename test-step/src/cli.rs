@@ -37,6 +37,9 @@ pub struct Args {
     /// JUnit XML report to write (for a CodeBuild reports: section)
     #[arg(long = input::JUNIT_REPORT.flag, value_name = "FILE", default_value = DEFAULT_JUNIT_REPORT)]
     pub junit_report: PathBuf,
+    /// One-line summary to write (verdicts and the worst p99), for the approval's message
+    #[arg(long = input::SUMMARY_FILE.flag, value_name = "FILE")]
+    pub summary_file: Option<PathBuf>,
     /// Role to assume in each account [default: RoleName of the build config]
     #[arg(long = input::ROLE_NAME.flag, env = input::ROLE_NAME.env, value_name = "ROLE")]
     pub sagemaker_execution_role_name: Option<String>,

@@ -56,6 +56,8 @@ pub struct Deployment {
 pub struct ReportFiles {
     pub json: PathBuf,
     pub junit: PathBuf,
+    /// The one-line summary (`--summary-file`), when asked for.
+    pub summary: Option<PathBuf>,
 }
 
 impl TestConfig {
@@ -196,6 +198,10 @@ impl ReportFiles {
         let files = Self {
             json: args.export_test_results.clone(),
             junit: args.junit_report.clone(),
+            summary: args
+                .summary_file
+                .clone()
+                .filter(|p| !p.as_os_str().is_empty()),
         };
         let manifest = args.payloads.join(MANIFEST_FILE);
         // Every JUnit document a run may write (see `write`), checked with the others.
@@ -207,6 +213,12 @@ impl ReportFiles {
             junit_parts
                 .iter()
                 .map(|part| NamedPath::new(part, inputs::JUNIT_REPORT)),
+        );
+        outputs.extend(
+            files
+                .summary
+                .iter()
+                .map(|path| NamedPath::new(path, inputs::SUMMARY_FILE)),
         );
         let accounts_file = non_empty(&args.accounts_file).map(Path::new);
         let mut read = vec![
@@ -238,7 +250,7 @@ impl ReportFiles {
         Ok(files)
     }
 
-    /// Writes both reports, atomically and together. Past 500 test cases the JUnit report is
+    /// Writes the reports (and the summary, when asked for), atomically and together. Past 500 test cases the JUnit report is
     /// several documents (`test-results.xml`, `test-results-2.xml`, …), one per report group of
     /// the test buildspec, so CodeBuild keeps every case.
     pub fn write(&self, report: &Report) -> Result<(), WriteError> {
@@ -255,12 +267,18 @@ impl ReportFiles {
         let parts: Vec<PathBuf> = (0..junit.len())
             .map(|index| junit_part_path(&self.junit, index))
             .collect();
+        let headline = format!("{}\n", report.headline());
         let mut files = vec![(self.json.as_path(), json.as_bytes())];
         files.extend(
             parts
                 .iter()
                 .map(PathBuf::as_path)
                 .zip(junit.iter().map(String::as_bytes)),
+        );
+        files.extend(
+            self.summary
+                .as_deref()
+                .map(|path| (path, headline.as_bytes())),
         );
         write_all_atomically(&files)
     }

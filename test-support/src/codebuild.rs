@@ -24,6 +24,8 @@ const PHASES: [&str; 4] = ["install", "pre_build", "build", "post_build"];
 #[derive(Debug)]
 pub struct Buildspec {
     env: Vec<(String, String)>,
+    /// `env.exported-variables`: what the build hands to later pipeline actions.
+    exported: Vec<String>,
     phases: Vec<(String, Vec<String>)>,
     artifacts: Vec<String>,
     reports: BTreeMap<String, ReportSpec>,
@@ -49,6 +51,8 @@ pub struct BuildResult {
     pub artifacts: BTreeMap<String, PathBuf>,
     /// Report files by group, as CodeBuild would upload them.
     pub reports: BTreeMap<String, Vec<PathBuf>>,
+    /// The exported variables' values at the end of the last phase that set them.
+    pub exported: BTreeMap<String, String>,
 }
 
 impl Buildspec {
@@ -69,12 +73,19 @@ impl Buildspec {
             Some(Value::String(s)) if s == "0.2" => {}
             other => return Err(format!("buildspec version must be 0.2, found {other:?}")),
         }
+        let mut exported = Vec::new();
         let env = match top.get("env") {
             None => Vec::new(),
             Some(env) => {
                 let env = mapping(env, "env")?;
-                only_keys(env, "env", &["variables"])?;
-                string_map(env.get("variables"), "env.variables")?
+                only_keys(env, "env", &["variables", "exported-variables"])?;
+                if env.contains_key("exported-variables") {
+                    exported = strings(env.get("exported-variables"), "env.exported-variables")?;
+                }
+                match env.get("variables") {
+                    Some(variables) => string_map(Some(variables), "env.variables")?,
+                    None => Vec::new(),
+                }
             }
         };
         let phases_map = mapping(
@@ -115,6 +126,7 @@ impl Buildspec {
         }
         Ok(Self {
             env,
+            exported,
             phases,
             artifacts,
             reports,
@@ -135,14 +147,31 @@ impl Buildspec {
     ) -> BuildResult {
         let mut log = String::new();
         let mut failed_phase = None;
+        let mut exported = BTreeMap::new();
         for (phase, commands) in &self.phases {
             if failed_phase.is_some() && phase != "post_build" {
                 continue;
             }
+            // The exported variables' values as the phase's shell ends, however it ends.
+            let exports = artifact_dir.with_extension(format!("{phase}.exported"));
+            let mut script = String::new();
+            if !self.exported.is_empty() {
+                let dump: Vec<String> = self
+                    .exported
+                    .iter()
+                    .map(|name| format!("printf '%s\\t%s\\n' {name} \"${{{name}-}}\""))
+                    .collect();
+                script.push_str(&format!(
+                    "__exported() {{ {}; }}\ntrap '__exported > \"{}\"' EXIT\n",
+                    dump.join("; "),
+                    exports.display()
+                ));
+            }
+            script.push_str(&commands.join("\n"));
             let mut shell = Command::new("sh");
             shell
                 .arg("-ec")
-                .arg(commands.join("\n"))
+                .arg(script)
                 .current_dir(source_dir)
                 .env_clear()
                 .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -159,6 +188,13 @@ impl Buildspec {
                     output.status
                 ));
                 failed_phase = Some(phase.clone());
+            }
+            let dumped = std::fs::read_to_string(&exports).unwrap_or_default();
+            let _ = std::fs::remove_file(&exports);
+            for (name, value) in dumped.lines().filter_map(|l| l.split_once('\t')) {
+                if !value.is_empty() {
+                    exported.insert(name.to_owned(), value.to_owned());
+                }
             }
         }
         std::fs::create_dir_all(artifact_dir).expect("artifact dir");
@@ -198,6 +234,7 @@ impl Buildspec {
             log,
             artifacts,
             reports,
+            exported,
         }
     }
 }
@@ -409,5 +446,18 @@ mod tests {
             let err = Buildspec::read(&write(dir.path(), &spec)).unwrap_err();
             assert!(err.contains("one * in a file name"), "{glob}: {err}");
         }
+    }
+
+    #[test]
+    fn exported_variables_keep_their_value_when_the_phase_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = "version: 0.2\nenv:\n  exported-variables:\n    - SUMMARY\n    - UNSET\nphases:\n  build:\n    commands:\n      - export SUMMARY=\"2 of 2 passed\"\n      - exit 1\n";
+        let spec = Buildspec::read(&write(dir.path(), spec)).unwrap();
+        let result = spec.run(dir.path(), &[], &dir.path().join("artifacts"));
+        assert!(!result.succeeded);
+        assert_eq!(
+            result.exported.into_iter().collect::<Vec<_>>(),
+            [("SUMMARY".to_owned(), "2 of 2 passed".to_owned())]
+        );
     }
 }

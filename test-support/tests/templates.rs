@@ -456,6 +456,43 @@ fn stack_set_actions_target_an_ou_without_auto_deployment_and_read_build_step_ou
     );
 }
 
+/// The approver sees the evidence: the test action's namespace carries what test/buildspec.yml
+/// exports, and the approval's message and link use it.
+#[test]
+fn the_approval_shows_the_staging_test_summary_and_links_to_the_run() {
+    let template = Template::load(PRODUCT);
+    let actions: Vec<&Value> = template
+        .pipeline_actions()
+        .into_iter()
+        .flat_map(|(_, _, alternatives)| alternatives)
+        .collect();
+    let test = actions
+        .iter()
+        .find(|a| action_kind(a) == "Test")
+        .expect("the test action");
+    let namespace = test["Namespace"]
+        .as_str()
+        .expect("the test action has a Namespace");
+    let approval = actions
+        .iter()
+        .find(|a| action_kind(a) == "Approval")
+        .expect("the approval");
+    let config = &approval["Configuration"];
+    assert!(
+        config["CustomData"]
+            .as_str()
+            .is_some_and(|m| m.contains(&format!("#{{{namespace}.TEST_SUMMARY}}"))),
+        "{config:?}"
+    );
+    assert_eq!(
+        config["ExternalEntityLink"].as_str(),
+        Some(format!("#{{{namespace}.TEST_RUN_URL}}").as_str())
+    );
+    let buildspec = yaml("test/buildspec.yml");
+    let exported = strings(&buildspec["env"]["exported-variables"]);
+    assert_eq!(exported, ["TEST_SUMMARY", "TEST_RUN_URL"]);
+}
+
 /// Rollout per stage: the StackSet actions take the product's percentages, whose defaults deploy
 /// staging to every account at once and prod in waves of a tenth.
 #[test]

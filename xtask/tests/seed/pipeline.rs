@@ -329,6 +329,12 @@ async fn the_newest_approved_package_is_built_deployed_to_staging_and_passes_its
         pipeline.newest_approved.as_str()
     );
     assert_eq!(report["summary"]["passed"], 2, "{report:#}");
+    // What the approval shows: the exported summary, from the same run.
+    let summary = &result.exported["TEST_SUMMARY"];
+    assert!(
+        summary.starts_with("2 of 2 targets passed, 0 failed, 0 could not be tested; worst p99 "),
+        "{summary}"
+    );
     let mut tested: Vec<_> = report["targets"]
         .as_array()
         .unwrap()
@@ -358,6 +364,11 @@ async fn a_wrong_answer_from_the_newest_package_fails_the_test_stage_with_a_read
     assert_eq!(report["status"], "failed");
     assert_eq!(report["exit_code"], 1);
     assert_eq!(report["summary"]["failed"], 2, "{report:#}");
+    assert!(
+        result.exported["TEST_SUMMARY"].starts_with("0 of 2 targets passed, 2 failed"),
+        "{:?}",
+        result.exported
+    );
     assert_eq!((junit.tests, junit.failures), (4, 4));
     assert!(
         junit
