@@ -34,6 +34,8 @@ const BUILD_PROJECT_ENV: &[&str] = &[
     inputs::EXPORT_TEMPLATE.var(),
     inputs::EXPORT_STAGING_CONFIG.var(),
     inputs::EXPORT_PROD_CONFIG.var(),
+    inputs::EXPORT_STAGING_ACCOUNTS.var(),
+    inputs::EXPORT_PROD_ACCOUNTS.var(),
     inputs::GRANT_CROSS_ACCOUNT_ACCESS.var(),
     inputs::REGION.var(),
 ];
@@ -332,12 +334,109 @@ fn the_test_project_sets_exactly_the_env_vars_test_step_reads() {
     assert_environment("ModelDeployTestProject", TEST_PROJECT_ENV, ReadBy::TestStep);
 }
 
+/// VerifyProd tests the prod accounts: the prod build config, the prod role, the prod OU.
+#[test]
+fn the_verify_project_sets_the_test_step_env_vars_for_prod() {
+    assert_environment(
+        "ModelDeployVerifyProdProject",
+        TEST_PROJECT_ENV,
+        ReadBy::TestStep,
+    );
+    let template = Template::load(PRODUCT);
+    let build = "ModelDeployBuildProject";
+    let verify = "ModelDeployVerifyProdProject";
+    assert_eq!(
+        template.literal_env(verify, inputs::BUILD_CONFIG.var()),
+        template.literal_env(build, inputs::EXPORT_PROD_CONFIG.var())
+    );
+    let env = template.environment(verify);
+    let role = env
+        .iter()
+        .find(|(name, _)| *name == inputs::ROLE_NAME.var())
+        .map(|(_, value)| ref_of(value));
+    assert_eq!(role, Some(Some("SageMakerExecutionRoleProdName")));
+    let buildspec = read("test/verify-prod-buildspec.yml");
+    for needle in [
+        "/prod-config-export.json\"",
+        "/prod-accounts.json\"",
+        "--invocations 2",
+    ] {
+        assert!(
+            buildspec.contains(needle),
+            "verify-prod-buildspec.yml lacks {needle}"
+        );
+    }
+}
+
+/// A failed production verification rolls the prod stage back to the last version that passed.
+#[test]
+fn the_prod_stage_rolls_back_when_its_verification_fails() {
+    let template = Template::load(PRODUCT);
+    let stages = template.resource("ModelDeployPipeline")["Properties"]["Stages"]
+        .as_sequence()
+        .expect("Stages");
+    let prod = stages.last().expect("a last stage");
+    assert_eq!(prod["OnFailure"]["Result"].as_str(), Some("ROLLBACK"));
+    let kinds: Vec<&str> = prod["Actions"]
+        .as_sequence()
+        .expect("Actions")
+        .iter()
+        .map(action_kind)
+        .collect();
+    assert_eq!(kinds, ["StackSet to prod", "Verify prod"]);
+}
+
+/// SELF_MANAGED (the default): the product's administration role may only assume the stages'
+/// roles, which the target account role makes trust it.
+#[test]
+fn self_managed_stack_sets_deploy_through_the_administration_role() {
+    let template = Template::load(PRODUCT);
+    let parameters = &template.doc["Parameters"];
+    assert_eq!(
+        parameters["StackSetPermissionModel"]["Default"].as_str(),
+        Some("SELF_MANAGED")
+    );
+    let role = &template.resource("StackSetAdministrationRole")["Properties"];
+    assert_eq!(
+        role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"].as_str(),
+        Some("cloudformation.amazonaws.com")
+    );
+    let statement = &role["Policies"][0]["PolicyDocument"]["Statement"][0];
+    assert_eq!(statement["Action"].as_str(), Some("sts:AssumeRole"));
+    let resources: Vec<&str> = statement["Resource"]
+        .as_sequence()
+        .expect("the roles it may assume")
+        .iter()
+        .filter_map(text_of)
+        .collect();
+    assert_eq!(
+        resources,
+        [
+            "arn:${AWS::Partition}:iam::*:role/${SageMakerExecutionRoleStagingName}",
+            "arn:${AWS::Partition}:iam::*:role/${SageMakerExecutionRoleProdName}"
+        ]
+    );
+    for action in template.stack_set_actions() {
+        let execution = tagged(&action["Configuration"]["ExecutionRoleName"], "If")
+            .expect("ExecutionRoleName is an !If");
+        let expected = match action_kind(action) {
+            "StackSet to staging" => "SageMakerExecutionRoleStagingName",
+            _ => "SageMakerExecutionRoleProdName",
+        };
+        assert_eq!(ref_of(&execution[1]), Some(expected));
+    }
+}
+
 #[test]
 fn codebuild_projects_run_the_repo_buildspecs_on_a_current_image() {
     let template = Template::load(PRODUCT);
     for (project, buildspec) in [
         ("ModelDeployBuildProject", "buildspec.yml"),
         ("ModelDeployTestProject", "test/buildspec.yml"),
+        (
+            "ModelDeployVerifyProdProject",
+            "test/verify-prod-buildspec.yml",
+        ),
     ] {
         let properties = &template.resource(project)["Properties"];
         assert_eq!(
@@ -360,22 +459,21 @@ fn action_kind(action: &Value) -> &'static str {
         (Some("Build"), Some("CodeBuild")) => match ref_of(&config["ProjectName"]) {
             Some("ModelDeployBuildProject") => "Build",
             Some("ModelDeployTestProject") => "Test",
+            Some("ModelDeployVerifyProdProject") => "Verify prod",
             other => panic!("a CodeBuild action runs {other:?}"),
         },
-        (Some("Deploy"), Some("CloudFormationStackSet")) => {
-            match ref_of(&config["DeploymentTargets"]) {
-                Some("OrganizationalUnitStagingId") => "StackSet to staging",
-                Some("OrganizationalUnitProdId") => "StackSet to prod",
-                other => panic!("a StackSet action targets {other:?}"),
-            }
-        }
+        (Some("Deploy"), Some("CloudFormationStackSet")) => match config["Parameters"].as_str() {
+            Some("BuildArtifact::staging-config-export.json") => "StackSet to staging",
+            Some("BuildArtifact::prod-config-export.json") => "StackSet to prod",
+            other => panic!("a StackSet action reads {other:?}"),
+        },
         (Some("Approval"), Some("Manual")) => "Approval",
         other => panic!("unexpected action type {other:?}"),
     }
 }
 
 #[test]
-fn the_pipeline_runs_source_build_staging_test_approval_prod_one_at_a_time() {
+fn the_pipeline_runs_source_build_staging_test_approval_prod_verify_one_at_a_time() {
     let template = Template::load(PRODUCT);
     let mut actions: Vec<(usize, u64, &str)> = template
         .pipeline_actions()
@@ -405,7 +503,8 @@ fn the_pipeline_runs_source_build_staging_test_approval_prod_one_at_a_time() {
             "StackSet to staging",
             "Test",
             "Approval",
-            "StackSet to prod"
+            "StackSet to prod",
+            "Verify prod"
         ]
     );
 }
@@ -427,9 +526,36 @@ fn stack_set_actions_target_an_ou_without_auto_deployment_and_read_build_step_ou
             config.get("OrganizationsAutoDeployment").is_none(),
             "OrganizationsAutoDeployment may not be given with DeploymentTargets/Regions: {config:?}"
         );
-        assert!(ref_of(&config["DeploymentTargets"]).is_some(), "{config:?}");
+        // SELF_MANAGED: the accounts file build-step wrote; SERVICE_MANAGED: the stage's OU.
+        let (accounts_var, ou) = match action_kind(action) {
+            "StackSet to staging" => (
+                inputs::EXPORT_STAGING_ACCOUNTS.var(),
+                "OrganizationalUnitStagingId",
+            ),
+            _ => (
+                inputs::EXPORT_PROD_ACCOUNTS.var(),
+                "OrganizationalUnitProdId",
+            ),
+        };
+        let targets =
+            tagged(&config["DeploymentTargets"], "If").expect("DeploymentTargets is an !If");
+        assert_eq!(targets[0].as_str(), Some("SelfManaged"));
+        assert_eq!(
+            targets[1].as_str(),
+            Some(
+                format!(
+                    "BuildArtifact::{}",
+                    template.literal_env(build, accounts_var)
+                )
+                .as_str()
+            )
+        );
+        assert_eq!(ref_of(&targets[2]), Some(ou));
         assert_eq!(ref_of(&config["Regions"]), Some("AWS::Region"));
-        assert_eq!(config["PermissionModel"].as_str(), Some("SERVICE_MANAGED"));
+        assert_eq!(
+            ref_of(&config["PermissionModel"]),
+            Some("StackSetPermissionModel")
+        );
         assert_eq!(
             config["TemplatePath"].as_str(),
             Some(format!("BuildArtifact::{template_file}").as_str())
@@ -689,7 +815,7 @@ fn every_derived_name_fits_its_limit_for_a_32_character_project() {
         too_long.is_empty(),
         "names over their limit (what, longest, limit): {too_long:?}"
     );
-    assert_eq!(names.len(), 17, "{names:?}");
+    assert_eq!(names.len(), 18, "{names:?}");
 }
 
 #[test]
@@ -865,6 +991,8 @@ fn the_target_role_lets_test_step_check_and_invoke_the_endpoint() {
         .expect("trust statements");
     let principals: Vec<String> = trust
         .iter()
+        .flat_map(branches)
+        .filter(|s| ref_of(s) != Some("AWS::NoValue"))
         .map(|s| match ref_of(&s["Principal"]["AWS"]) {
             Some(parameter) => format!("Ref {parameter}"),
             None => strings(&s["Principal"]["Service"]).join(","),
@@ -872,7 +1000,12 @@ fn the_target_role_lets_test_step_check_and_invoke_the_endpoint() {
         .collect();
     assert_eq!(
         principals,
-        ["sagemaker.amazonaws.com", "Ref PipelineExecutionRoleArn"]
+        [
+            "sagemaker.amazonaws.com",
+            "Ref PipelineExecutionRoleArn",
+            "Ref StackSetAdministrationRoleArn"
+        ],
+        "SageMaker, test-step and, for SELF_MANAGED StackSets, CloudFormation"
     );
     assert!(
         role["Properties"]["ManagedPolicyArns"].is_null(),
@@ -1113,7 +1246,10 @@ fn the_use_role_grants_the_binaries_calls_and_no_other_sagemaker_organizations_o
     };
     assert_eq!(
         resources_of("sts:AssumeRole"),
-        ["arn:${Partition}:iam::*:role/${StagingRoleName}"]
+        [
+            "arn:${Partition}:iam::*:role/${StagingRoleName}",
+            "arn:${Partition}:iam::*:role/${ProdRoleName}"
+        ]
     );
     for action in [
         "organizations:ListAccountsForParent",

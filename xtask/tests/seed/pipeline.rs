@@ -1,14 +1,14 @@
-//! The pipeline run locally from the unzipped seed: the build and test buildspecs executed as
-//! CodeBuild would (environment from the product template's CodeBuild projects), the StackSet
-//! deployed to the staging OU through the emulator, and the whole chain checked: the newest
-//! approved package reaches staging, its endpoint is tested, and the reports parse.
+//! The pipeline run locally from the unzipped seed: the build, test and VerifyProd buildspecs
+//! executed as CodeBuild would (environment from the product template's CodeBuild projects), the
+//! StackSets deployed SELF_MANAGED (the product's default) through the emulator to the accounts
+//! in build-step's accounts files, and the whole chain checked: the newest approved package
+//! reaches staging, its endpoint is tested on exactly those accounts, and the reports parse; a
+//! failed production verification is rolled back as CodePipeline's stage rollback does it.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use aws_sdk_cloudformation::types::{
-    AutoDeployment, Capability, DeploymentTargets, Parameter, PermissionModels,
-};
+use aws_sdk_cloudformation::types::{Capability, Parameter, PermissionModels};
 use aws_sdk_sagemaker::types::ModelApprovalStatus;
 use deploy_core::stack_params::ParameterList;
 use test_support::codebuild::{project_environment, BuildResult, Buildspec};
@@ -30,6 +30,8 @@ struct Pipeline {
     project_id: String,
     staging_ou: String,
     staging_accounts: Vec<String>,
+    prod_ou: String,
+    prod_accounts: Vec<String>,
     first_approved: String,
     newest_approved: String,
     seed: tempfile::TempDir,
@@ -58,6 +60,16 @@ impl Pipeline {
                     .await,
             );
         }
+        let prod_ou = org
+            .create_ou(&org.root_id, &format!("{project}-prod"))
+            .await;
+        let mut prod_accounts = Vec::new();
+        for index in 0..2 {
+            prod_accounts.push(
+                org.create_account(&prod_ou, &format!("{project}-prod-{index}"))
+                    .await,
+            );
+        }
         let seed = tempfile::tempdir().unwrap();
         unzip_seed(seed.path());
         Self {
@@ -69,6 +81,8 @@ impl Pipeline {
                 .collect(),
             staging_ou,
             staging_accounts,
+            prod_ou,
+            prod_accounts,
             first_approved,
             newest_approved,
             seed,
@@ -84,7 +98,7 @@ impl Pipeline {
             ("SageMakerExecutionRoleStagingName", STAGING_ROLE.to_owned()),
             ("SageMakerExecutionRoleProdName", PROD_ROLE.to_owned()),
             ("OrganizationalUnitStagingId", self.staging_ou.clone()),
-            ("OrganizationalUnitProdId", "ou-prod-unused".to_owned()),
+            ("OrganizationalUnitProdId", self.prod_ou.clone()),
             (
                 "MlOpsArtifactsBucket",
                 format!("sagemaker-project-{}", self.project_id),
@@ -143,18 +157,9 @@ impl Pipeline {
         (spec.run(self.seed.path(), &env, &artifacts), artifacts)
     }
 
-    /// Build stage: the three artifacts, checked to name the newest approved package.
+    /// Build stage: the five artifacts, checked to name the newest approved package.
     fn build(&self) -> PathBuf {
-        let (result, artifacts) = self.codebuild("ModelDeployBuildProject", "buildspec.yml", &[]);
-        assert!(result.succeeded, "the build stage failed:\n{}", result.log);
-        assert_eq!(
-            result.artifacts.keys().collect::<Vec<_>>(),
-            [
-                "prod-config-export.json",
-                "staging-config-export.json",
-                "template-export.yml"
-            ]
-        );
+        let artifacts = self.build_run("build", &[]);
         let staging = Self::staging_parameters(&artifacts);
         assert_eq!(
             staging.get("ModelPackageName"),
@@ -163,22 +168,62 @@ impl Pipeline {
         artifacts
     }
 
+    /// One build stage run, its artifacts kept under `run` (a later run does not replace them:
+    /// a stage rollback redeploys an earlier run's artifacts).
+    fn build_run(&self, run: &str, action_env: &[(&str, &str)]) -> PathBuf {
+        let (result, artifacts) =
+            self.codebuild_with("ModelDeployBuildProject", "buildspec.yml", &[], action_env);
+        assert!(result.succeeded, "the build stage failed:\n{}", result.log);
+        assert_eq!(
+            result.artifacts.keys().collect::<Vec<_>>(),
+            [
+                "prod-accounts.json",
+                "prod-config-export.json",
+                "staging-accounts.json",
+                "staging-config-export.json",
+                "template-export.yml"
+            ]
+        );
+        for (file, accounts) in [
+            ("staging-accounts.json", &self.staging_accounts),
+            ("prod-accounts.json", &self.prod_accounts),
+        ] {
+            let mut expected = accounts.clone();
+            expected.sort();
+            let written: Vec<String> =
+                serde_json::from_slice(&std::fs::read(artifacts.join(file)).unwrap()).unwrap();
+            assert_eq!(written, expected, "{file}");
+        }
+        let kept = self.work.path().join(run);
+        std::fs::rename(&artifacts, &kept).unwrap();
+        kept
+    }
+
     /// The staging parameter file of the build's artifacts, read as test-step reads it.
     fn staging_parameters(artifacts: &Path) -> ParameterList {
         let path = artifacts.join("staging-config-export.json");
         ParameterList::read(&path, deploy_core::inputs::BUILD_CONFIG).unwrap()
     }
 
-    /// The DeployStaging action: the StackSet over the staging OU, as CodePipeline creates it
-    /// (SERVICE_MANAGED, the build's template and parameter file). The emulator creates the
-    /// stack's resources in every account of the OU.
+    /// The DeployStaging action.
     async fn deploy_staging_stack_set(&self, artifacts: &Path) {
+        self.deploy_stack_set("staging", artifacts).await;
+    }
+
+    /// A StackSet action as CodePipeline runs it in the product's default SELF_MANAGED mode:
+    /// the build's template and the stage's parameter file, deployed to the accounts of the
+    /// stage's accounts file (`DeploymentTargets: BuildArtifact::<stage>-accounts.json`). The
+    /// first run creates the stack set and its instances, a later one updates it. The emulator
+    /// creates the stack's resources in every listed account.
+    async fn deploy_stack_set(&self, stage: &str, artifacts: &Path) {
         let cfn = aws_sdk_cloudformation::Client::new(&sdk_config(self.moto, REGION).await);
         let name = format!(
-            "sagemaker-{}-{}-deploy-staging",
+            "sagemaker-{}-{}-deploy-{stage}",
             self.project, self.project_id
         );
-        let parameters = Self::staging_parameters(artifacts)
+        let parameter_file = artifacts.join(format!("{stage}-config-export.json"));
+        let parameters = ParameterList::read(&parameter_file, deploy_core::inputs::BUILD_CONFIG)
+            .unwrap()
             .iter()
             .map(|p| {
                 Parameter::builder()
@@ -187,63 +232,159 @@ impl Pipeline {
                     .build()
             })
             .collect();
+        let accounts: Vec<String> = serde_json::from_slice(
+            &std::fs::read(artifacts.join(format!("{stage}-accounts.json"))).unwrap(),
+        )
+        .unwrap();
+        let template = std::fs::read_to_string(artifacts.join("template-export.yml")).unwrap();
+        let admin = format!(
+            "arn:aws:iam::{}:role/sagemaker-{}-stackset-admin",
+            test_support::seed::ACCOUNT_ID,
+            self.project_id
+        );
+        let exists = cfn
+            .describe_stack_set()
+            .stack_set_name(&name)
+            .send()
+            .await
+            .is_ok();
+        if exists {
+            cfn.update_stack_set()
+                .stack_set_name(&name)
+                .template_body(template)
+                .set_parameters(Some(parameters))
+                .send()
+                .await
+                .expect("UpdateStackSet");
+            return;
+        }
+        let execution_role = if stage == "prod" {
+            PROD_ROLE
+        } else {
+            STAGING_ROLE
+        };
         cfn.create_stack_set()
             .stack_set_name(&name)
-            .template_body(std::fs::read_to_string(artifacts.join("template-export.yml")).unwrap())
+            .template_body(template)
             .set_parameters(Some(parameters))
-            .permission_model(PermissionModels::ServiceManaged)
-            .auto_deployment(AutoDeployment::builder().enabled(false).build())
+            .permission_model(PermissionModels::SelfManaged)
+            .administration_role_arn(admin)
+            .execution_role_name(execution_role)
             .capabilities(Capability::CapabilityNamedIam)
             .send()
             .await
             .expect("CreateStackSet");
+        // CodePipeline passes the file's accounts as DeploymentTargets; the emulator reads only
+        // the equivalent Accounts list of CreateStackInstances
+        // (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStackInstances.html).
         cfn.create_stack_instances()
             .stack_set_name(&name)
-            .deployment_targets(
-                DeploymentTargets::builder()
-                    .organizational_unit_ids(&self.staging_ou)
-                    .build(),
-            )
+            .set_accounts(Some(accounts))
             .regions(REGION)
             .send()
             .await
             .expect("CreateStackInstances");
     }
 
-    /// In every staging account, the StackSet created a model serving the newest approved
-    /// package, and an endpoint.
+    /// The package the stage's stack set deploys now (its ModelPackageName parameter).
+    async fn stack_set_package(&self, stage: &str) -> String {
+        let cfn = aws_sdk_cloudformation::Client::new(&sdk_config(self.moto, REGION).await);
+        let name = format!(
+            "sagemaker-{}-{}-deploy-{stage}",
+            self.project, self.project_id
+        );
+        let described = cfn
+            .describe_stack_set()
+            .stack_set_name(&name)
+            .send()
+            .await
+            .expect("DescribeStackSet");
+        described
+            .stack_set()
+            .expect("the stack set")
+            .parameters()
+            .iter()
+            .find(|p| p.parameter_key() == Some("ModelPackageName"))
+            .and_then(|p| p.parameter_value())
+            .expect("ModelPackageName")
+            .to_owned()
+    }
+
+    /// The emulator ignores `EndpointName` in CloudFormation: create `<project>-prod` serving
+    /// `package` by name in every prod account, answering the manifest's cases.
+    async fn name_prod_endpoints(&self, package: &str) {
+        for account in &self.prod_accounts {
+            let endpoint = format!("{}-prod", self.project);
+            deploy_endpoint(self.moto, account, REGION, &endpoint, package).await;
+            let answer = r#"{"predictions": [0.1, 0.2, 0.3, 0.4, 0.5]}"#;
+            queue_json_answers(self.moto, account, REGION, &[answer, answer]);
+        }
+    }
+
+    /// The VerifyProd action: test/verify-prod-buildspec.yml on `build_artifacts`.
+    fn verify_prod(&self, build_artifacts: &Path) -> (BuildResult, serde_json::Value) {
+        let (result, artifacts) = self.codebuild(
+            "ModelDeployVerifyProdProject",
+            "test/verify-prod-buildspec.yml",
+            &[("BuildArtifact", build_artifacts)],
+        );
+        let bytes = std::fs::read(artifacts.join("prod-test-results.json")).unwrap_or_else(|e| {
+            panic!(
+                "prod-test-results.json is an artifact ({e}):\n{}",
+                result.log
+            )
+        });
+        let report = serde_json::from_slice(&bytes).expect("prod-test-results.json is JSON");
+        std::fs::remove_dir_all(&artifacts).unwrap();
+        (result, report)
+    }
+
+    /// The staging StackSet has an instance in exactly the accounts of build-step's file, and
+    /// in each of them a stack deploying the newest approved package. (The emulator's
+    /// SELF_MANAGED instances create the stack in the account but not its SageMaker resources,
+    /// which `name_staging_endpoints` creates.)
     async fn assert_staging_resources(&self) {
+        let cfn = aws_sdk_cloudformation::Client::new(&sdk_config(self.moto, REGION).await);
+        let name = format!(
+            "sagemaker-{}-{}-deploy-staging",
+            self.project, self.project_id
+        );
+        let instances = cfn
+            .list_stack_instances()
+            .stack_set_name(&name)
+            .send()
+            .await
+            .expect("ListStackInstances");
+        let mut deployed: Vec<String> = instances
+            .summaries()
+            .iter()
+            .filter_map(|i| i.account().map(str::to_owned))
+            .collect();
+        deployed.sort();
+        let mut expected = self.staging_accounts.clone();
+        expected.sort();
+        assert_eq!(deployed, expected, "the staging StackSet's accounts");
         for account in &self.staging_accounts {
             let credentials = assume_account(self.moto, account, STAGING_ROLE).await;
             let config = sdk_config_with(self.moto, REGION, credentials).await;
-            let sagemaker = aws_sdk_sagemaker::Client::new(&config);
-            let models = sagemaker.list_models().send().await.expect("ListModels");
-            let mut served = Vec::new();
-            for model in models.models() {
-                let described = sagemaker
-                    .describe_model()
-                    .model_name(model.model_name().unwrap_or_default())
-                    .send()
-                    .await
-                    .expect("DescribeModel");
-                served.extend(
-                    described
-                        .primary_container()
-                        .and_then(|c| c.model_package_name())
-                        .map(str::to_owned),
-                );
-            }
-            assert_eq!(
-                served,
-                std::slice::from_ref(&self.newest_approved),
-                "models in {account}"
-            );
-            let endpoints = sagemaker
-                .list_endpoints()
+            let stacks = aws_sdk_cloudformation::Client::new(&config)
+                .describe_stacks()
                 .send()
                 .await
-                .expect("ListEndpoints");
-            assert_eq!(endpoints.endpoints().len(), 1, "endpoints in {account}");
+                .expect("DescribeStacks");
+            let packages: Vec<&str> = stacks
+                .stacks()
+                .iter()
+                .filter(|s| s.stack_name().is_some_and(|n| n.contains(&name)))
+                .flat_map(aws_sdk_cloudformation::types::Stack::parameters)
+                .filter(|p| p.parameter_key() == Some("ModelPackageName"))
+                .filter_map(|p| p.parameter_value())
+                .collect();
+            assert_eq!(
+                packages,
+                [self.newest_approved.as_str()],
+                "the StackSet's stack in {account}"
+            );
         }
     }
 
@@ -408,4 +549,55 @@ async fn the_pipeline_variable_deploys_the_newest_or_any_approved_version() {
         );
         std::fs::remove_dir_all(&artifacts).unwrap();
     }
+}
+
+/// Two runs and a rollback: run 1 deploys version 1 (by the pipeline variable) to production,
+/// where VerifyProd passes; run 2 deploys the newest version, but production keeps serving version
+/// 1's model, so VerifyProd fails. The prod stage's `OnFailure: ROLLBACK` re-runs the stage with
+/// the artifacts of the last execution that completed it
+/// (<https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-rollback.html>): the emulator
+/// has no CodePipeline, so the test does that re-run with run 1's artifacts, and production is
+/// back on version 1, verified.
+#[tokio::test]
+async fn a_failed_prod_verification_rolls_production_back_to_the_version_that_passed() {
+    let pipeline = Pipeline::new("seed-e2e-rollback").await;
+    let version_1 = pipeline.first_approved.clone();
+
+    let run_1 = pipeline.build_run("run-1", &[("MODEL_PACKAGE_ARN", &version_1)]);
+    pipeline.deploy_stack_set("prod", &run_1).await;
+    pipeline.name_prod_endpoints(&version_1).await;
+    let (result, report) = pipeline.verify_prod(&run_1);
+    assert!(
+        result.succeeded,
+        "run 1's VerifyProd failed:\n{}",
+        result.log
+    );
+    assert_eq!(report["summary"]["passed"], 2, "{report:#}");
+    assert_eq!(report["targets_from"], "accounts_file");
+
+    let run_2 = pipeline.build_run("run-2", &[("MODEL_PACKAGE_ARN", "newest")]);
+    pipeline.deploy_stack_set("prod", &run_2).await;
+    assert_eq!(
+        pipeline.stack_set_package("prod").await,
+        pipeline.newest_approved
+    );
+    let (result, report) = pipeline.verify_prod(&run_2);
+    assert!(
+        !result.succeeded,
+        "run 2's VerifyProd passed:\n{}",
+        result.log
+    );
+    assert_eq!(report["summary"]["failed"], 2, "{report:#}");
+
+    // The stage rollback: the prod stage again, with run 1's artifacts.
+    pipeline.deploy_stack_set("prod", &run_1).await;
+    assert_eq!(pipeline.stack_set_package("prod").await, version_1);
+    let (result, report) = pipeline.verify_prod(&run_1);
+    assert!(
+        result.succeeded,
+        "the rolled-back VerifyProd failed:\n{}",
+        result.log
+    );
+    assert_eq!(report["model_package_name"], version_1.as_str());
+    assert_eq!(report["summary"]["passed"], 2, "{report:#}");
 }
