@@ -1257,7 +1257,7 @@ fn the_use_role_grants_the_binaries_calls_and_no_other_sagemaker_organizations_o
     ] {
         assert_eq!(
             resources_of(action),
-            ["arn:${Partition}:organizations::${AccountId}:ou/${OrganizationId}/ou-*"],
+            ["arn:${Partition}:organizations::${ManagementAccountId}:ou/${OrganizationId}/ou-*"],
             "{action}"
         );
     }
