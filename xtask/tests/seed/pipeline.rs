@@ -216,11 +216,7 @@ impl Pipeline {
     /// first run creates the stack set and its instances, a later one updates it. The emulator
     /// creates the stack's resources in every listed account.
     async fn deploy_stack_set(&self, stage: &str, artifacts: &Path) {
-        let cfn = aws_sdk_cloudformation::Client::new(&sdk_config(self.moto, REGION).await);
-        let name = format!(
-            "sagemaker-{}-{}-deploy-{stage}",
-            self.project, self.project_id
-        );
+        let (cfn, name) = self.stack_set(stage).await;
         let parameter_file = artifacts.join(format!("{stage}-config-export.json"));
         let parameters = ParameterList::read(&parameter_file, deploy_core::inputs::BUILD_CONFIG)
             .unwrap()
@@ -286,13 +282,20 @@ impl Pipeline {
             .expect("CreateStackInstances");
     }
 
-    /// The package the stage's stack set deploys now (its ModelPackageName parameter).
-    async fn stack_set_package(&self, stage: &str) -> String {
+    /// A CloudFormation client in the pipeline's account and the stage's stack set name, as the
+    /// product names it.
+    async fn stack_set(&self, stage: &str) -> (aws_sdk_cloudformation::Client, String) {
         let cfn = aws_sdk_cloudformation::Client::new(&sdk_config(self.moto, REGION).await);
         let name = format!(
             "sagemaker-{}-{}-deploy-{stage}",
             self.project, self.project_id
         );
+        (cfn, name)
+    }
+
+    /// The package the stage's stack set deploys now (its ModelPackageName parameter).
+    async fn stack_set_package(&self, stage: &str) -> String {
+        let (cfn, name) = self.stack_set(stage).await;
         let described = cfn
             .describe_stack_set()
             .stack_set_name(&name)
@@ -344,11 +347,7 @@ impl Pipeline {
     /// SELF_MANAGED instances create the stack in the account but not its SageMaker resources,
     /// which `name_staging_endpoints` creates.)
     async fn assert_staging_resources(&self) {
-        let cfn = aws_sdk_cloudformation::Client::new(&sdk_config(self.moto, REGION).await);
-        let name = format!(
-            "sagemaker-{}-{}-deploy-staging",
-            self.project, self.project_id
-        );
+        let (cfn, name) = self.stack_set("staging").await;
         let instances = cfn
             .list_stack_instances()
             .stack_set_name(&name)
