@@ -13,7 +13,7 @@ use deploy_core::access_policy::{self, AccessError, Grantees};
 use deploy_core::arn::group_name;
 use deploy_core::build_summary::AccessSummary;
 use deploy_core::inputs;
-use deploy_shell::organizations::{active_accounts_under, org_paths};
+use deploy_shell::organizations::{active_accounts_under, organization_id, ou_path, unknown_ou};
 use deploy_shell::AwsCallError;
 use serde_json::Value;
 
@@ -74,13 +74,39 @@ async fn grantees(
     organizations: &aws_sdk_organizations::Client,
     ous: &GrantOus,
 ) -> Result<Grantees, BuildError> {
+    let stages = [
+        (&ous.staging, inputs::STAGING_OU),
+        (&ous.prod, inputs::PROD_OU),
+    ];
+    // An OU Organizations does not know is the setting's fault, not AWS's.
+    let named = |ou: String, input| {
+        move |err: AwsCallError| match unknown_ou(&err, &ou) {
+            Some(reason) => BuildError::BadSetting {
+                input,
+                message: reason,
+            },
+            None => err.into(),
+        }
+    };
     if ous.principals == GrantPrincipals::OrgPaths {
-        let paths = org_paths(organizations, &[&ous.staging, &ous.prod]).await?;
+        let org_id = organization_id(organizations).await?;
+        let mut paths = Vec::with_capacity(stages.len());
+        for (ou, input) in stages {
+            paths.push(
+                ou_path(organizations, &org_id, ou)
+                    .await
+                    .map_err(named(ou.clone(), input))?,
+            );
+        }
         return Ok(Grantees::OrgPaths(paths));
     }
     let mut accounts = BTreeSet::new();
-    for ou in [&ous.staging, &ous.prod] {
-        accounts.extend(active_accounts_under(organizations, ou).await?);
+    for (ou, input) in stages {
+        accounts.extend(
+            active_accounts_under(organizations, ou)
+                .await
+                .map_err(named(ou.clone(), input))?,
+        );
     }
     if accounts.is_empty() {
         return Err(AccessError(format!(

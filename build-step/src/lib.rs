@@ -57,7 +57,23 @@ async fn deploy(config: &BuildConfig, sdk_config: &SdkConfig) -> Result<Summary,
         tracing::warn!("{warning}");
     }
 
+    // The accounts first: their walk only reads, so a failure there leaves the group's policy
+    // as it was, as every failure before the writes leaves everything.
     let organizations = aws_sdk_organizations::Client::new(sdk_config);
+    let mut accounts_files = Vec::new();
+    for export in &config.accounts_exports {
+        let accounts = accounts::resolve(&organizations, export).await?;
+        accounts_files.push(AccountsFileSummary {
+            stage: export.stage.name().to_owned(),
+            path: export.path.display().to_string(),
+            source: match &export.source {
+                StageAccounts::UnderOu { ou, .. } => ou.clone(),
+                StageAccounts::Listed { input, .. } => input.to_string(),
+            },
+            accounts: accounts.iter().cloned().collect(),
+        });
+    }
+
     let cross_account_access = match &config.grant {
         Some(ous) => Some(
             grant::grant_access(
@@ -72,20 +88,6 @@ async fn deploy(config: &BuildConfig, sdk_config: &SdkConfig) -> Result<Summary,
         ),
         None => None,
     };
-
-    let mut accounts_files = Vec::new();
-    for export in &config.accounts_exports {
-        let accounts = accounts::resolve(&organizations, export).await?;
-        accounts_files.push(AccountsFileSummary {
-            stage: export.stage.name().to_owned(),
-            path: export.path.display().to_string(),
-            source: match &export.source {
-                StageAccounts::UnderOu { ou, .. } => ou.clone(),
-                StageAccounts::Listed { input, .. } => input.to_string(),
-            },
-            accounts: accounts.iter().cloned().collect(),
-        });
-    }
 
     let mut outputs: Vec<(&Path, String)> = vec![
         (&config.export_template, plan.template.clone()),

@@ -51,7 +51,8 @@ pub struct AccessSummary {
     /// The OUs' Organizations paths granted (`--grant-principals org-paths`); else empty.
     pub org_paths: Vec<String>,
     pub policy: serde_json::Value,
-    /// The whole policy's length as sent, in characters.
+    /// The whole policy's length as sent, in characters (on a dry run, of the project's
+    /// statements alone: the group's policy is not read).
     pub policy_chars: usize,
     /// False on a dry run: the policy was only computed.
     pub applied: bool,
@@ -116,12 +117,21 @@ impl Summary {
                     access.org_paths.join(" and ")
                 )?;
             }
-            writeln!(
-                out,
-                "The group's resource policy: {} of at most {} characters",
-                access.policy_chars,
-                crate::access_policy::MAX_POLICY_CHARS
-            )?;
+            if access.applied {
+                writeln!(
+                    out,
+                    "The group's resource policy: {} of at most {} characters",
+                    access.policy_chars,
+                    crate::access_policy::MAX_POLICY_CHARS
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "The project's statements: {} of the policy's at most {} characters (a dry run does not read the statements others wrote)",
+                    access.policy_chars,
+                    crate::access_policy::MAX_POLICY_CHARS
+                )?;
+            }
             if !access.applied {
                 writeln!(out, "Project statements of the group resource policy:")?;
                 writeln!(

@@ -34,7 +34,14 @@ const MAX_OU_DEPTH: usize = 8;
 /// Callers end it with what else their user may do.
 pub fn unknown_ou(err: &AwsCallError, ou: &str) -> Option<String> {
     let code = err.code()?;
-    matches!(code, "ParentNotFoundException" | "InvalidInputException").then(|| {
+    matches!(
+        code,
+        "ParentNotFoundException"
+            | "ChildNotFoundException"
+            | "OrganizationalUnitNotFoundException"
+            | "InvalidInputException"
+    )
+    .then(|| {
         format!(
             "the organizational unit \"{ou}\" cannot be listed ({code}: {}); check the OU id (it looks like ou-ab12-cdefgh34)",
             err.detail
@@ -121,10 +128,8 @@ async fn ou_contents(client: &Client, parent: &str) -> Result<OuContents, AwsCal
     })
 }
 
-/// The Organizations path of each OU as `aws:PrincipalOrgPaths` spells it,
-/// `o-ORG/r-ROOT/ou-A/…/OU/`: one DescribeOrganization, then one ListParents per level, however
-/// many accounts the OUs hold.
-pub async fn org_paths(client: &Client, ou_ids: &[&str]) -> Result<Vec<String>, AwsCallError> {
+/// The organization's id (`o-…`), which starts every OU's path: one DescribeOrganization.
+pub async fn organization_id(client: &Client) -> Result<String, AwsCallError> {
     let organization = client
         .describe_organization()
         .send()
@@ -136,14 +141,12 @@ pub async fn org_paths(client: &Client, ou_ids: &[&str]) -> Result<Vec<String>, 
         .ok_or_else(|| {
             AwsCallError::incomplete("organizations:DescribeOrganization", "the organization id")
         })?;
-    let mut paths = Vec::with_capacity(ou_ids.len());
-    for ou_id in ou_ids {
-        paths.push(path_to_root(client, org_id, ou_id).await?);
-    }
-    Ok(paths)
+    Ok(org_id.to_owned())
 }
 
-async fn path_to_root(client: &Client, org_id: &str, ou_id: &str) -> Result<String, AwsCallError> {
+/// The Organizations path of `ou_id` as `aws:PrincipalOrgPaths` spells it,
+/// `o-ORG/r-ROOT/ou-A/…/OU/`: one ListParents per level, however many accounts the OU holds.
+pub async fn ou_path(client: &Client, org_id: &str, ou_id: &str) -> Result<String, AwsCallError> {
     let mut path = vec![ou_id.to_owned()];
     for _ in 0..MAX_OU_DEPTH {
         let child = path.last().cloned().unwrap_or_default();
@@ -323,18 +326,18 @@ mod tests {
             [&organization, &child_to_ou, &ou_to_root, &looping]
         );
 
-        let paths = org_paths(&client, &["ou-child", "ou-top"]).await.unwrap();
+        let org = organization_id(&client).await.unwrap();
+        let mut paths = Vec::new();
+        for ou in ["ou-child", "ou-top"] {
+            paths.push(ou_path(&client, &org, ou).await.unwrap());
+        }
         assert_eq!(
             paths,
             ["o-abc/r-root/ou-top/ou-child/", "o-abc/r-root/ou-top/"]
         );
-        assert_eq!(
-            organization.num_calls(),
-            1,
-            "one DescribeOrganization for both"
-        );
+        assert_eq!(organization.num_calls(), 1);
 
-        let err = org_paths(&client, &["ou-loop"]).await.unwrap_err();
+        let err = ou_path(&client, &org, "ou-loop").await.unwrap_err();
         assert_eq!(err.code(), Some("IncompleteAnswer"));
         assert_eq!(looping.num_calls(), MAX_OU_DEPTH);
     }

@@ -228,10 +228,17 @@ impl ReportFiles {
         read.extend(accounts_file.map(|file| NamedPath::new(file, inputs::ACCOUNTS_FILE)));
         check_output_set(&outputs, &read)?;
         if let Ok(payloads) = args.payloads.canonicalize() {
+            let summary = files
+                .summary
+                .iter()
+                .map(|path| (path, inputs::SUMMARY_FILE));
             for (path, input) in [
                 (&files.json, inputs::EXPORT_TEST_RESULTS),
                 (&files.junit, inputs::JUNIT_REPORT),
-            ] {
+            ]
+            .into_iter()
+            .chain(summary)
+            {
                 let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
                 let resolved = dir.unwrap_or(Path::new(".")).canonicalize();
                 if resolved.is_ok_and(|dir| dir.starts_with(&payloads)) {
@@ -258,13 +265,14 @@ impl ReportFiles {
         let junit = junit_reports(report);
         if junit.len() > MAX_REPORT_GROUPS {
             tracing::warn!(
-                "the JUnit report needs {} files of at most {MAX_CASES_PER_REPORT} test cases, and a CodeBuild project takes {MAX_REPORT_GROUPS} report groups: the cases past the first {} reach CodeBuild only through {}",
+                "the JUnit report needs {} files of at most {MAX_CASES_PER_REPORT} test cases, and a CodeBuild project takes {MAX_REPORT_GROUPS} report groups: only the first {MAX_REPORT_GROUPS} files are written, and the cases past the first {} are only in {}",
                 junit.len(),
                 MAX_REPORT_GROUPS * MAX_CASES_PER_REPORT,
                 self.json.display()
             );
         }
-        let parts: Vec<PathBuf> = (0..junit.len())
+        // Only the files the output set was checked for, one per report group.
+        let parts: Vec<PathBuf> = (0..junit.len().min(MAX_REPORT_GROUPS))
             .map(|index| junit_part_path(&self.junit, index))
             .collect();
         let headline = format!("{}\n", report.headline());

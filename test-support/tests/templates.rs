@@ -688,7 +688,7 @@ fn the_pipeline_takes_the_package_to_deploy_as_a_variable() {
     let buildspec = read("buildspec.yml");
     assert!(
         buildspec.contains(
-            r#"if [ "${MODEL_PACKAGE_ARN:-}" = newest ]; then unset MODEL_PACKAGE_ARN; fi"#
+            r#"if [ "${MODEL_PACKAGE_ARN:-}" = newest ]; then unset MODEL_PACKAGE_ARN; fi; ./bin/build-step"#
         ),
         "buildspec.yml must drop the variable's default"
     );
@@ -989,13 +989,19 @@ fn the_target_role_lets_test_step_check_and_invoke_the_endpoint() {
     let trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
         .as_sequence()
         .expect("trust statements");
-    let principals: Vec<String> = trust
+    let statements: Vec<&Value> = trust
         .iter()
         .flat_map(branches)
         .filter(|s| ref_of(s) != Some("AWS::NoValue"))
+        .collect();
+    let principals: Vec<String> = statements
+        .iter()
         .map(|s| match ref_of(&s["Principal"]["AWS"]) {
             Some(parameter) => format!("Ref {parameter}"),
-            None => strings(&s["Principal"]["Service"]).join(","),
+            None if s["Principal"]["AWS"].is_null() => {
+                strings(&s["Principal"]["Service"]).join(",")
+            }
+            None => "the data science account".to_owned(),
         })
         .collect();
     assert_eq!(
@@ -1003,9 +1009,19 @@ fn the_target_role_lets_test_step_check_and_invoke_the_endpoint() {
         [
             "sagemaker.amazonaws.com",
             "Ref PipelineExecutionRoleArn",
-            "Ref StackSetAdministrationRoleArn"
+            "the data science account"
         ],
         "SageMaker, test-step and, for SELF_MANAGED StackSets, CloudFormation"
+    );
+    let narrowed = tagged(
+        &statements[2]["Condition"]["ArnLike"]["aws:PrincipalArn"],
+        "Sub",
+    )
+    .and_then(|sub| sub[0].as_str());
+    assert_eq!(
+        narrowed,
+        Some("arn:${AWS::Partition}:iam::${ModelAccountId}:role/sagemaker-*-stackset-admin"),
+        "only the StackSet administration roles, whose names the product gives"
     );
     assert!(
         role["Properties"]["ManagedPolicyArns"].is_null(),

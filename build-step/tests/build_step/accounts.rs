@@ -3,6 +3,7 @@
 //! the other outputs; listed ids instead of the walk; an OU with no ACTIVE account is exit 2
 //! naming it, with nothing written.
 
+use test_support::fault_proxy::FaultProxy;
 use test_support::moto;
 use test_support::seed::Organization;
 
@@ -97,4 +98,38 @@ async fn an_ou_without_active_accounts_is_bad_input_and_nothing_is_written() {
         .code(2)
         .stderr_contains("ORGANIZATIONAL_UNIT_STAGING_ID (--organizational-unit-staging-id): the organizational unit \"ou-zzzz-doesnotexist\" cannot be listed");
     assert_eq!(ws.files(), INPUTS);
+
+    // With the grant asked for too: the accounts are resolved first, so the group's policy is
+    // never written for a build that then fails.
+    let proxy = FaultProxy::start(moto());
+    proxy.stand_in_for_group_policies();
+    let prod = org.create_ou(&org.root_id, "accounts-empty-prod").await;
+    ws.build_step()
+        .env("AWS_ENDPOINT_URL", proxy.url())
+        .env("GRANT_CROSS_ACCOUNT_ACCESS", "true")
+        .env("ORGANIZATIONAL_UNIT_STAGING_ID", &empty)
+        .env("ORGANIZATIONAL_UNIT_PROD_ID", &prod)
+        .env("EXPORT_STAGING_ACCOUNTS", "staging-accounts.json")
+        .run()
+        .code(2)
+        .stderr_contains("has no ACTIVE accounts");
+    assert_eq!(proxy.count("PutModelPackageGroupPolicy"), 0);
+    assert_eq!(ws.files(), INPUTS);
+}
+
+/// A mistyped OU in the grant is bad input naming the setting, not an AWS failure.
+#[tokio::test]
+async fn a_grant_to_an_unknown_ou_is_bad_input() {
+    let (group, _) = group_with_one_approved("accounts-unknown-ou").await;
+    let org = Organization::get(moto()).await;
+    let prod = org.create_ou(&org.root_id, "accounts-unknown-prod").await;
+    let ws = Workspace::new(&group.name);
+    ws.build_step()
+        .env("GRANT_CROSS_ACCOUNT_ACCESS", "true")
+        .env("ORGANIZATIONAL_UNIT_STAGING_ID", "ou-zzzz-doesnotexist")
+        .env("ORGANIZATIONAL_UNIT_PROD_ID", &prod)
+        .args(["--dry-run"])
+        .run()
+        .code(2)
+        .stderr_contains("build-step: error: ORGANIZATIONAL_UNIT_STAGING_ID (--organizational-unit-staging-id): the organizational unit \"ou-zzzz-doesnotexist\" cannot be listed");
 }
