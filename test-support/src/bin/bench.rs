@@ -132,6 +132,16 @@ fn measure(
     }
 }
 
+/// Empties `dir` and writes `inputs` into it, so a run (and its check) sees no earlier run's
+/// outputs.
+fn fresh_run_dir(dir: &Path, inputs: &[(&str, String)]) {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).expect("create the run dir");
+    for (name, contents) in inputs {
+        std::fs::write(dir.join(name), contents).expect("write a case input");
+    }
+}
+
 /// Medians of several runs of one implementation on one case, and its call count.
 struct Row {
     case: String,
@@ -168,11 +178,7 @@ fn run_case(
     let dir = case.dir.join(implementation.name);
     // Each run starts from the inputs alone, so a check never sees an earlier run's outputs.
     let one_run = |label: String, env: Vec<(String, String)>| -> Result<Measured, String> {
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create the run dir");
-        for (name, contents) in case.inputs {
-            std::fs::write(dir.join(name), contents).expect("write a case input");
-        }
+        fresh_run_dir(&dir, case.inputs);
         let log = case
             .dir
             .join(format!("{}-{label}.log", implementation.name));
@@ -310,11 +316,7 @@ async fn grant_cases(
             env.push((key.to_owned(), value.to_owned()));
         }
         let dir = out_dir.join(format!("grant-{principals}"));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create the run dir");
-        for (name, contents) in inputs {
-            std::fs::write(dir.join(name), contents).expect("write a case input");
-        }
+        fresh_run_dir(&dir, inputs);
         let log = out_dir.join(format!("grant-{principals}.log"));
         let implementation = Implementation {
             name: "rust",
@@ -427,11 +429,7 @@ fn scale_case(
         ));
         let mut measured = Vec::new();
         for run in 1..=runs {
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).expect("create the run dir");
-            for (name, contents) in inputs {
-                std::fs::write(dir.join(name), contents).expect("write a case input");
-            }
+            fresh_run_dir(&dir, inputs);
             let log = out_dir.join(format!("scale-{targets}-{label}-{run}.log"));
             let implementation = Implementation {
                 name: "rust",

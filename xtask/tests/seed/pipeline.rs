@@ -50,26 +50,11 @@ impl Pipeline {
             .add_package(Some(ModelApprovalStatus::PendingManualApproval))
             .await;
         let org = Organization::get(moto).await;
-        let staging_ou = org
-            .create_ou(&org.root_id, &format!("{project}-staging"))
-            .await;
-        let mut staging_accounts = Vec::new();
-        for index in 0..2 {
-            staging_accounts.push(
-                org.create_account(&staging_ou, &format!("{project}-{index}"))
-                    .await,
-            );
-        }
-        let prod_ou = org
-            .create_ou(&org.root_id, &format!("{project}-prod"))
-            .await;
-        let mut prod_accounts = Vec::new();
-        for index in 0..2 {
-            prod_accounts.push(
-                org.create_account(&prod_ou, &format!("{project}-prod-{index}"))
-                    .await,
-            );
-        }
+        let (staging_ou, staging_accounts) =
+            ou_with_two_accounts(&org, &format!("{project}-staging"), project).await;
+        let (prod_ou, prod_accounts) =
+            ou_with_two_accounts(&org, &format!("{project}-prod"), &format!("{project}-prod"))
+                .await;
         let seed = tempfile::tempdir().unwrap();
         unzip_seed(seed.path());
         Self {
@@ -415,6 +400,20 @@ impl Pipeline {
         let junit = roxml::Junit::read(&junit_files[0]);
         (result, report, junit)
     }
+}
+
+/// An OU `name` under the root with two ACTIVE accounts named `<prefix>-0` and `<prefix>-1`.
+async fn ou_with_two_accounts(
+    org: &Organization,
+    name: &str,
+    prefix: &str,
+) -> (String, Vec<String>) {
+    let ou = org.create_ou(&org.root_id, name).await;
+    let mut accounts = Vec::new();
+    for index in 0..2 {
+        accounts.push(org.create_account(&ou, &format!("{prefix}-{index}")).await);
+    }
+    (ou, accounts)
 }
 
 /// The JUnit report, parsed by a real XML parser.
