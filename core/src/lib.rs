@@ -5,7 +5,7 @@
 //! every rule tests in seconds and the fuzz targets build on this crate alone. The binaries and
 //! the AWS shell (`deploy-shell`) depend on it, never the reverse.
 //!
-//! Used by build-step: `build_plan`, `stage_config`, `template`, `access_policy`, `build_summary`,
+//! Used by build-step: `build_plan`, `stage_config`, `hosting`, `template`, `access_policy`, `build_summary`,
 //! `model_package`. Used by test-step: `manifest`, `targets`, `session_name`, `model_check`,
 //! `report`, `duration`. Shared: `accounts_file`, `inputs`, `exit`, `format`, `files`, `stack_params`, `endpoint`,
 //! `arn`.
@@ -21,6 +21,7 @@ pub mod endpoint;
 pub mod exit;
 pub mod files;
 pub mod format;
+pub mod hosting;
 pub mod inputs;
 pub mod manifest;
 pub mod model_check;

@@ -8,12 +8,12 @@
 use thiserror::Error;
 
 use crate::endpoint::endpoint_name;
+use crate::hosting::{self, StageValues};
 use crate::inputs::{self, Input};
 use crate::stack_params::ParameterList;
 use crate::template::DeclaredParameter;
 
 pub const STAGE_NAME: &str = "StageName";
-pub const INSTANCE_TYPE: &str = "EndpointInstanceType";
 
 /// A stage config that CloudFormation would reject, or that clashes with what build-step derives.
 #[derive(Debug, Error)]
@@ -51,7 +51,10 @@ pub struct StagePlan {
     pub file_label: String,
     pub stage_name: String,
     pub endpoint_name: String,
+    /// The instance type; None for a serverless stage.
     pub instance_type: Option<String>,
+    /// The memory of a serverless stage; None for one on instances.
+    pub serverless_memory_mb: Option<String>,
     pub parameters: ParameterList,
 }
 
@@ -128,12 +131,11 @@ pub fn plan_stage(
             .map_err(|k| config_error(format!("sets \"{k}\" twice")))?;
     }
 
-    let effective = |key: &str| {
-        parameters
-            .get(key)
-            .map(str::to_owned)
-            .or_else(|| declaration(key)?.default.clone())
+    let values = StageValues {
+        set: &parameters,
+        declared,
     };
+    let effective = |key: &str| values.effective(key).map(str::to_owned);
     for decl in declared.iter().filter(|d| d.default.is_none()) {
         if parameters.get(&decl.name).is_none() {
             return Err(config_error(format!(
@@ -142,7 +144,7 @@ pub fn plan_stage(
             )));
         }
     }
-    check_feature_combinations(&effective).map_err(config_error)?;
+    hosting::check(&values).map_err(config_error)?;
 
     let stage_name = effective(STAGE_NAME)
         .ok_or_else(|| config_error(format!("sets no \"{STAGE_NAME}\"; add {{\"ParameterKey\": \"{STAGE_NAME}\", \"ParameterValue\": \"staging\"}}")))?;
@@ -150,7 +152,8 @@ pub fn plan_stage(
         .map_err(|e| config_error(e.to_string()))?;
     Ok(StagePlan {
         file_label: input.file_label.clone(),
-        instance_type: effective(INSTANCE_TYPE),
+        instance_type: values.instance_type().map(str::to_owned),
+        serverless_memory_mb: values.serverless_memory().map(str::to_owned),
         stage_name,
         endpoint_name,
         parameters,
@@ -303,30 +306,6 @@ fn with_java_dots(pattern: &str) -> String {
         }
     }
     translated
-}
-
-/// Settings that are valid one by one but not together.
-fn check_feature_combinations(effective: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
-    let number = |key: &str| effective(key).and_then(|v| v.trim().parse::<f64>().ok());
-    if let (Some(min), Some(max)) = (
-        number("AutoScalingMinCapacity"),
-        number("AutoScalingMaxCapacity"),
-    ) {
-        if max > 0.0 && min > max {
-            return Err(format!(
-                "AutoScalingMinCapacity ({min}) is above AutoScalingMaxCapacity ({max}); raise the maximum or lower the minimum"
-            ));
-        }
-    }
-    let capturing = number("DataCaptureSamplingPercentage").is_some_and(|p| p > 0.0);
-    let has_destination = effective("DataCaptureDestination").is_some_and(|d| !d.is_empty());
-    let has_bucket = effective("ArtifactBucket").is_some_and(|b| !b.is_empty());
-    if capturing && !has_destination && !has_bucket {
-        return Err(
-            "turns on data capture (DataCaptureSamplingPercentage > 0) with nowhere to write it; set DataCaptureDestination to an s3:// URI or set ARTIFACT_BUCKET".into(),
-        );
-    }
-    Ok(())
 }
 
 fn unknown_key_message(key: &str, declared: &[DeclaredParameter], derived: &[&str]) -> String {

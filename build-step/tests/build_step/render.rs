@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use deploy_core::stack_params::ParameterList;
 use test_support::cli::assert_cfn_lint_passes;
 
 use crate::{group_with_one_approved, Workspace, OUTPUTS};
@@ -101,6 +102,82 @@ async fn every_optional_feature_passes_cfn_lint_on_and_off() {
         &ws.file("template-export.yml"),
         &[&ws.file("prod-config-export.json")],
     );
+}
+
+/// The hosting options in the pairs a fleet would use: serverless staging (on demand and with
+/// provisioned concurrency) beside a prod stage in a VPC, network-isolated, with customer
+/// managed keys for its volumes and its captured data; and a prod stage on a type with instance
+/// storage, capture key only.
+#[tokio::test]
+async fn hosting_options_pass_cfn_lint_in_every_combination_the_readme_shows() {
+    let (group, _) = group_with_one_approved("render-hosting").await;
+    let serverless = |provisioned: Option<&str>| {
+        let mut config = serde_json::json!([
+            {"ParameterKey": "StageName", "ParameterValue": "staging"},
+            {"ParameterKey": "ServerlessMemorySizeInMB", "ParameterValue": "4096"},
+            {"ParameterKey": "ServerlessMaxConcurrency", "ParameterValue": "10"}
+        ]);
+        if let Some(provisioned) = provisioned {
+            config.as_array_mut().unwrap().push(serde_json::json!(
+                {"ParameterKey": "ServerlessProvisionedConcurrency", "ParameterValue": provisioned}
+            ));
+        }
+        config.to_string()
+    };
+    let vpc_prod = serde_json::json!([
+        {"ParameterKey": "StageName", "ParameterValue": "prod"},
+        {"ParameterKey": "EndpointInstanceType", "ParameterValue": "ml.m5.xlarge"},
+        {"ParameterKey": "VpcSubnetIdsParameter", "ParameterValue": "/sagemaker/endpoint-network/subnet-ids"},
+        {"ParameterKey": "VpcSecurityGroupIdsParameter", "ParameterValue": "/sagemaker/endpoint-network/security-group-ids"},
+        {"ParameterKey": "EnableNetworkIsolation", "ParameterValue": "true"},
+        {"ParameterKey": "EndpointVolumeKmsKeyId", "ParameterValue": "arn:aws:kms:eu-west-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab"},
+        {"ParameterKey": "DataCaptureSamplingPercentage", "ParameterValue": "20"},
+        {"ParameterKey": "DataCaptureKmsKeyId", "ParameterValue": "alias/sagemaker-capture"}
+    ])
+    .to_string();
+    let storage_prod = serde_json::json!([
+        {"ParameterKey": "StageName", "ParameterValue": "prod"},
+        {"ParameterKey": "EndpointInstanceType", "ParameterValue": "ml.g5.xlarge"},
+        {"ParameterKey": "DataCaptureSamplingPercentage", "ParameterValue": "5"},
+        {"ParameterKey": "DataCaptureKmsKeyId", "ParameterValue": "alias/sagemaker-capture"}
+    ])
+    .to_string();
+    for (staging, prod) in [
+        (serverless(None), vpc_prod.clone()),
+        (serverless(Some("2")), storage_prod),
+    ] {
+        let ws = Workspace::new(&group.name);
+        ws.write("staging-config.json", staging);
+        ws.write("prod-config.json", prod);
+        ws.build_step().run().code(0);
+        let template = ws.file("template-export.yml");
+        assert_cfn_lint_passes(&template, &[&ws.file("staging-config-export.json")]);
+        // cfn-lint reads an SSM-typed parameter's value as the resolved one; CloudFormation
+        // resolves the names in each target account, so lint what it would see there.
+        let prod = std::fs::read_to_string(ws.file("prod-config-export.json"))
+            .unwrap()
+            .replace(
+                "/sagemaker/endpoint-network/subnet-ids",
+                "subnet-0123456789abcdef0,subnet-0fedcba9876543210",
+            )
+            .replace(
+                "/sagemaker/endpoint-network/security-group-ids",
+                "sg-0123456789abcdef0",
+            );
+        ws.write("prod-resolved.json", prod);
+        assert_cfn_lint_passes(&template, &[&ws.file("prod-resolved.json")]);
+        let staging = ParameterList::read(
+            &ws.file("staging-config-export.json"),
+            deploy_core::inputs::BUILD_CONFIG,
+        )
+        .unwrap();
+        assert_eq!(staging.get("ServerlessMemorySizeInMB"), Some("4096"));
+        assert_eq!(
+            staging.get("EndpointInstanceType"),
+            None,
+            "a serverless stage names no type"
+        );
+    }
 }
 
 #[tokio::test]
