@@ -1071,6 +1071,8 @@ fn the_target_role_can_create_every_resource_type_of_the_endpoint_template() {
             "AWS::ApplicationAutoScaling::ScalingPolicy",
             "application-autoscaling:PutScalingPolicy",
         ),
+        // A parameter type, not a resource: CloudFormation reads the parameter as the deployer.
+        ("AWS::SSM::Parameter::Value<String>", "ssm:GetParameters"),
     ];
     let types: BTreeSet<&str> = read("templates/endpoint.yml.j2")
         .lines()
@@ -1088,6 +1090,86 @@ fn the_target_role_can_create_every_resource_type_of_the_endpoint_template() {
             "{TARGET_ROLE} does not grant {action}"
         );
     }
+}
+
+#[test]
+fn the_target_role_grants_vpc_and_key_permissions_only_when_its_parameters_ask() {
+    let template = Template::load(TARGET_ROLE);
+    let statements = template.resource("SageMakerCrossRole")["Properties"]["Policies"][0]
+        ["PolicyDocument"]["Statement"]
+        .as_sequence()
+        .expect("Statement list");
+    // (condition, statement) of the statement with this Sid, when an !If gates it.
+    let gated = |sid: &str| -> Option<(&str, &Value)> {
+        statements.iter().find_map(|s| {
+            let branch = tagged(s, "If")?.as_sequence()?;
+            (branch[1]["Sid"].as_str() == Some(sid))
+                .then(|| (branch[0].as_str().unwrap_or(""), &branch[1]))
+        })
+    };
+    assert_eq!(
+        gated("ModelNetworkInterfaces").map(|g| g.0),
+        Some("VpcModels")
+    );
+    for (sid, condition, actions, key) in [
+        (
+            "EncryptEndpointVolumes",
+            "VolumeKeyGiven",
+            vec!["kms:CreateGrant", "kms:DescribeKey"],
+            "EndpointVolumeKmsKeyArn",
+        ),
+        (
+            "EncryptCapturedData",
+            "DataCaptureKeyGiven",
+            vec!["kms:Encrypt", "kms:GenerateDataKey"],
+            "DataCaptureKmsKeyArn",
+        ),
+    ] {
+        let (gate, statement) = gated(sid).unwrap_or_else(|| panic!("no gated statement {sid}"));
+        assert_eq!(gate, condition, "{sid}");
+        assert_eq!(strings(&statement["Action"]), actions, "{sid}");
+        assert_eq!(ref_of(&statement["Resource"]), Some(key), "{sid}");
+    }
+    let granted = grants(&template.role_statements("SageMakerCrossRole"));
+    let resources_of = |action: &str| -> Vec<String> {
+        granted
+            .iter()
+            .filter(|(a, _)| *a == action)
+            .flat_map(|(_, r)| r.clone())
+            .collect()
+    };
+    // The network interface calls SageMaker makes for a model with a VpcConfig, and no other.
+    let ec2: BTreeSet<&str> = granted
+        .iter()
+        .map(|(a, _)| *a)
+        .filter(|a| a.starts_with("ec2:"))
+        .collect();
+    assert_eq!(
+        ec2,
+        BTreeSet::from([
+            "ec2:CreateNetworkInterface",
+            "ec2:CreateNetworkInterfacePermission",
+            "ec2:DeleteNetworkInterface",
+            "ec2:DeleteNetworkInterfacePermission",
+            "ec2:DescribeDhcpOptions",
+            "ec2:DescribeNetworkInterfaces",
+            "ec2:DescribeSecurityGroups",
+            "ec2:DescribeSubnets",
+            "ec2:DescribeVpcs",
+        ])
+    );
+    assert_eq!(
+        resources_of("ssm:GetParameters"),
+        [
+            "arn:${AWS::Partition}:ssm:*:${AWS::AccountId}:parameter${EndpointNetworkParameterPath}/*",
+            "arn:${AWS::Partition}:ssm:*::parameter/aws/service/global-infrastructure/current-region",
+        ]
+    );
+    assert!(
+        read("templates/endpoint.yml.j2")
+            .contains("Default: /aws/service/global-infrastructure/current-region"),
+        "the role grants the public parameter the endpoint template defaults to"
+    );
 }
 
 /// The AWS actions the binaries call, read from their sources: every call is wrapped in
