@@ -25,6 +25,14 @@ impl ModelCheck {
         }
     }
 
+    /// Whether the endpoint runs serverless (its variant has a serverless config), so that its
+    /// first call may wait for a cold start.
+    pub fn is_serverless(&self) -> bool {
+        self.variants
+            .iter()
+            .any(|v| v.serverless_memory_mb.is_some())
+    }
+
     /// Why a failed check failed, naming what each variant serves.
     pub fn stale_message(&self, endpoint: &str) -> String {
         if self.variants.is_empty() {
@@ -73,6 +81,7 @@ mod tests {
             variant_name: name.into(),
             model_name: format!("{name}-model"),
             model_package_names: packages.iter().map(|p| (*p).to_owned()).collect(),
+            serverless_memory_mb: None,
         }
     }
 

@@ -89,9 +89,33 @@ pub struct TargetReport {
     /// DescribeEndpoint calls made while waiting.
     pub polls: u32,
     pub model_check: Option<ModelCheck>,
+    /// The target's first invocation, timed apart (null when none succeeded).
+    pub first_call: Option<FirstCall>,
     pub cases: Vec<CaseReport>,
     /// Why the target failed or could not be tested; null when it passed.
     pub error: Option<String>,
+}
+
+/// A target's first invocation. A serverless endpoint starts its compute on demand, so its first
+/// call may wait for a cold start
+/// (<https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html>): that call is
+/// marked `cold_start` and left out of its case's latency figures. On instances it is counted
+/// like any other call and kept here for comparison.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FirstCall {
+    pub case: String,
+    pub latency_ms: f64,
+    pub cold_start: bool,
+}
+
+impl FirstCall {
+    pub fn new(case: &str, latency: Duration, cold_start: bool) -> Self {
+        Self {
+            case: case.to_owned(),
+            latency_ms: millis(latency),
+            cold_start,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -126,6 +150,8 @@ pub struct VariantModel {
     pub model_name: String,
     /// ModelPackageName of the model's containers (empty when it was not built from a package).
     pub model_package_names: Vec<String>,
+    /// The memory of a serverless variant; null for one on instances.
+    pub serverless_memory_mb: Option<i32>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -172,6 +198,7 @@ impl TargetReport {
             wait_seconds: 0.0,
             polls: 0,
             model_check: None,
+            first_call: None,
             cases: Vec::new(),
             error: None,
         }
@@ -390,6 +417,9 @@ impl Report {
             )?;
             if let Some(p99) = p99 {
                 write!(out, ", p99 {p99:.1} ms")?;
+            }
+            if let Some(first) = target.first_call.as_ref().filter(|f| f.cold_start) {
+                write!(out, ", first call {:.1} ms (cold start)", first.latency_ms)?;
             }
             if target.wait_seconds >= 1.0 {
                 write!(out, ", waited {:.0} s", target.wait_seconds)?;
@@ -643,6 +673,7 @@ mod tests {
             wait_seconds: 0.0,
             polls: 1,
             model_check: None,
+            first_call: None,
             cases,
             error: (status != TargetStatus::Passed).then(|| "endpoint <gone> & \"failed\"".into()),
         }
@@ -914,6 +945,38 @@ mod tests {
         assert!(
             text.ends_with("Result: FAILED (2 targets: 1 passed, 1 failed, 0 errors)\n"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn a_cold_start_is_shown_beside_the_latency_it_is_kept_out_of() {
+        let mut report = empty_report();
+        let mut serverless = target(
+            "111111111111",
+            TargetStatus::Passed,
+            vec![case("ok", CaseStatus::Passed, &[])],
+        );
+        serverless.first_call = Some(FirstCall::new("ok", Duration::from_micros(812_500), true));
+        let mut instances = serverless.clone();
+        instances.account_id = "222222222222".into();
+        instances.first_call = Some(FirstCall::new("ok", Duration::from_millis(4), false));
+        report.targets = vec![serverless, instances];
+        report.conclude();
+        let mut out = Vec::new();
+        report.print(Format::Text, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("111111111111 us-east-1: 1/1 cases passed, p99 5.0 ms, first call 812.5 ms (cold start)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("222222222222 us-east-1: 1/1 cases passed, p99 5.0 ms\n"),
+            "{text}"
+        );
+        let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+        assert_eq!(
+            json["targets"][0]["first_call"],
+            serde_json::json!({"case": "ok", "latency_ms": 812.5, "cold_start": true})
         );
     }
 }

@@ -1,30 +1,55 @@
 //! Invoking an endpoint with one case of the payload manifest, `--invocations` times: each answer
 //! is checked against the case's expectations (`deploy_core::manifest`) and timed for the latency
 //! figures. A model error or an unmet expectation fails the case; an AWS error stops the target.
+//! A serverless endpoint's first call may wait for a cold start: it is reported apart
+//! (`FirstCall`), not in a case's figures.
 
 use aws_sdk_sagemakerruntime::operation::invoke_endpoint::InvokeEndpointError;
 use aws_smithy_types::Blob;
 use deploy_core::manifest::Case;
 use deploy_core::remote_text::{contained, MAX_MESSAGE_CHARS};
-use deploy_core::report::{seconds, CaseReport, CaseStatus, Latency};
+use deploy_core::report::{seconds, CaseReport, CaseStatus, FirstCall, Latency};
 use deploy_shell::AwsCallError;
 
 use crate::clock::Clock;
 use crate::outcome::TargetError;
 use crate::session::Session;
 
-/// What every case's invocations share.
+/// What every case's invocations on one target share, and the target's first call.
 pub struct Invoker<'a> {
     pub clock: &'a dyn Clock,
     pub endpoint_name: &'a str,
     pub invocations: u32,
+    /// The endpoint is serverless: its first call may include a cold start, kept out of the
+    /// latency figures.
+    pub serverless: bool,
+    /// The target's first invocation, once it has been made and succeeded.
+    pub first_call: Option<FirstCall>,
+    invoked: bool,
 }
 
-impl Invoker<'_> {
+impl<'a> Invoker<'a> {
+    /// An invoker for one target that has not been called yet.
+    pub fn new(
+        clock: &'a dyn Clock,
+        endpoint_name: &'a str,
+        invocations: u32,
+        serverless: bool,
+    ) -> Self {
+        Self {
+            clock,
+            endpoint_name,
+            invocations,
+            serverless,
+            first_call: None,
+            invoked: false,
+        }
+    }
+
     /// `--invocations` calls with one case's body; stops at the first unmet expectation or model
     /// error (the case failed) and gives up on the target at an AWS error (it cannot be tested).
     pub async fn case(
-        &self,
+        &mut self,
         session: &mut Session,
         case: &Case,
     ) -> Result<CaseReport, TargetError> {
@@ -44,10 +69,17 @@ impl Invoker<'_> {
                 .send()
                 .await;
             let elapsed = self.clock.now().saturating_duration_since(started);
+            let first = !std::mem::replace(&mut self.invoked, true);
             tracing::debug!(case = %case.name, attempt, ok = result.is_ok(), ms = elapsed.as_millis() as u64, "InvokeEndpoint");
             match result {
                 Ok(out) => {
-                    latencies.push(elapsed);
+                    if first {
+                        self.first_call =
+                            Some(FirstCall::new(&case.name, elapsed, self.serverless));
+                    }
+                    if !(first && self.serverless) {
+                        latencies.push(elapsed);
+                    }
                     report.succeeded += 1;
                     let body = out.body().map(AsRef::as_ref).unwrap_or_default();
                     report.response_content_type = out.content_type().map(str::to_owned);

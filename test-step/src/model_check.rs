@@ -1,6 +1,7 @@
 //! The model check's calls: DescribeEndpointConfig for the InService endpoint's config, then
 //! DescribeModel for each production variant. The verdict (every variant serves the exported
-//! package) is `deploy_core::model_check`'s.
+//! package) is `deploy_core::model_check`'s. The config also says whether the endpoint is
+//! serverless, which decides how its first call is counted.
 
 use deploy_core::report::{ModelCheck, VariantModel};
 use deploy_shell::AwsCallError;
@@ -30,11 +31,15 @@ pub async fn check_model(
     let mut variants = Vec::new();
     for variant in config.production_variants() {
         let variant_name = variant.variant_name().unwrap_or_default().to_owned();
+        let serverless_memory_mb = variant.serverless_config().and_then(
+            aws_sdk_sagemaker::types::ProductionVariantServerlessConfig::memory_size_in_mb,
+        );
         let Some(model_name) = variant.model_name().filter(|m| !m.is_empty()) else {
             variants.push(VariantModel {
                 variant_name,
                 model_name: String::new(),
                 model_package_names: Vec::new(),
+                serverless_memory_mb,
             });
             continue;
         };
@@ -60,6 +65,7 @@ pub async fn check_model(
             variant_name,
             model_name: model_name.to_owned(),
             model_package_names,
+            serverless_memory_mb,
         });
     }
     Ok(ModelCheck::of(expected, config_name, variants))

@@ -13,7 +13,9 @@ use aws_sdk_sagemaker::config::Credentials;
 use aws_sdk_sagemaker::operation::describe_endpoint::DescribeEndpointOutput;
 use aws_sdk_sagemaker::operation::describe_endpoint_config::DescribeEndpointConfigOutput;
 use aws_sdk_sagemaker::operation::describe_model::DescribeModelOutput;
-use aws_sdk_sagemaker::types::{ContainerDefinition, EndpointStatus, ProductionVariant};
+use aws_sdk_sagemaker::types::{
+    ContainerDefinition, EndpointStatus, ProductionVariant, ProductionVariantServerlessConfig,
+};
 use aws_sdk_sagemakerruntime::operation::invoke_endpoint::InvokeEndpointOutput;
 use aws_sdk_sts::operation::assume_role::AssumeRoleOutput;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
@@ -67,14 +69,30 @@ pub(crate) fn assume_role(lifetime: Duration) -> Rule {
 
 /// The model check's calls, answering with `package` for the one variant.
 pub(crate) fn serving(package: &'static str) -> Vec<Rule> {
+    serving_from(package, None)
+}
+
+/// [`serving`], from a serverless variant with this much memory.
+pub(crate) fn serving_serverless(package: &'static str, memory_mb: i32) -> Vec<Rule> {
+    serving_from(package, Some(memory_mb))
+}
+
+fn serving_from(package: &'static str, serverless_memory_mb: Option<i32>) -> Vec<Rule> {
     vec![
-        mock!(aws_sdk_sagemaker::Client::describe_endpoint_config).then_output(|| {
+        mock!(aws_sdk_sagemaker::Client::describe_endpoint_config).then_output(move || {
+            let serverless = serverless_memory_mb.map(|memory| {
+                ProductionVariantServerlessConfig::builder()
+                    .memory_size_in_mb(memory)
+                    .max_concurrency(5)
+                    .build()
+            });
             DescribeEndpointConfigOutput::builder()
                 .endpoint_config_name("churn-staging-config")
                 .production_variants(
                     ProductionVariant::builder()
                         .variant_name("AllTraffic")
                         .model_name("churn-model")
+                        .set_serverless_config(serverless)
                         .build(),
                 )
                 .build()

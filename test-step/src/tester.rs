@@ -131,19 +131,22 @@ impl Tester {
         )
         .await?;
         let serves_package = check.status == CheckStatus::Passed;
+        let serverless = check.is_serverless();
         let message = (!serves_package).then(|| check.stale_message(&self.endpoint_name));
         report.model_check = Some(check);
         if let Some(message) = message {
             return Err(TargetError::Failed(message));
         }
-        let invoker = Invoker {
-            clock: self.clock.as_ref(),
-            endpoint_name: &self.endpoint_name,
-            invocations: self.invocations,
-        };
+        let mut invoker = Invoker::new(
+            self.clock.as_ref(),
+            &self.endpoint_name,
+            self.invocations,
+            serverless,
+        );
         for case in &self.manifest.cases {
-            let case_report = invoker.case(&mut session, case).await?;
-            report.cases.push(case_report);
+            let case_report = invoker.case(&mut session, case).await;
+            report.first_call.clone_from(&invoker.first_call);
+            report.cases.push(case_report?);
         }
         Ok(())
     }
@@ -236,7 +239,7 @@ mod tests {
     use crate::clock::FakeClock;
     use crate::test_kit::{
         answers, assume_role, endpoint, error, fast_retries, in_service_after, role, serving,
-        target, Factory, PACKAGE,
+        serving_serverless, target, Factory, PACKAGE,
     };
 
     struct Kit {
@@ -632,6 +635,58 @@ mod tests {
         let duration = report.cases[1].duration_seconds;
         assert!((duration - 0.055).abs() < 1e-9, "{duration}");
         assert_eq!(invoke.num_calls(), 20);
+    }
+
+    #[tokio::test]
+    async fn a_serverless_endpoints_first_call_is_a_cold_start_kept_out_of_the_latency() {
+        let sts = assume_role(Duration::from_hours(1));
+        let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
+            .then_output(|| endpoint(EndpointStatus::InService));
+        let clock = Arc::new(FakeClock::default());
+        let calls = Arc::new(Mutex::new(0u64));
+        let (call_clock, call_count) = (clock.clone(), calls.clone());
+        // The first call waits 900 ms for the compute to start; the rest take 2 ms.
+        let invoke = mock!(aws_sdk_sagemakerruntime::Client::invoke_endpoint).then_compute_output(
+            move |_| {
+                let mut n = call_count.lock().unwrap();
+                *n += 1;
+                call_clock.advance(Duration::from_millis(if *n == 1 { 900 } else { 2 }));
+                InvokeEndpointOutput::builder()
+                    .body(Blob::new("{}"))
+                    .build()
+            },
+        );
+        for (serverless, first_case_count, first_case_max) in [(true, 2, 2.0), (false, 3, 900.0)] {
+            *calls.lock().unwrap() = 0;
+            let model = if serverless {
+                serving_serverless(PACKAGE, 2048)
+            } else {
+                serving(PACKAGE)
+            };
+            let mut kit = kit(&[&sts], &[&describe, &model[0], &model[1]], &[&invoke], 3);
+            kit.tester.clock = clock.clone();
+
+            let report = kit.test().await;
+
+            assert_eq!(report.status, TargetStatus::Passed, "{:?}", report.error);
+            let first = report.first_call.expect("the first call is reported");
+            assert_eq!(
+                (first.case.as_str(), first.latency_ms, first.cold_start),
+                ("first", 900.0, serverless)
+            );
+            let latency = report.cases[0].latency_ms.unwrap();
+            assert_eq!(
+                (latency.count, latency.max),
+                (first_case_count, first_case_max)
+            );
+            assert_eq!(
+                report.cases[1].latency_ms.unwrap().count,
+                3,
+                "only the target's first call"
+            );
+            let variant = &report.model_check.unwrap().variants[0];
+            assert_eq!(variant.serverless_memory_mb, serverless.then_some(2048));
+        }
     }
 
     /// A clock whose sleeps yield to the runtime, counting how many targets sleep at once and,

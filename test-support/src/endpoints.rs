@@ -5,7 +5,10 @@
 
 use aws_sdk_sagemaker::types::{
     ContainerDefinition, ProductionVariant, ProductionVariantInstanceType,
+    ProductionVariantServerlessConfig,
 };
+use deploy_core::hosting;
+use deploy_core::stack_params::ParameterList;
 
 use crate::seed::{assume_account, sdk_config_with};
 use crate::Moto;
@@ -34,14 +37,135 @@ pub struct DeployedEndpoint {
     pub model_name: String,
 }
 
-/// Creates the model (from `model_package`, as the template's `AWS::SageMaker::Model` does), an
-/// endpoint config with one `AllTraffic` variant and the endpoint, in `account_id` and `region`.
+/// How the variant runs, as a stage's parameters choose it (the template's defaults otherwise).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hosting {
+    Instances {
+        instance_type: String,
+        count: i32,
+    },
+    Serverless {
+        memory_mb: i32,
+        max_concurrency: i32,
+    },
+}
+
+impl std::fmt::Display for Hosting {
+    /// How the demo names it: `serverless, 2048 MB, up to 5 at once` or `1 x ml.m5.large`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Instances {
+                instance_type,
+                count,
+            } => write!(f, "{count} x {instance_type}"),
+            Self::Serverless {
+                memory_mb,
+                max_concurrency,
+            } => write!(
+                f,
+                "serverless, {memory_mb} MB, up to {max_concurrency} at once"
+            ),
+        }
+    }
+}
+
+/// The endpoint template's defaults.
+const DEFAULT_INSTANCE_TYPE: &str = "ml.m5.large";
+const DEFAULT_INSTANCE_COUNT: i32 = 1;
+const DEFAULT_MAX_CONCURRENCY: i32 = 20;
+
+impl Default for Hosting {
+    fn default() -> Self {
+        Self::Instances {
+            instance_type: DEFAULT_INSTANCE_TYPE.into(),
+            count: DEFAULT_INSTANCE_COUNT,
+        }
+    }
+}
+
+impl Hosting {
+    /// The hosting a stage's parameter file (build-step's export) asks for, read as the endpoint
+    /// template reads it: serverless when `ServerlessMemorySizeInMB` is above 0.
+    pub fn of_stage(parameters: &ParameterList) -> Self {
+        let number = |key: &str, default: i32| {
+            parameters.get(key).map_or(default, |v| {
+                v.parse().expect("a whole number in the stage parameters")
+            })
+        };
+        match number(hosting::SERVERLESS_MEMORY, 0) {
+            0 => Self::Instances {
+                instance_type: parameters
+                    .get(hosting::INSTANCE_TYPE)
+                    .unwrap_or(DEFAULT_INSTANCE_TYPE)
+                    .to_owned(),
+                count: number(hosting::INSTANCE_COUNT, DEFAULT_INSTANCE_COUNT),
+            },
+            memory_mb => Self::Serverless {
+                memory_mb,
+                max_concurrency: number(
+                    hosting::SERVERLESS_MAX_CONCURRENCY,
+                    DEFAULT_MAX_CONCURRENCY,
+                ),
+            },
+        }
+    }
+
+    fn variant(&self, model_name: &str) -> ProductionVariant {
+        let variant = ProductionVariant::builder()
+            .variant_name("AllTraffic")
+            .model_name(model_name);
+        match self {
+            Self::Instances {
+                instance_type,
+                count,
+            } => variant
+                .initial_instance_count(*count)
+                .instance_type(ProductionVariantInstanceType::from(instance_type.as_str()))
+                .initial_variant_weight(1.0),
+            Self::Serverless {
+                memory_mb,
+                max_concurrency,
+            } => variant.serverless_config(
+                ProductionVariantServerlessConfig::builder()
+                    .memory_size_in_mb(*memory_mb)
+                    .max_concurrency(*max_concurrency)
+                    .build(),
+            ),
+        }
+        .build()
+    }
+}
+
+/// [`deploy_hosted_endpoint`] on the template's default instances.
 pub async fn deploy_endpoint(
     moto: &Moto,
     account_id: &str,
     region: &str,
     endpoint_name: &str,
     model_package: &str,
+) -> DeployedEndpoint {
+    let hosting = Hosting::default();
+    deploy_hosted_endpoint(
+        moto,
+        account_id,
+        region,
+        endpoint_name,
+        model_package,
+        &hosting,
+    )
+    .await
+}
+
+/// Creates the model (from `model_package`, as the template's `AWS::SageMaker::Model` does), an
+/// endpoint config with one `AllTraffic` variant hosted as `hosting` says, and the endpoint, in
+/// `account_id` and `region`.
+pub async fn deploy_hosted_endpoint(
+    moto: &Moto,
+    account_id: &str,
+    region: &str,
+    endpoint_name: &str,
+    model_package: &str,
+    hosting: &Hosting,
 ) -> DeployedEndpoint {
     let credentials = assume_account(moto, account_id, STAGING_ROLE).await;
     let client = aws_sdk_sagemaker::Client::new(&sdk_config_with(moto, region, credentials).await);
@@ -62,15 +186,7 @@ pub async fn deploy_endpoint(
     client
         .create_endpoint_config()
         .endpoint_config_name(&endpoint_config_name)
-        .production_variants(
-            ProductionVariant::builder()
-                .variant_name("AllTraffic")
-                .model_name(&model_name)
-                .initial_instance_count(1)
-                .instance_type(ProductionVariantInstanceType::MlM5Large)
-                .initial_variant_weight(1.0)
-                .build(),
-        )
+        .production_variants(hosting.variant(&model_name))
         .send()
         .await
         .expect("CreateEndpointConfig");

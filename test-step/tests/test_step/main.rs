@@ -242,6 +242,7 @@ impl Reports {
                 "wait_seconds",
                 "polls",
                 "model_check",
+                "first_call",
                 "cases",
                 "error",
             ] {

@@ -1,7 +1,11 @@
 //! The verdict on deployed endpoints: every account passes, or the one that is missing its
 //! endpoint, serves a stale model package or answers wrongly fails, alone, with exit 1.
 
-use test_support::endpoints::queue_json_answers;
+use deploy_core::stack_params::ParameterList;
+use serde_json::{json, Value};
+use test_support::endpoints::{
+    deploy_hosted_endpoint, queue_json_answers, Hosting, GOOD_ANSWERS, STAGING_ROLE,
+};
 use test_support::moto;
 
 use crate::{package_arn, Staging, Workspace, REGION, SESSION, SHIPPED_CASES};
@@ -75,6 +79,81 @@ async fn b3_b4_b5_every_active_account_of_the_ou_and_its_child_ou_is_invoked_and
         }
     }
     assert_eq!(reports.junit.attr("failures"), "0");
+}
+
+/// A serverless staging stage, deployed from the parameters build-step exports for it: it is
+/// waited for, checked and invoked like any other, and each target's first call is reported as
+/// the cold start it may be, apart from the latency figures.
+#[tokio::test]
+async fn a_serverless_staging_endpoint_passes_and_its_first_call_is_kept_out_of_the_latency() {
+    let staging = Staging::create("serverless").await;
+    let ws = Workspace::new("serverless");
+    let mut params = ParameterList::default();
+    for (key, value) in [
+        ("StageName", "staging"),
+        ("ServerlessMemorySizeInMB", "2048"),
+        ("ServerlessMaxConcurrency", "5"),
+        ("SageMakerProjectName", "serverless"),
+        ("SageMakerProjectId", "p-test0001"),
+        ("ModelPackageName", ws.package.as_str()),
+        ("RoleName", STAGING_ROLE),
+    ] {
+        params.push(key, value).unwrap();
+    }
+    ws.write("staging-config-export.json", params.to_json());
+    let hosting = Hosting::of_stage(&params);
+    assert_eq!(
+        hosting,
+        Hosting::Serverless {
+            memory_mb: 2048,
+            max_concurrency: 5
+        }
+    );
+    let (account, instances) = (&staging.active[0], &staging.active[1]);
+    deploy_hosted_endpoint(
+        moto(),
+        account,
+        REGION,
+        &ws.endpoint(),
+        &ws.package,
+        &hosting,
+    )
+    .await;
+    queue_json_answers(moto(), account, REGION, &GOOD_ANSWERS);
+    ws.deploy(instances, REGION, &ws.package).await;
+
+    let out = ws
+        .test_step()
+        .args(["--account-id", &format!("{account},{instances}")])
+        .args(["--invocations", "3"])
+        .run();
+    out.code(0)
+        .stdout_contains("Result: PASSED (2 targets: 2 passed, 0 failed, 0 errors)")
+        .stdout_contains(" ms (cold start)");
+
+    let reports = ws.reports();
+    for (target, serverless) in [(account, true), (instances, false)] {
+        let report = reports.target(target, REGION);
+        assert_eq!(report["status"], "passed");
+        let variant = &report["model_check"]["variants"][0];
+        assert_eq!(variant["model_package_names"][0], ws.package.as_str());
+        assert_eq!(
+            variant["serverless_memory_mb"],
+            if serverless { json!(2048) } else { json!(null) }
+        );
+        let first = &report["first_call"];
+        assert_eq!(first["case"], SHIPPED_CASES[0]);
+        assert_eq!(first["cold_start"], serverless);
+        assert!(first["latency_ms"].as_f64().unwrap() > 0.0, "{first}");
+        let counts: Vec<&Value> = report["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| &c["latency_ms"]["count"])
+            .collect();
+        let first_case = if serverless { 2 } else { 3 };
+        assert_eq!(counts, [&json!(first_case), &json!(3)], "{target}");
+    }
 }
 
 #[tokio::test]

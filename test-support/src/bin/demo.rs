@@ -1,20 +1,30 @@
 //! The README's demo: a local emulator seeded like a real organization, `build-step` run the way
-//! CodeBuild runs it, the staging endpoint deployed into each staging account (what the StackSet
-//! does), and `test-step` run against them the way the test CodeBuild project runs it. Usage:
+//! CodeBuild runs it, the staging endpoint deployed into each staging account as the staging
+//! parameters build-step wrote ask (serverless; what the StackSet does), and `test-step` run
+//! against them the way the test CodeBuild project runs it. Usage:
 //! `demo <dir with the release binaries> <output dir>` (see scripts/demo.sh, which builds the
 //! binaries first).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use aws_sdk_sagemaker::types::ModelApprovalStatus::{Approved, PendingManualApproval, Rejected};
 use deploy_core::stack_params::ParameterList;
-use test_support::endpoints::{deploy_endpoint, queue_json_answers, GOOD_ANSWERS, STAGING_ROLE};
-use test_support::moto;
+use test_support::endpoints::{
+    deploy_hosted_endpoint, queue_json_answers, Hosting, GOOD_ANSWERS, STAGING_ROLE,
+};
 use test_support::seed::{GroupSeed, Organization, REGION};
+use test_support::{moto, Moto};
 
 const GROUP: &str = "demo-churn";
 const PROJECT: &str = "demo-churn";
+/// The demo's staging stage: serverless, 2 GB, at most 5 concurrent invocations.
+const SERVERLESS_STAGING: &str = r#"[
+  {"ParameterKey": "StageName", "ParameterValue": "staging"},
+  {"ParameterKey": "ServerlessMemorySizeInMB", "ParameterValue": "2048"},
+  {"ParameterKey": "ServerlessMaxConcurrency", "ParameterValue": "5"}
+]
+"#;
 
 fn section(title: &str) {
     println!("\n=== {title}");
@@ -65,10 +75,21 @@ async fn main() -> std::process::ExitCode {
     }
     println!("(build-step must pick version 3: the newest Approved one)");
 
-    for config in ["staging-config.json", "prod-config.json"] {
-        std::fs::copy(format!("seed-repo/{config}"), out_dir.join(config))
-            .expect("copy the seed's stage configs");
-    }
+    // Production keeps the seed's config (instances, data capture); staging runs serverless,
+    // which costs nothing while idle between releases.
+    std::fs::copy(
+        "seed-repo/prod-config.json",
+        out_dir.join("prod-config.json"),
+    )
+    .expect("copy the seed's prod config");
+    std::fs::write(out_dir.join("staging-config.json"), SERVERLESS_STAGING)
+        .expect("write the serverless staging config");
+    section("staging-config.json (serverless) and prod-config.json (the seed's, on instances)");
+    print!("{SERVERLESS_STAGING}");
+    print!(
+        "{}",
+        std::fs::read_to_string(out_dir.join("prod-config.json")).expect("read the prod config")
+    );
     let codebuild_env = [
         ("SOURCE_MODEL_PACKAGE_GROUP_NAME", GROUP),
         ("SAGEMAKER_PROJECT_NAME", PROJECT),
@@ -129,68 +150,102 @@ async fn main() -> std::process::ExitCode {
         return std::process::ExitCode::FAILURE;
     }
 
-    let staging_params = ParameterList::read(
-        &out_dir.join("staging-config-export.json"),
-        deploy_core::inputs::BUILD_CONFIG,
-    )
-    .expect("read the staging parameters build-step wrote");
-    let package = staging_params
-        .get("ModelPackageName")
-        .expect("ModelPackageName in the staging parameters")
-        .to_owned();
-    let endpoint = format!(
-        "{PROJECT}-{}",
-        staging_params.get("StageName").expect("StageName")
-    );
-    section(&format!(
-        "Deploying {endpoint} into each staging account (the StackSet's job; moto's CloudFormation ignores EndpointName)"
-    ));
-    for account in &staging_accounts {
-        deploy_endpoint(moto, account, REGION, &endpoint, &package).await;
-        queue_json_answers(moto, account, REGION, &GOOD_ANSWERS);
-        println!("{account} {REGION}: {endpoint} InService, model from {package}");
-    }
-
+    let staging = deploy_stage(moto, &out_dir, "staging", &staging_accounts).await;
     let payloads = std::env::current_dir()
         .expect("the current directory")
         .join("test/payloads");
-    let test_env = [
-        ("SAGEMAKER_PROJECT_NAME", PROJECT),
-        ("SAGEMAKER_PROJECT_ID", "p-demo0001"),
-        ("BUILD_CONFIG", "staging-config-export.json"),
-        ("EXPORT_TEST_RESULTS", "test-results.json"),
-        ("SAGEMAKER_EXECUTION_ROLE_NAME", STAGING_ROLE),
-        ("ORGANIZATIONAL_UNIT_ID", staging_ou.as_str()),
-        (
-            "CODEBUILD_BUILD_ID",
-            "demo-churn-test:6d0c5bd2-3f4e-4a61-9b1c-0e2f3a4b5c6d",
-        ),
-    ];
+    let tests = TestStep {
+        moto,
+        binary: bin_dir.join("test-step"),
+        out_dir: &out_dir,
+        payloads: &payloads,
+    };
     section("test-step, as the test CodeBuild project runs it");
-    let started = std::time::Instant::now();
-    let status = Command::new(bin_dir.join("test-step"))
-        .current_dir(&out_dir)
-        .envs(moto.env())
-        .envs(test_env)
-        .arg("--payloads")
-        .arg(&payloads)
-        .status()
-        .expect("run test-step");
-    println!(
-        "(exit {}, {} ms)",
-        status.code().unwrap_or(-1),
-        started.elapsed().as_millis()
-    );
-    for file in ["test-results.json", "test-results.xml"] {
-        section(&format!("{} ({})", file, out_dir.display()));
-        print!(
-            "{}",
-            std::fs::read_to_string(out_dir.join(file)).expect("read a test report")
-        );
+    if !tests.run(&staging, STAGING_ROLE, &staging_ou, "test-results") {
+        return std::process::ExitCode::FAILURE;
     }
-    if !status.success() {
+
+    section("(the approver reads the summary and approves)");
+    let prod = deploy_stage(moto, &out_dir, "prod", std::slice::from_ref(&prod_account)).await;
+    section("test-step against prod, as the verify CodeBuild project runs it");
+    if !tests.run(&prod, "sagemaker-role-prod", &prod_ou, "prod-test-results") {
         return std::process::ExitCode::FAILURE;
     }
     section("Done; the emulator stops with this process");
     std::process::ExitCode::SUCCESS
+}
+
+/// What the StackSet deploys for a stage, done in the emulator: the endpoint, hosted as the
+/// parameters build-step exported for the stage ask, in each of its accounts. Returns the
+/// parameter file's name.
+async fn deploy_stage(moto: &Moto, out_dir: &Path, stage: &str, accounts: &[String]) -> String {
+    let export = format!("{stage}-config-export.json");
+    let params = ParameterList::read(&out_dir.join(&export), deploy_core::inputs::BUILD_CONFIG)
+        .expect("read the parameters build-step wrote");
+    let package = params
+        .get("ModelPackageName")
+        .expect("ModelPackageName in the parameters")
+        .to_owned();
+    let endpoint = format!("{PROJECT}-{}", params.get("StageName").expect("StageName"));
+    let hosting = Hosting::of_stage(&params);
+    section(&format!(
+        "Deploying {endpoint} into each {stage} account (the StackSet's job; moto's CloudFormation ignores EndpointName)"
+    ));
+    for account in accounts {
+        deploy_hosted_endpoint(moto, account, REGION, &endpoint, &package, &hosting).await;
+        queue_json_answers(moto, account, REGION, &GOOD_ANSWERS);
+        println!("{account} {REGION}: {endpoint} InService ({hosting}), model from {package}");
+    }
+    export
+}
+
+/// test-step as the test and verify CodeBuild projects run it.
+struct TestStep<'a> {
+    moto: &'a Moto,
+    binary: PathBuf,
+    out_dir: &'a Path,
+    payloads: &'a Path,
+}
+
+impl TestStep<'_> {
+    /// Tests the stage whose parameters are `build_config` in the accounts under `ou`, as
+    /// `role`, writes `<reports>.json` and `<reports>.xml`, shows both, and says whether it passed.
+    fn run(&self, build_config: &str, role: &str, ou: &str, reports: &str) -> bool {
+        let json_report = format!("{reports}.json");
+        let started = std::time::Instant::now();
+        let status = Command::new(&self.binary)
+            .current_dir(self.out_dir)
+            .envs(self.moto.env())
+            .envs([
+                ("SAGEMAKER_PROJECT_NAME", PROJECT),
+                ("SAGEMAKER_PROJECT_ID", "p-demo0001"),
+                ("BUILD_CONFIG", build_config),
+                ("EXPORT_TEST_RESULTS", json_report.as_str()),
+                ("SAGEMAKER_EXECUTION_ROLE_NAME", role),
+                ("ORGANIZATIONAL_UNIT_ID", ou),
+                (
+                    "CODEBUILD_BUILD_ID",
+                    "demo-churn-test:6d0c5bd2-3f4e-4a61-9b1c-0e2f3a4b5c6d",
+                ),
+            ])
+            .arg("--payloads")
+            .arg(self.payloads)
+            .arg("--junit-report")
+            .arg(format!("{reports}.xml"))
+            .status()
+            .expect("run test-step");
+        println!(
+            "(exit {}, {} ms)",
+            status.code().unwrap_or(-1),
+            started.elapsed().as_millis()
+        );
+        for file in [json_report, format!("{reports}.xml")] {
+            section(&format!("{} ({})", file, self.out_dir.display()));
+            print!(
+                "{}",
+                std::fs::read_to_string(self.out_dir.join(&file)).expect("read a test report")
+            );
+        }
+        status.success()
+    }
 }
