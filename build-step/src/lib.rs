@@ -3,7 +3,7 @@
 //! It checks everything it can before touching AWS (`config`: settings, stage configs, the
 //! template and a plan against its declared parameters), then makes the fewest AWS calls the job
 //! needs (one ListModelPackages and one DescribeModelPackage in the normal case, whatever the
-//! group's size), and writes its outputs (three files, and the accounts files asked for)
+//! group's size, and one DescribeStackSet per stage), and writes its outputs (three files, and the accounts files asked for)
 //! atomically at the very end, so any failure leaves
 //! no output behind. The rules themselves (planning, validation, rendering, the policy document)
 //! are `deploy_core`'s; this crate is the command line and the AWS calls around them.
@@ -11,6 +11,7 @@
 pub mod accounts;
 pub mod cli;
 pub mod config;
+pub mod deployed;
 pub mod error;
 pub mod grant;
 pub mod registry;
@@ -22,6 +23,7 @@ use deploy_core::accounts_file;
 use deploy_core::build_plan::Stage;
 use deploy_core::build_summary::{AccountsFileSummary, StageSummary, Summary, WrittenFile};
 use deploy_core::files::write_all_atomically;
+use deploy_core::template::ProjectContext;
 use deploy_shell::aws::{explain_failure, load_sdk_config};
 
 pub use cli::Args;
@@ -52,7 +54,15 @@ async fn deploy(config: &BuildConfig, sdk_config: &SdkConfig) -> Result<Summary,
         tracing::info!(arn = %package.arn, "chose model package (no version number)");
     }
     let plan = config.plan(&package)?;
-    let warnings = plan.instance_type_warnings(&package);
+    let mut warnings = plan.instance_type_warnings(&package);
+    let project = ProjectContext {
+        name: &config.project_name,
+        id: &config.project_id,
+    };
+    let cloudformation = aws_sdk_cloudformation::Client::new(sdk_config);
+    let deployed = deployed::read(&cloudformation, &project).await;
+    warnings.extend(deployed.unread);
+    warnings.extend(plan.update_warnings(&deployed.stages));
     for warning in &warnings {
         tracing::warn!("{warning}");
     }

@@ -5,10 +5,14 @@
 
 use thiserror::Error;
 
+use crate::hosting::{self, StageValues};
 use crate::model_package::ModelPackage;
+use crate::stack_params::ParameterList;
 use crate::stage_config::{check_distinct_stages, plan_stage, Derived, StageConfigError};
 use crate::stage_config::{StageInput, StagePlan};
-use crate::template::{PackageContext, ProjectContext, RenderContext, Template, TemplateError};
+use crate::template::{
+    DeclaredParameter, PackageContext, ProjectContext, RenderContext, Template, TemplateError,
+};
 
 /// The two stages the pipeline deploys, in deployment order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,12 +53,31 @@ impl<'a> BuildInputs<'a> {
     }
 }
 
-/// The rendered template and both stages' plans.
+/// The rendered template, the parameters it declares, and both stages' plans.
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub template: String,
+    pub declared: Vec<DeclaredParameter>,
     pub staging: StagePlan,
     pub prod: StagePlan,
+}
+
+/// The parameters a stage's StackSet last deployed (DescribeStackSet's `Parameters`).
+#[derive(Debug, Clone)]
+pub struct DeployedStage {
+    pub stage: Stage,
+    pub parameters: ParameterList,
+}
+
+/// The name the project template gives the stage's StackSet (its two CloudFormationStackSet
+/// actions' `StackSetName`).
+pub fn stack_set_name(project: &ProjectContext<'_>, stage: Stage) -> String {
+    format!(
+        "sagemaker-{}-{}-deploy-{}",
+        project.name,
+        project.id,
+        stage.name()
+    )
 }
 
 impl Plan {
@@ -63,6 +86,26 @@ impl Plan {
             Stage::Staging => &self.staging,
             Stage::Prod => &self.prod,
         }
+    }
+
+    /// A warning for each stage whose StackSet update SageMaker would refuse, given what the
+    /// StackSet last deployed (see [`hosting::autoscaled_type_change`]).
+    pub fn update_warnings(&self, deployed: &[DeployedStage]) -> Vec<String> {
+        deployed
+            .iter()
+            .filter_map(|d| {
+                let before = StageValues {
+                    set: &d.parameters,
+                    declared: &self.declared,
+                };
+                let after = StageValues {
+                    set: &self.stage(d.stage).parameters,
+                    declared: &self.declared,
+                };
+                let problem = hosting::autoscaled_type_change(&before, &after)?;
+                Some(format!("{}: {problem}", d.stage.name()))
+            })
+            .collect()
     }
 
     /// A warning for each stage whose instance type the package does not list among its
@@ -121,6 +164,7 @@ pub fn plan(
     check_distinct_stages(&[&staging, &prod])?;
     Ok(Plan {
         template: rendered,
+        declared,
         staging,
         prod,
     })

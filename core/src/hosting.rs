@@ -302,6 +302,32 @@ fn check_autoscaling_and_capture(values: &StageValues<'_>) -> Result<(), String>
     Ok(())
 }
 
+/// The update AWS refuses mid-deployment: "If the update would change the instance type for any
+/// model that is a target for auto scaling, the update fails" (UpdateEndpoint, in
+/// <https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-scaling-update.html>). The endpoint
+/// stack registers its variant while `AutoScalingMaxCapacity` is above 0, and CloudFormation
+/// updates the endpoint before it touches the scalable target, so switching autoscaling off in the
+/// same release does not help: the variant must be deregistered by one release and its type
+/// changed by the next. `deployed` are the values the stage's StackSet last deployed, `next` the
+/// stage's new ones; the message says what to release first.
+pub fn autoscaled_type_change(
+    deployed: &StageValues<'_>,
+    next: &StageValues<'_>,
+) -> Option<String> {
+    let capacity = deployed.effective(AUTOSCALING_MAX)?;
+    let from = deployed
+        .instance_type()
+        .filter(|_| deployed.is_positive(AUTOSCALING_MAX))?;
+    let to = match (next.instance_type(), next.serverless_memory()) {
+        (Some(to), _) if to == from => return None,
+        (Some(to), _) => format!("{INSTANCE_TYPE} {to}"),
+        (None, memory) => format!("{SERVERLESS_MEMORY} {}", memory.unwrap_or_default()),
+    };
+    Some(format!(
+        "the deployed endpoint runs on {INSTANCE_TYPE} {from} with autoscaling on ({AUTOSCALING_MAX} {capacity}), and this release changes it to {to}: SageMaker refuses to change the instance type of a variant registered for autoscaling, so the StackSet update would fail and roll back. Release it in two steps: first with {AUTOSCALING_MAX} 0 and {INSTANCE_TYPE} {from} (which deregisters the variant), then with {to} and the autoscaling settings you want"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,10 +356,7 @@ mod tests {
     }
 
     fn check_pairs(pairs: &[(&str, &str)]) -> Result<(), String> {
-        let mut set = ParameterList::default();
-        for (key, value) in pairs {
-            set.push(key, *value).unwrap();
-        }
+        let set = values_of(pairs);
         let declared = declared();
         check(&StageValues {
             set: &set,
@@ -394,6 +417,70 @@ mod tests {
             (SERVERLESS_PROVISIONED_CONCURRENCY, "20")
         ])
         .is_ok());
+    }
+
+    fn values_of(pairs: &[(&str, &str)]) -> ParameterList {
+        let mut set = ParameterList::default();
+        for (key, value) in pairs {
+            set.push(key, *value).unwrap();
+        }
+        set
+    }
+
+    #[test]
+    fn changing_the_type_of_an_autoscaled_variant_is_caught_with_the_two_releases_that_work() {
+        let declared = declared();
+        let change = |deployed: &[(&str, &str)], next: &[(&str, &str)]| {
+            let (deployed, next) = (values_of(deployed), values_of(next));
+            autoscaled_type_change(
+                &StageValues {
+                    set: &deployed,
+                    declared: &declared,
+                },
+                &StageValues {
+                    set: &next,
+                    declared: &declared,
+                },
+            )
+        };
+        let scaled = [(AUTOSCALING_MAX, "4")];
+        let message = change(
+            &scaled,
+            &[(INSTANCE_TYPE, "ml.c5.xlarge"), (AUTOSCALING_MAX, "4")],
+        )
+        .expect("the default ml.m5.large, scaled, changes type");
+        assert_eq!(
+            message,
+            "the deployed endpoint runs on EndpointInstanceType ml.m5.large with autoscaling on (AutoScalingMaxCapacity 4), and this release changes it to EndpointInstanceType ml.c5.xlarge: SageMaker refuses to change the instance type of a variant registered for autoscaling, so the StackSet update would fail and roll back. Release it in two steps: first with AutoScalingMaxCapacity 0 and EndpointInstanceType ml.m5.large (which deregisters the variant), then with EndpointInstanceType ml.c5.xlarge and the autoscaling settings you want"
+        );
+        // Turning autoscaling off in the same release still fails: the endpoint updates first.
+        assert!(change(&scaled, &[(INSTANCE_TYPE, "ml.c5.xlarge")]).is_some());
+        assert!(change(&scaled, &[(SERVERLESS_MEMORY, "2048")])
+            .unwrap()
+            .contains("changes it to ServerlessMemorySizeInMB 2048:"));
+        // What works: the same type, a type change without autoscaling deployed, step one.
+        assert_eq!(
+            change(
+                &scaled,
+                &[(INSTANCE_TYPE, "ml.m5.large"), (AUTOSCALING_MAX, "8")]
+            ),
+            None
+        );
+        assert_eq!(
+            change(
+                &[],
+                &[(INSTANCE_TYPE, "ml.c5.xlarge"), (AUTOSCALING_MAX, "4")]
+            ),
+            None
+        );
+        assert_eq!(change(&scaled, &[(AUTOSCALING_MAX, "0")]), None);
+        assert_eq!(
+            change(
+                &[(SERVERLESS_MEMORY, "2048")],
+                &[(INSTANCE_TYPE, "ml.c5.xlarge")]
+            ),
+            None
+        );
     }
 
     #[test]

@@ -305,3 +305,32 @@ impl TreeShape {
         (accounts, ous)
     }
 }
+
+/// A StackSet in the emulator's default account, as the pipeline's deploy action leaves it: named
+/// `name`, last deployed with `parameters` (what build-step reads back to warn about an update).
+pub async fn create_stack_set(moto: &Moto, name: &str, parameters: &[(&str, &str)]) {
+    let mut template = String::from("Parameters:\n");
+    for (key, _) in parameters {
+        template.push_str(&format!("  {key}:\n    Type: String\n"));
+    }
+    template.push_str("Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n");
+    let client = aws_sdk_cloudformation::Client::new(&sdk_config(moto, REGION).await);
+    client
+        .create_stack_set()
+        .stack_set_name(name)
+        .template_body(template)
+        .set_parameters(Some(
+            parameters
+                .iter()
+                .map(|(key, value)| {
+                    aws_sdk_cloudformation::types::Parameter::builder()
+                        .parameter_key(*key)
+                        .parameter_value(*value)
+                        .build()
+                })
+                .collect(),
+        ))
+        .send()
+        .await
+        .expect("CreateStackSet");
+}

@@ -60,6 +60,7 @@ const PIPELINE_ROLE_CALLS: &[&str] = &[
     "organizations:ListOrganizationalUnitsForParent",
     "organizations:DescribeOrganization",
     "organizations:ListParents",
+    "cloudformation:DescribeStackSet",
     "sts:AssumeRole",
     "sts:GetCallerIdentity",
 ];
@@ -1093,6 +1094,31 @@ fn the_target_role_can_create_every_resource_type_of_the_endpoint_template() {
 }
 
 #[test]
+fn build_step_reads_back_the_stack_sets_the_pipeline_deploys() {
+    let template = Template::load(PRODUCT);
+    let names: BTreeSet<&str> = template
+        .stack_set_actions()
+        .into_iter()
+        .map(|a| text_of(&a["Configuration"]["StackSetName"]).expect("a StackSetName"))
+        .collect();
+    let project = deploy_core::template::ProjectContext {
+        name: "${SageMakerProjectName}",
+        id: "${SageMakerProjectId}",
+    };
+    let read_back: Vec<String> = deploy_core::build_plan::Stage::ALL
+        .into_iter()
+        .map(|stage| deploy_core::build_plan::stack_set_name(&project, stage))
+        .collect();
+    assert_eq!(
+        names,
+        read_back
+            .iter()
+            .map(String::as_str)
+            .collect::<BTreeSet<_>>()
+    );
+}
+
+#[test]
 fn the_target_role_grants_vpc_and_key_permissions_only_when_its_parameters_ask() {
     let template = Template::load(TARGET_ROLE);
     let statements = template.resource("SageMakerCrossRole")["Properties"]["Policies"][0]
@@ -1325,16 +1351,25 @@ fn iam_documents_parse_and_every_placeholder_is_documented() {
 #[test]
 fn the_use_role_grants_the_binaries_calls_and_no_other_sagemaker_organizations_or_sts_action() {
     let granted = json_grants(&policy("use-role-inline-policy.json"));
+    // The pipeline itself needs many CloudFormation actions; in these services only the binaries'.
+    let exclusive = |a: &&str| {
+        ["sagemaker:", "organizations:", "sts:"]
+            .iter()
+            .any(|p| a.starts_with(p))
+    };
     let binaries: BTreeSet<&str> = granted
         .iter()
         .map(|(action, _)| action.as_str())
-        .filter(|a| {
-            ["sagemaker:", "organizations:", "sts:"]
-                .iter()
-                .any(|p| a.starts_with(p))
-        })
+        .filter(exclusive)
         .collect();
-    assert_eq!(binaries, PIPELINE_ROLE_CALLS.iter().copied().collect());
+    assert_eq!(
+        binaries,
+        PIPELINE_ROLE_CALLS
+            .iter()
+            .copied()
+            .filter(exclusive)
+            .collect()
+    );
     let resources_of = |action: &str| -> Vec<String> {
         granted
             .iter()
@@ -1342,6 +1377,15 @@ fn the_use_role_grants_the_binaries_calls_and_no_other_sagemaker_organizations_o
             .flat_map(|(_, r)| r.clone())
             .collect()
     };
+    // build-step's update check reads the project's StackSets.
+    assert!(
+        resources_of("cloudformation:DescribeStackSet").contains(
+            &"arn:${Partition}:cloudformation:${Region}:${AccountId}:stackset/sagemaker-*"
+                .to_owned()
+        ),
+        "{:?}",
+        resources_of("cloudformation:DescribeStackSet")
+    );
     assert_eq!(
         resources_of("sts:AssumeRole"),
         [

@@ -1,7 +1,7 @@
 //! The command line as people and scripts see it: help, dry runs, JSON output, endpoint
 //! overrides and the cross-account grant plan.
 
-use test_support::seed::Organization;
+use test_support::seed::{create_stack_set, Organization};
 use test_support::{moto, Cli};
 
 use crate::{group_with_one_approved, Workspace, BIN, INPUTS};
@@ -85,6 +85,58 @@ async fn warns_when_the_instance_type_is_not_supported_by_the_package() {
     ws.build_step().run().code(0).stdout_contains(
         "prod: EndpointInstanceType ml.c5.large is not among the package's supported",
     );
+}
+
+/// The update SageMaker refuses (a new instance type for a variant registered for autoscaling) is
+/// caught from what the stage's StackSet last deployed, with the two releases that work; a stage
+/// whose StackSet does not exist yet is a first release, and step one of the fix is quiet.
+#[tokio::test]
+async fn warns_before_an_instance_type_change_that_autoscaling_would_make_fail() {
+    let (group, _) = group_with_one_approved("cli-autoscaled-type").await;
+    create_stack_set(
+        moto(),
+        "sagemaker-churn-p-trap0001-deploy-prod",
+        &[
+            ("StageName", "prod"),
+            ("EndpointInstanceType", "ml.m5.large"),
+            ("AutoScalingMaxCapacity", "4"),
+        ],
+    )
+    .await;
+    let ws = Workspace::new(&group.name);
+    let prod = |pairs: &str| {
+        format!(r#"[{{"ParameterKey": "StageName", "ParameterValue": "prod"}}, {pairs}]"#)
+    };
+    ws.write(
+        "prod-config.json",
+        prod(r#"{"ParameterKey": "EndpointInstanceType", "ParameterValue": "ml.m5.xlarge"}, {"ParameterKey": "AutoScalingMaxCapacity", "ParameterValue": "4"}"#),
+    );
+    let out = ws
+        .build_step()
+        .env("SAGEMAKER_PROJECT_ID", "p-trap0001")
+        .args(["--output", "json"])
+        .run();
+    out.code(0);
+    let summary: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        summary["warnings"],
+        serde_json::json!(["prod: the deployed endpoint runs on EndpointInstanceType ml.m5.large with autoscaling on (AutoScalingMaxCapacity 4), and this release changes it to EndpointInstanceType ml.m5.xlarge: SageMaker refuses to change the instance type of a variant registered for autoscaling, so the StackSet update would fail and roll back. Release it in two steps: first with AutoScalingMaxCapacity 0 and EndpointInstanceType ml.m5.large (which deregisters the variant), then with EndpointInstanceType ml.m5.xlarge and the autoscaling settings you want"])
+    );
+    out.stderr_contains("WARN")
+        .stderr_contains("prod: the deployed endpoint runs on");
+
+    ws.write(
+        "prod-config.json",
+        prod(r#"{"ParameterKey": "AutoScalingMaxCapacity", "ParameterValue": "0"}"#),
+    );
+    let out = ws
+        .build_step()
+        .env("SAGEMAKER_PROJECT_ID", "p-trap0001")
+        .args(["--output", "json"])
+        .run();
+    out.code(0);
+    let summary: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(summary["warnings"], serde_json::json!([]));
 }
 
 /// Pins B3 and B9 through the binary: naming accounts one by one, the plan covers ACTIVE accounts

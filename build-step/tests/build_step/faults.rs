@@ -1,4 +1,4 @@
-//! What AWS and the network throw at build-step's two calls, through the fault proxy: every
+//! What AWS and the network throw at build-step's calls, through the fault proxy: every
 //! transient fault the retries can absorb leaves the exact outputs of a clean run; AccessDenied,
 //! and transient faults that outlast the attempts, exit 3 naming the call and write nothing.
 //!
@@ -6,8 +6,8 @@
 //! counts never cross; they run concurrently with the documented knobs keeping retries short.
 
 use test_support::fault_matrix::{assert_cells, fails, recovers, CallFaults, Cell, Outcome};
-use test_support::fault_proxy::FaultKind::{ServerError, Throttling};
-use test_support::fault_proxy::FaultProxy;
+use test_support::fault_proxy::FaultKind::{AccessDenied, ServerError, Throttling};
+use test_support::fault_proxy::{Fault, FaultProxy};
 use test_support::moto;
 
 use crate::{group_with_one_approved, Workspace, INPUTS, OUTPUTS};
@@ -38,6 +38,9 @@ fn cells() -> Vec<Cell> {
         env: &[("AWS_MAX_ATTEMPTS", "4")],
         ..recovers("ListModelPackages", Throttling, 3)
     });
+    // What the StackSets deployed is read for advice only; its transient faults are retried.
+    cells.push(recovers("DescribeStackSet", Throttling, 2));
+    cells.push(recovers("DescribeStackSet", ServerError(500), 2));
     cells.push(Cell {
         env: &[("AWS_MAX_ATTEMPTS", "1")],
         ..fails(
@@ -78,7 +81,7 @@ async fn every_fault_on_every_call_recovers_or_fails_cleanly() {
     );
 
     let cells = cells();
-    assert_eq!(cells.len(), 20);
+    assert_eq!(cells.len(), 22);
     assert_cells(&cells, 8, |cell| check(cell, &group.name, &clean));
 }
 
@@ -141,6 +144,48 @@ fn check(cell: &Cell, group: &str, clean: &Clean) -> Vec<String> {
 
 fn read(ws: &Workspace, name: &str) -> Vec<u8> {
     std::fs::read(ws.file(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// Reading what the StackSets deployed is advice: when it is denied, the build still succeeds,
+/// writes what a clean run writes, and says which check it skipped and which permission it lacked.
+#[tokio::test]
+async fn a_denied_stack_set_read_skips_the_update_check_with_a_warning() {
+    let (group, _) = group_with_one_approved("faults-stack-set-denied").await;
+    let proxy = FaultProxy::start(moto());
+    proxy.inject(Fault::new("DescribeStackSet", AccessDenied, 2));
+    let ws = Workspace::new(&group.name);
+    let out = ws
+        .build_step()
+        .env("AWS_ENDPOINT_URL", proxy.url())
+        .args(["--output", "json"])
+        .run();
+    out.code(0);
+    let summary: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let warnings: Vec<&str> = summary["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(serde_json::Value::as_str)
+        .collect();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    for (warning, stage) in warnings.iter().zip(["staging", "prod"]) {
+        assert!(
+            warning.starts_with(&format!("{stage}: could not read what the StackSet sagemaker-churn-p-abc123-deploy-{stage} deployed, so the instance type change check was skipped: AWS denied cloudformation:DescribeStackSet to the caller")),
+            "{warning}"
+        );
+        assert!(
+            warning.ends_with("Grant the principal running this tool the permission cloudformation:DescribeStackSet (in the pipeline that is the CodeBuild project's service role, on a laptop your profile's role), then run again."),
+            "{warning}"
+        );
+    }
+    assert_eq!(
+        proxy.count("DescribeStackSet"),
+        2,
+        "denied calls are not retried"
+    );
+    let mut files: Vec<&str> = INPUTS.iter().chain(&OUTPUTS).copied().collect();
+    files.sort_unstable();
+    assert_eq!(ws.files(), files);
 }
 
 /// A bad knob is bad input, found before any AWS call.
