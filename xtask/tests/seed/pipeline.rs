@@ -203,8 +203,8 @@ impl Pipeline {
     async fn deploy_stack_set(&self, stage: &str, artifacts: &Path) {
         let (cfn, name) = self.stack_set(stage).await;
         let parameter_file = artifacts.join(format!("{stage}-config-export.json"));
-        let parameters = ParameterList::read(&parameter_file, deploy_core::inputs::BUILD_CONFIG)
-            .unwrap()
+        let file = ParameterList::read(&parameter_file, deploy_core::inputs::BUILD_CONFIG).unwrap();
+        let parameters = file
             .iter()
             .map(|p| {
                 Parameter::builder()
@@ -218,6 +218,21 @@ impl Pipeline {
         )
         .unwrap();
         let template = std::fs::read_to_string(artifacts.join("template-export.yml")).unwrap();
+        // The endpoint template's network parameters default to AWS's public parameter
+        // /aws/service/global-infrastructure/current-region, which holds the region's name
+        // (https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-finding-public-parameters.html).
+        // The emulator lacks it and resolves every SSM-typed default, so the deployed copy names
+        // its public parameter for this region instead, which holds the same name.
+        let public_region = "Default: /aws/service/global-infrastructure/current-region";
+        assert_eq!(
+            template.matches(public_region).count(),
+            2,
+            "the two network parameters"
+        );
+        let template = template.replace(
+            public_region,
+            &format!("Default: /aws/service/global-infrastructure/regions/{REGION}"),
+        );
         let admin = format!(
             "arn:aws:iam::{}:role/sagemaker-{}-stackset-admin",
             test_support::seed::ACCOUNT_ID,
