@@ -1,7 +1,7 @@
 //! The seed zip: what Service Catalog commits into each project's new CodeCommit repository.
 //! It must be byte-for-byte reproducible (so the published zip can be checked against a commit)
 //! and fit CodeCommit's limits, so entries are sorted, every timestamp is the zip epoch
-//! (1980-01-01), permissions are fixed (0644, 0755 for the binaries) whatever the checkout's
+//! (1980-01-01), permissions are fixed (0644, 0755 for `bin/`) whatever the checkout's
 //! mtimes and umask, and `SHA256SUMS` lists every other entry.
 
 use std::fmt::Write as _;
@@ -32,6 +32,8 @@ const REPO_FILES: [&str; 5] = [
     "templates/endpoint.yml.j2",
 ];
 const SEED_REPO_DIR: &str = "seed-repo";
+/// The script that moves a seeded repository to a newer seed, shipped as `bin/upgrade-seed`.
+const UPGRADE_SCRIPT: (&str, &str) = ("scripts/upgrade-seed.sh", "bin/upgrade-seed");
 
 /// One file of the zip: its path inside the archive, its bytes and whether it is executable.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,6 +114,12 @@ pub fn repo_entries(repo_root: &Path) -> Result<Vec<Entry>, TaskError> {
             .into_owned();
         collect(&file, &name, &mut entries)?;
     }
+    let (script, zip_path) = UPGRADE_SCRIPT;
+    entries.push(Entry {
+        path: zip_path.to_owned(),
+        contents: read(&repo_root.join(script))?,
+        executable: true,
+    });
     Ok(entries)
 }
 

@@ -41,6 +41,7 @@ fn the_seed_holds_the_documented_files_sorted_with_fixed_modes_and_times() {
             "README.md",
             "bin/build-step",
             "bin/test-step",
+            "bin/upgrade-seed",
             "buildspec.yml",
             "prod-config.json",
             "staging-config.json",
@@ -103,7 +104,7 @@ fn copy_tree(from: &Path, to: &Path) {
 fn the_same_sources_and_binaries_give_the_same_zip_byte_for_byte() {
     let root = xtask::repo_root();
     let copy = tempfile::tempdir().unwrap();
-    for part in ["buildspec.yml", "test", "templates", "seed-repo"] {
+    for part in ["buildspec.yml", "test", "templates", "seed-repo", "scripts"] {
         let from = root.join(part);
         if from.is_dir() {
             copy_tree(&from, &copy.path().join(part));

@@ -8,6 +8,7 @@
 mod layout;
 mod pipeline;
 mod static_binaries;
+mod upgrade;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# bin/upgrade-seed: moves a repository seeded from one seed zip to a newer one.
+#
+#   bin/upgrade-seed NEW_SEED_ZIP [REPOSITORY_DIR]     (the repository defaults to .)
+#
+# The seed owns bin/, the buildspecs and templates/; the team owns everything else (the stage
+# configs, test/payloads, README.md). The repository's SHA256SUMS is the old zip's record of what
+# it shipped, so a file the seed owns whose digest no longer matches was changed here: the upgrade
+# then refuses and changes nothing. Otherwise it checks every file of the new zip against the new
+# zip's own SHA256SUMS, replaces the seed's files (each written beside its target and renamed over
+# it), removes the ones the new seed no longer has, writes the new SHA256SUMS, and leaves the
+# team's files as they are, naming those the new seed would have changed.
+#
+# Exit codes: 0 upgraded (or already at that seed); 1 refused: files the seed owns were changed
+# here; 2 bad input: no such zip, not a seed zip, a digest that does not match, no SHA256SUMS in the
+# repository, or a missing tool (unzip, and sha256sum or shasum).
+set -euo pipefail
+
+say() { printf 'upgrade-seed: %s\n' "$*"; }
+fail() {
+  local code=$1
+  shift
+  printf 'upgrade-seed: error: %s\n' "$*" >&2
+  exit "$code"
+}
+
+[ $# -ge 1 ] && [ $# -le 2 ] || fail 2 "usage: bin/upgrade-seed NEW_SEED_ZIP [REPOSITORY_DIR]; give the path of the new seed zip the platform team published (and the repository's root, . by default)"
+zip=$1
+repo=${2:-.}
+
+command -v unzip >/dev/null || fail 2 "unzip is not installed; install it (apt-get install unzip, yum install unzip, or brew install unzip) and run again"
+if command -v sha256sum >/dev/null; then
+  digest() { sha256sum -- "$1" | cut -d' ' -f1; }
+elif command -v shasum >/dev/null; then
+  digest() { shasum -a 256 -- "$1" | cut -d' ' -f1; }
+else
+  fail 2 "neither sha256sum nor shasum is installed; install coreutils (or perl's shasum) and run again"
+fi
+
+[ -f "$zip" ] && [ -r "$zip" ] || fail 2 "the seed zip $zip does not exist or cannot be read; give the path of the zip the platform team published"
+[ -d "$repo" ] || fail 2 "the repository $repo is not a directory; run this from the repository's root or give its path"
+[ -f "$repo/SHA256SUMS" ] || fail 2 "$repo has no SHA256SUMS, the seed's record of the files it shipped; run this from the root of a repository seeded from a seed zip (or restore SHA256SUMS from its first commit)"
+
+# The files the seed owns; the rest are the team's.
+owned() {
+  case "$1" in
+    bin/* | buildspec.yml | test/buildspec.yml | test/verify-prod-buildspec.yml | templates/*) return 0 ;;
+    *) return 1 ;;
+  esac
+}
+
+# Reads "digest  path" lines from SHA256SUMS file $1, refusing any path that could leave the
+# repository, and prints "digest path" lines.
+read_sums() {
+  local line sum path
+  while IFS= read -r line || [ -n "$line" ]; do
+    [ -n "$line" ] || continue
+    sum=${line%%  *}
+    path=${line#*  }
+    if [ "$sum" = "$line" ] || ! [[ $sum =~ ^[0-9a-f]{64}$ ]]; then
+      fail 2 "$2 has a line that is not \"<sha256>  <path>\": $line; it is not a seed's SHA256SUMS"
+    fi
+    case "/$path/" in
+      *'/../'* | *'/./'* | '//'*) fail 2 "$2 names the path $path, which leaves the repository; it is not a seed's SHA256SUMS" ;;
+    esac
+    printf '%s %s\n' "$sum" "$path"
+  done <"$1"
+}
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+unzip -qq -o "$zip" -d "$work/new" 2>"$work/unzip.log" || fail 2 "$zip is not a readable zip ($(head -n 1 "$work/unzip.log")); download the seed zip again"
+[ -f "$work/new/SHA256SUMS" ] || fail 2 "$zip has no SHA256SUMS at its root, so it is not a seed zip; give the zip \`cargo xtask seed-zip\` built"
+
+new_sums=$(read_sums "$work/new/SHA256SUMS" "the new zip's SHA256SUMS")
+old_sums=$(read_sums "$repo/SHA256SUMS" "$repo/SHA256SUMS")
+
+# Every file of the new zip must be what its SHA256SUMS says.
+while read -r sum path; do
+  [ -f "$work/new/$path" ] || fail 2 "$zip lists $path in its SHA256SUMS but does not hold it; the zip is damaged, download it again"
+  [ "$(digest "$work/new/$path")" = "$sum" ] || fail 2 "$path in $zip does not match the zip's SHA256SUMS; the zip is damaged or was changed after it was built, download it again"
+done <<<"$new_sums"
+
+# Refuse before writing anything when a file the seed owns was changed here.
+changed=()
+while read -r sum path; do
+  owned "$path" || continue
+  if [ ! -e "$repo/$path" ]; then
+    changed+=("$path (removed)")
+  elif [ "$(digest "$repo/$path")" != "$sum" ]; then
+    changed+=("$path")
+  fi
+done <<<"$old_sums"
+if [ ${#changed[@]} -gt 0 ]; then
+  fail 1 "files the seed owns were changed in $repo: ${changed[*]}. The upgrade would overwrite them, so nothing was changed; restore them (git checkout -- <file>) and run again, keeping a custom endpoint template under another name and passing it to build-step with --template"
+fi
+
+if cmp -s "$work/new/SHA256SUMS" "$repo/SHA256SUMS"; then
+  say "$repo already holds this seed; nothing to do"
+  exit 0
+fi
+
+updated=()
+while read -r sum path; do
+  owned "$path" || continue
+  if [ -f "$repo/$path" ] && [ "$(digest "$repo/$path")" = "$sum" ]; then
+    continue
+  fi
+  mkdir -p "$(dirname "$repo/$path")"
+  cp "$work/new/$path" "$repo/$path.upgrade-seed.tmp"
+  case "$path" in bin/*) chmod 0755 "$repo/$path.upgrade-seed.tmp" ;; *) chmod 0644 "$repo/$path.upgrade-seed.tmp" ;; esac
+  mv -f "$repo/$path.upgrade-seed.tmp" "$repo/$path"
+  updated+=("$path")
+done <<<"$new_sums"
+
+removed=()
+while read -r sum path; do
+  owned "$path" || continue
+  if ! grep -q -F -x -- "$path" <(cut -d' ' -f2- <<<"$new_sums"); then
+    rm -f "$repo/$path"
+    removed+=("$path")
+  fi
+done <<<"$old_sums"
+
+kept=()
+while read -r sum path; do
+  owned "$path" && continue
+  if [ -f "$repo/$path" ] && [ "$(digest "$repo/$path")" != "$sum" ]; then
+    kept+=("$path")
+  fi
+done <<<"$new_sums"
+
+cp "$work/new/SHA256SUMS" "$repo/SHA256SUMS.upgrade-seed.tmp"
+chmod 0644 "$repo/SHA256SUMS.upgrade-seed.tmp"
+mv -f "$repo/SHA256SUMS.upgrade-seed.tmp" "$repo/SHA256SUMS"
+
+say "updated: ${updated[*]:-(none)}"
+[ ${#removed[@]} -eq 0 ] || say "removed (no longer in the seed): ${removed[*]}"
+[ ${#kept[@]} -eq 0 ] || say "kept yours, which differ from the new seed's: ${kept[*]}"
+say "review with git diff, then commit: git add -A && git commit -m 'Take the new seed'"
