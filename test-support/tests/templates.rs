@@ -1093,6 +1093,96 @@ fn the_target_role_can_create_every_resource_type_of_the_endpoint_template() {
     }
 }
 
+/// The README's table of AWS facts: (fact, as of, source) per row.
+fn aws_facts() -> Vec<(String, String, String)> {
+    let readme = read("README.md");
+    let section = readme
+        .split("## AWS facts this project relies on")
+        .nth(1)
+        .expect("the README has its AWS facts section");
+    section
+        .split("\n## ")
+        .next()
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| fact ") && !l.starts_with("|---"))
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split(" | ").map(str::trim).collect();
+            assert_eq!(cells.len(), 3, "a facts row has three cells: {l}");
+            (
+                cells[0].to_owned(),
+                cells[1].to_owned(),
+                cells[2].to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_aws_fact_is_dated_sourced_and_what_the_templates_use() {
+    let facts = aws_facts();
+    assert_eq!(facts.len(), 4, "{facts:?}");
+    for (fact, as_of, source) in &facts {
+        let date = as_of
+            .strip_prefix("checked ")
+            .unwrap_or_else(|| panic!("{fact}: \"{as_of}\" is not \"checked <date>\""));
+        let parts: Vec<&str> = date.split('-').collect();
+        assert!(
+            parts.len() == 3
+                && [4, 2, 2]
+                    .iter()
+                    .zip(&parts)
+                    .all(|(n, p)| p.len() == *n && p.bytes().all(|b| b.is_ascii_digit())),
+            "{fact}: {date} is not a YYYY-MM-DD date"
+        );
+        assert!(
+            source.contains("](https://docs.aws.amazon.com/")
+                || source.contains("](https://aws.amazon.com/"),
+            "{fact}: the source is not an AWS page: {source}"
+        );
+    }
+    let fact_about = |needle: &str| -> &str {
+        facts
+            .iter()
+            .find(|(fact, ..)| fact.contains(needle))
+            .map_or_else(
+                || panic!("no fact about {needle}"),
+                |(fact, ..)| fact.as_str(),
+            )
+    };
+    // The image the CodeBuild projects run on (checked project by project above).
+    assert!(fact_about("CodeBuild").contains(&format!("`{IMAGE}`")));
+    assert!(fact_about("CodeBuild").contains(&format!(
+        "`{}`",
+        DEPRECATED_IMAGE.trim_start_matches("aws/codebuild/")
+    )));
+    // CodeCommit stays the default source, with CodeConnections beside it.
+    let product = Template::load(PRODUCT);
+    let source = &product.doc["Parameters"]["SourceProvider"];
+    assert_eq!(source["Default"].as_str(), Some("CodeCommit"));
+    assert!(fact_about("CodeCommit").contains("`SourceProvider: CodeCommit` (the default)"));
+    let comment = read(PRODUCT);
+    assert!(
+        comment.contains("reopened on 2025-11-24")
+            && fact_about("CodeCommit").contains("2025-11-24"),
+        "the product template's comment and the README state the same date"
+    );
+    // The roles and the managed policy the IAM documents complement.
+    let iam_readme = read("templates/iam/README.md");
+    for name in [
+        "AmazonSageMakerServiceCatalogProductsLaunchRole",
+        "AmazonSageMakerServiceCatalogProductsUseRole",
+        "AmazonSageMakerAdmin-ServiceCatalogProductsServiceRolePolicy",
+    ] {
+        assert!(fact_about("managed policy").contains(name), "{name}");
+        assert!(
+            iam_readme.contains(name),
+            "templates/iam/README.md names {name}"
+        );
+    }
+    assert!(fact_about("studio-visibility").contains("`sagemaker:projectS3TemplatesLocation`"));
+}
+
 #[test]
 fn build_step_reads_back_the_stack_sets_the_pipeline_deploys() {
     let template = Template::load(PRODUCT);
