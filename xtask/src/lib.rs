@@ -3,6 +3,8 @@
 //! Today: `seed-zip`, the reproducible zip the platform team publishes for Service Catalog.
 
 pub mod elf;
+pub mod product_template;
+pub mod publish;
 pub mod seed_zip;
 
 use std::path::{Path, PathBuf};

@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use deploy_core::budget::{MAX_BINARY_BYTES, MAX_SEED_ZIP_BYTES};
+use deploy_shell::aws::AwsArgs;
+use xtask::publish::{self, PublishOptions};
 use xtask::seed_zip;
 
 #[derive(Parser)]
@@ -26,25 +28,68 @@ enum Task {
         #[arg(long)]
         no_build: bool,
     },
+    /// Publish the seed zip and the product template to S3 under <prefix>/<version>/, the
+    /// template's SeedBucket/SeedKey defaults pointing at the zip; with --s3-template, make it a
+    /// SageMaker project template Studio reads from S3.
+    ///
+    /// Exit codes: 0 published (or, with --dry-run, planned); 3 an AWS call failed (the message
+    /// names the call and the permission); 2 bad input, a template cfn-lint rejects, or a
+    /// missing tool; nothing is uploaded before every check has passed.
+    Publish {
+        /// Bucket to upload to (the launch role must be able to read it)
+        #[arg(long)]
+        bucket: String,
+        /// Key prefix; the files land under <prefix>/<version>/
+        #[arg(long, default_value = "sagemaker-deploy-steps")]
+        prefix: String,
+        /// Tag the template for Studio, set the bucket's CORS rule for Studio and tag the domain
+        /// with the templates' location (needs --domain-id)
+        #[arg(long, requires = "domain_id")]
+        s3_template: bool,
+        /// The Studio domain whose users get the template (d-...)
+        #[arg(long, requires = "s3_template")]
+        domain_id: Option<String>,
+        /// Print every call the run would make, and make none
+        #[arg(long)]
+        dry_run: bool,
+        /// Publish this seed zip instead of building one
+        #[arg(long, value_name = "FILE")]
+        zip: Option<PathBuf>,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
 }
 
 fn main() -> ExitCode {
-    let Task::SeedZip { out, no_build } = Cli::parse().task;
-    let root = xtask::repo_root();
-    let binaries = if no_build {
-        Ok(xtask::target_dir(&root)
-            .join(seed_zip::TARGET)
-            .join("release"))
-    } else {
-        xtask::build_release_binaries(&root)
-    };
-    let out = out.unwrap_or_else(|| {
-        xtask::target_dir(&root).join("seed").join(format!(
-            "sagemaker-deploy-seed-{}.zip",
-            env!("CARGO_PKG_VERSION")
-        ))
-    });
-    match binaries.and_then(|dir| seed_zip::build(&root, &dir, &out)) {
+    match Cli::parse().task {
+        Task::SeedZip { out, no_build } => seed_zip_task(out, no_build),
+        Task::Publish {
+            bucket,
+            prefix,
+            s3_template,
+            domain_id,
+            dry_run,
+            zip,
+            aws,
+        } => {
+            let domain = domain_id.filter(|_| s3_template);
+            match PublishOptions::new(
+                &bucket,
+                &prefix,
+                env!("CARGO_PKG_VERSION"),
+                domain,
+                dry_run,
+                aws,
+            ) {
+                Ok(options) => publish_task(&options, zip),
+                Err(err) => fail(&err, 2),
+            }
+        }
+    }
+}
+
+fn seed_zip_task(out: Option<PathBuf>, no_build: bool) -> ExitCode {
+    match build_seed_zip(out, no_build) {
         Ok(zip) => {
             for (name, bytes) in &zip.binaries {
                 println!("bin/{name}: {bytes} bytes (budget {MAX_BINARY_BYTES})");
@@ -61,4 +106,94 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn build_seed_zip(
+    out: Option<PathBuf>,
+    no_build: bool,
+) -> Result<seed_zip::SeedZip, xtask::TaskError> {
+    let root = xtask::repo_root();
+    let binaries = if no_build {
+        xtask::target_dir(&root)
+            .join(seed_zip::TARGET)
+            .join("release")
+    } else {
+        xtask::build_release_binaries(&root)?
+    };
+    let out = out.unwrap_or_else(|| {
+        xtask::target_dir(&root).join("seed").join(format!(
+            "sagemaker-deploy-seed-{}.zip",
+            env!("CARGO_PKG_VERSION")
+        ))
+    });
+    seed_zip::build(&root, &binaries, &out)
+}
+
+fn publish_task(options: &PublishOptions, zip: Option<PathBuf>) -> ExitCode {
+    let zip = match zip {
+        Some(zip) => zip,
+        None => match build_seed_zip(None, false) {
+            Ok(built) => built.path,
+            Err(err) => {
+                eprintln!("xtask publish: error: {err}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let work = match tempfile_dir() {
+        Ok(dir) => dir,
+        Err(err) => return fail(&err, 2),
+    };
+    let template = xtask::repo_root().join("templates/sagemaker-project.yml");
+    let plan = match publish::plan(options, &zip, &template, &work) {
+        Ok(plan) => plan,
+        Err(err) => return fail(&err, 2),
+    };
+    let _ = std::fs::remove_dir_all(&work);
+    if options.dry_run {
+        println!(
+            "Dry run: publish would make these calls on s3://{}:",
+            plan.bucket
+        );
+        for step in &plan.steps {
+            println!("  {step}");
+        }
+        return ExitCode::SUCCESS;
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a current-thread runtime");
+    match runtime.block_on(publish::execute(&plan, &options.aws)) {
+        Ok(done) => {
+            for line in done {
+                println!("{line}");
+            }
+            println!("SeedBucket={} SeedKey={}", plan.bucket, plan.seed_key);
+            println!("product template: {}", plan.template_url);
+            if let Some(domain) = &options.studio_domain {
+                println!(
+                    "Studio users of domain {domain} see the project template sagemaker-project.yml (version {}) under Projects > Create project > Organization templates",
+                    options.version
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(err) => fail(&err, 3),
+    }
+}
+
+/// A fresh directory for the template cfn-lint checks.
+fn tempfile_dir() -> Result<PathBuf, publish::PublishError> {
+    let dir = std::env::temp_dir().join(format!("xtask-publish-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|source| publish::PublishError::Io {
+        path: dir.clone(),
+        source,
+    })?;
+    Ok(dir)
+}
+
+fn fail(err: &publish::PublishError, code: u8) -> ExitCode {
+    eprintln!("xtask publish: error: {err}");
+    ExitCode::from(code)
 }

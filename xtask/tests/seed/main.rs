@@ -7,6 +7,7 @@
 
 mod layout;
 mod pipeline;
+mod publish;
 mod static_binaries;
 mod upgrade;
 

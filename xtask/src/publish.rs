@@ -1,0 +1,425 @@
+//! `cargo xtask publish`: the platform team's last step as one command. It uploads the seed zip
+//! and the product template (its `SeedBucket`/`SeedKey` defaults set by `product_template`, then
+//! checked by cfn-lint) under keys that carry the version, and with `--s3-template` makes the
+//! template a SageMaker project template read from S3: the object tagged
+//! `sagemaker:studio-visibility=true`, the bucket's CORS rule for Studio, and the Studio domain
+//! tagged `sagemaker:projectS3TemplatesLocation`
+//! (<https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-projects-templates-custom.html>).
+//! Every step is planned before any call, so `--dry-run` prints exactly the calls a run makes;
+//! each step checks before it writes, so a second run changes nothing it does not have to. The
+//! AWS calls use the binaries' SDK configuration (`deploy_shell::aws`: profiles,
+//! `AWS_ENDPOINT_URL*`, retries), and a failed call names the call and the permission.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CorsConfiguration, CorsRule, Tag, Tagging};
+use deploy_shell::aws::{load_sdk_config, AwsArgs, AwsSettings};
+use deploy_shell::AwsCallError;
+
+use crate::product_template::{self, TemplateEditError};
+use crate::seed_zip::hex_sha256;
+
+/// The tag that makes a template visible in Studio, on the S3 object as on a Service Catalog
+/// product.
+pub const STUDIO_VISIBILITY: (&str, &str) = ("sagemaker:studio-visibility", "true");
+/// The domain tag naming where Studio reads project templates from.
+pub const TEMPLATES_LOCATION_TAG: &str = "sagemaker:projectS3TemplatesLocation";
+/// The origin Studio's browser requests come from; the bucket's CORS rule must allow it. The rule
+/// follows the S3 project template samples
+/// (<https://github.com/aws-samples/sagemaker-custom-project-templates>, `s3_templates`).
+pub const STUDIO_ORIGIN: &str = "https://*.sagemaker.aws";
+const STUDIO_METHODS: [&str; 5] = ["GET", "HEAD", "PUT", "POST", "DELETE"];
+const STUDIO_EXPOSE_HEADERS: [&str; 6] = [
+    "ETag",
+    "x-amz-delete-marker",
+    "x-amz-id-2",
+    "x-amz-request-id",
+    "x-amz-server-side-encryption",
+    "x-amz-version-id",
+];
+
+/// What to publish and where, checked.
+#[derive(Debug, Clone)]
+pub struct PublishOptions {
+    pub bucket: String,
+    /// Key prefix without leading or trailing slashes (may be empty).
+    pub prefix: String,
+    pub version: String,
+    /// `--s3-template --domain-id D`: the Studio domain to point at the template.
+    pub studio_domain: Option<String>,
+    pub dry_run: bool,
+    pub aws: AwsArgs,
+}
+
+/// Why publishing failed; each message names the input, call or tool and the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("{0}")]
+    BadInput(String),
+    #[error(transparent)]
+    Template(#[from] TemplateEditError),
+    #[error("cfn-lint rejected the product template to publish (kept at {}):\n{output}\nfix templates/sagemaker-project.yml; nothing was uploaded", path.display())]
+    Lint { path: PathBuf, output: String },
+    #[error("cfn-lint could not run ({0}); install it with pip install cfn-lint (the README's test command does) and run again; nothing was uploaded")]
+    NoLint(String),
+    #[error("cannot read or write {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Setup(#[from] deploy_shell::aws::AwsSetupError),
+    #[error(transparent)]
+    Aws(#[from] AwsCallError),
+}
+
+impl PublishOptions {
+    /// Checks the bucket and prefix as S3 names them.
+    pub fn new(
+        bucket: &str,
+        prefix: &str,
+        version: &str,
+        studio_domain: Option<String>,
+        dry_run: bool,
+        aws: AwsArgs,
+    ) -> Result<Self, PublishError> {
+        let bucket_ok = (3..=63).contains(&bucket.len())
+            && bucket
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+            && !bucket.starts_with(['.', '-'])
+            && !bucket.ends_with(['.', '-']);
+        if !bucket_ok {
+            return Err(PublishError::BadInput(format!(
+                "--bucket {bucket:?} is not an S3 bucket name: 3 to 63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit; give the bucket the launch role can read"
+            )));
+        }
+        let prefix = prefix.trim_matches('/');
+        if prefix.split('/').any(|part| part == "." || part == "..")
+            || prefix.contains("//")
+            || prefix.chars().any(char::is_control)
+        {
+            return Err(PublishError::BadInput(format!(
+                "--prefix {prefix:?} is not a plain key prefix; use letters, digits and / between names, such as sagemaker-deploy-steps"
+            )));
+        }
+        if let Some(domain) = &studio_domain {
+            if !domain.starts_with("d-") || domain.len() < 3 {
+                return Err(PublishError::BadInput(format!(
+                    "--domain-id {domain:?} is not a SageMaker domain id (d-...); find it with aws sagemaker list-domains"
+                )));
+            }
+        }
+        Ok(Self {
+            bucket: bucket.to_owned(),
+            prefix: prefix.to_owned(),
+            version: version.to_owned(),
+            studio_domain,
+            dry_run,
+            aws,
+        })
+    }
+
+    /// `<prefix>/<version>/<name>`.
+    fn key(&self, name: &str) -> String {
+        if self.prefix.is_empty() {
+            format!("{}/{name}", self.version)
+        } else {
+            format!("{}/{}/{name}", self.prefix, self.version)
+        }
+    }
+
+    /// Where Studio reads this version's templates from.
+    fn templates_location(&self) -> String {
+        let key = self.key("");
+        format!("s3://{}/{key}", self.bucket)
+    }
+}
+
+/// One thing publish does, with the calls it makes.
+#[derive(Debug, Clone)]
+pub enum Step {
+    Upload {
+        key: String,
+        body: Vec<u8>,
+        content_type: &'static str,
+    },
+    TagTemplate {
+        key: String,
+    },
+    StudioCors,
+    DomainTag {
+        domain: String,
+        location: String,
+    },
+}
+
+/// Every step of one run, in order, and the bucket they act on.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub bucket: String,
+    pub steps: Vec<Step>,
+    pub template_url: String,
+    pub seed_key: String,
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Step::Upload { key, body, .. } => write!(
+                f,
+                "s3:PutObject {key} ({} bytes, sha256 {})",
+                body.len(),
+                hex_sha256(body)
+            ),
+            Step::TagTemplate { key } => write!(
+                f,
+                "s3:PutObjectTagging {key} {}={}",
+                STUDIO_VISIBILITY.0, STUDIO_VISIBILITY.1
+            ),
+            Step::StudioCors => write!(
+                f,
+                "s3:GetBucketCors, then s3:PutBucketCors adding a rule for {STUDIO_ORIGIN} unless one allows GET from it"
+            ),
+            Step::DomainTag { domain, location } => write!(
+                f,
+                "sagemaker:DescribeDomain {domain}, sagemaker:ListTags, then sagemaker:AddTags {TEMPLATES_LOCATION_TAG}={location} unless the domain has it"
+            ),
+        }
+    }
+}
+
+/// Plans a run: the template edited for the uploaded zip and linted, the uploads, and the Studio
+/// steps. Nothing is called yet.
+pub fn plan(
+    options: &PublishOptions,
+    zip: &Path,
+    template_source: &Path,
+    work_dir: &Path,
+) -> Result<Plan, PublishError> {
+    let read = |path: &Path| {
+        std::fs::read(path).map_err(|source| PublishError::Io {
+            path: path.to_owned(),
+            source,
+        })
+    };
+    let zip_name = zip.file_name().map_or_else(
+        || "seed.zip".to_owned(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let seed_key = options.key(&zip_name);
+    let template_key = options.key("sagemaker-project.yml");
+    let source = String::from_utf8_lossy(&read(template_source)?).into_owned();
+    let template = product_template::with_seed(&source, &options.bucket, &seed_key)?;
+    lint(&template, work_dir)?;
+    let mut steps = vec![
+        Step::Upload {
+            key: seed_key.clone(),
+            body: read(zip)?,
+            content_type: "application/zip",
+        },
+        Step::Upload {
+            key: template_key.clone(),
+            body: template.into_bytes(),
+            content_type: "application/x-yaml",
+        },
+    ];
+    if let Some(domain) = &options.studio_domain {
+        steps.push(Step::TagTemplate {
+            key: template_key.clone(),
+        });
+        steps.push(Step::StudioCors);
+        steps.push(Step::DomainTag {
+            domain: domain.clone(),
+            location: options.templates_location(),
+        });
+    }
+    Ok(Plan {
+        bucket: options.bucket.clone(),
+        steps,
+        template_url: format!("https://{}.s3.amazonaws.com/{template_key}", options.bucket),
+        seed_key,
+    })
+}
+
+/// cfn-lint on the template to publish, written to `work_dir`.
+fn lint(template: &str, work_dir: &Path) -> Result<(), PublishError> {
+    let path = work_dir.join("sagemaker-project.yml");
+    std::fs::write(&path, template).map_err(|source| PublishError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let output = Command::new("cfn-lint")
+        .arg(&path)
+        .output()
+        .map_err(|e| PublishError::NoLint(e.to_string()))?;
+    if output.status.success() {
+        return Ok(());
+    }
+    Err(PublishError::Lint {
+        path,
+        output: String::from_utf8_lossy(&output.stdout).into_owned(),
+    })
+}
+
+/// Runs the plan's steps and says, step by step, what each did or found.
+pub async fn execute(plan: &Plan, aws: &AwsArgs) -> Result<Vec<String>, PublishError> {
+    let settings = AwsSettings::from_env(aws)?;
+    let sdk_config = load_sdk_config(&settings).await?;
+    // Emulators and other S3-compatible endpoints given by URL take path-style requests.
+    let custom_endpoint =
+        sdk_config.endpoint_url().is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk_config)
+            .force_path_style(custom_endpoint)
+            .build(),
+    );
+    let sagemaker = aws_sdk_sagemaker::Client::new(&sdk_config);
+    let bucket = plan.bucket.as_str();
+    let mut done = Vec::new();
+    for step in &plan.steps {
+        done.push(match step {
+            Step::Upload {
+                key,
+                body,
+                content_type,
+            } => {
+                s3.put_object()
+                    .bucket(bucket)
+                    .key(key)
+                    .content_type(*content_type)
+                    .body(ByteStream::from(body.clone()))
+                    .send()
+                    .await
+                    .map_err(|e| AwsCallError::new("s3:PutObject", e))?;
+                format!("uploaded s3://{bucket}/{key} ({} bytes)", body.len())
+            }
+            Step::TagTemplate { key } => {
+                let tag = Tag::builder()
+                    .key(STUDIO_VISIBILITY.0)
+                    .value(STUDIO_VISIBILITY.1)
+                    .build()
+                    .expect("invariant: key and value are set");
+                s3.put_object_tagging()
+                    .bucket(bucket)
+                    .key(key)
+                    .tagging(
+                        Tagging::builder()
+                            .tag_set(tag)
+                            .build()
+                            .expect("invariant: the tag set is set"),
+                    )
+                    .send()
+                    .await
+                    .map_err(|e| AwsCallError::new("s3:PutObjectTagging", e))?;
+                format!(
+                    "tagged s3://{bucket}/{key} {}={}",
+                    STUDIO_VISIBILITY.0, STUDIO_VISIBILITY.1
+                )
+            }
+            Step::StudioCors => studio_cors(&s3, bucket).await?,
+            Step::DomainTag { domain, location } => {
+                domain_tag(&sagemaker, domain, location).await?
+            }
+        });
+    }
+    Ok(done)
+}
+
+/// Keeps the bucket's CORS rules and adds Studio's when none allows GET from its origin.
+async fn studio_cors(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<String, PublishError> {
+    let mut rules: Vec<CorsRule> = match s3.get_bucket_cors().bucket(bucket).send().await {
+        Ok(out) => out.cors_rules().to_vec(),
+        Err(err)
+            if err.as_service_error().and_then(|e| e.meta().code())
+                == Some("NoSuchCORSConfiguration") =>
+        {
+            Vec::new()
+        }
+        Err(err) => return Err(AwsCallError::new("s3:GetBucketCors", err).into()),
+    };
+    let allows_studio = rules.iter().any(|rule| {
+        rule.allowed_origins().iter().any(|o| o == STUDIO_ORIGIN)
+            && rule.allowed_methods().iter().any(|m| m == "GET")
+    });
+    if allows_studio {
+        return Ok(format!("found a CORS rule on {bucket} for {STUDIO_ORIGIN}"));
+    }
+    let mut rule = CorsRule::builder()
+        .allowed_origins(STUDIO_ORIGIN)
+        .allowed_headers("*");
+    for method in STUDIO_METHODS {
+        rule = rule.allowed_methods(method);
+    }
+    for header in STUDIO_EXPOSE_HEADERS {
+        rule = rule.expose_headers(header);
+    }
+    rules.push(
+        rule.build()
+            .expect("invariant: origins and methods are set"),
+    );
+    s3.put_bucket_cors()
+        .bucket(bucket)
+        .cors_configuration(
+            CorsConfiguration::builder()
+                .set_cors_rules(Some(rules))
+                .build()
+                .expect("invariant: the rules are set"),
+        )
+        .send()
+        .await
+        .map_err(|e| AwsCallError::new("s3:PutBucketCors", e))?;
+    Ok(format!("added a CORS rule on {bucket} for {STUDIO_ORIGIN}"))
+}
+
+/// Tags the domain with the templates' location unless it already has that value.
+async fn domain_tag(
+    sagemaker: &aws_sdk_sagemaker::Client,
+    domain: &str,
+    location: &str,
+) -> Result<String, PublishError> {
+    let described = sagemaker
+        .describe_domain()
+        .domain_id(domain)
+        .send()
+        .await
+        .map_err(|e| AwsCallError::new("sagemaker:DescribeDomain", e))?;
+    let arn = described.domain_arn().unwrap_or_default().to_owned();
+    let tags = sagemaker
+        .list_tags()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .map_err(|e| AwsCallError::new("sagemaker:ListTags", e))?;
+    let current = tags
+        .tags()
+        .iter()
+        .find(|t| t.key() == Some(TEMPLATES_LOCATION_TAG))
+        .and_then(|t| t.value().map(str::to_owned));
+    if current.as_deref() == Some(location) {
+        return Ok(format!(
+            "found {TEMPLATES_LOCATION_TAG}={location} on domain {domain}"
+        ));
+    }
+    sagemaker
+        .add_tags()
+        .resource_arn(&arn)
+        .tags(
+            aws_sdk_sagemaker::types::Tag::builder()
+                .key(TEMPLATES_LOCATION_TAG)
+                .value(location)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| AwsCallError::new("sagemaker:AddTags", e))?;
+    Ok(match current {
+        Some(old) => {
+            format!("retagged domain {domain}: {TEMPLATES_LOCATION_TAG}={location} (was {old})")
+        }
+        None => format!("tagged domain {domain} {TEMPLATES_LOCATION_TAG}={location}"),
+    })
+}

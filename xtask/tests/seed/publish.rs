@@ -1,0 +1,203 @@
+//! `cargo xtask publish` against the emulator, run as the platform team runs it: the real xtask
+//! binary, the emulator reached through `AWS_ENDPOINT_URL` as the binaries reach it. The dry run
+//! calls nothing; a run uploads the zip and the edited product template under the version's keys
+//! and, for S3 project templates, tags the object, sets Studio's CORS rule and tags the domain; a
+//! second run finds the CORS rule and the domain tag already there.
+
+use std::process::{Command, Output};
+
+use test_support::moto;
+use test_support::seed::{sdk_config, REGION};
+
+use crate::seed_zip;
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+fn publish(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .envs(moto().env())
+        .arg("publish")
+        .args(args)
+        .output()
+        .expect("xtask runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+async fn s3() -> aws_sdk_s3::Client {
+    let config = sdk_config(moto(), REGION).await;
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
+async fn object(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Vec<u8> {
+    let out = s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GetObject {key}: {e:?}"));
+    out.body.collect().await.unwrap().into_bytes().to_vec()
+}
+
+/// A Studio domain; the emulator takes tags on a domain only when it was created with one.
+async fn studio_domain() -> String {
+    let sagemaker = aws_sdk_sagemaker::Client::new(&sdk_config(moto(), REGION).await);
+    let created = sagemaker
+        .create_domain()
+        .domain_name("platform-studio")
+        .auth_mode(aws_sdk_sagemaker::types::AuthMode::Iam)
+        .default_user_settings(
+            aws_sdk_sagemaker::types::UserSettings::builder()
+                .execution_role("arn:aws:iam::123456789012:role/studio")
+                .build(),
+        )
+        .subnet_ids("subnet-0123456789abcdef0")
+        .vpc_id("vpc-0123456789abcdef0")
+        .tags(
+            aws_sdk_sagemaker::types::Tag::builder()
+                .key("team")
+                .value("ml-platform")
+                .build(),
+        )
+        .send();
+    Box::pin(created)
+        .await
+        .expect("CreateDomain")
+        .domain_arn()
+        .and_then(|arn| arn.rsplit('/').next())
+        .expect("a domain ARN")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn publish_uploads_the_seed_and_template_and_makes_it_a_studio_template_once() {
+    let bucket = "platform-seeds-publish";
+    let s3 = s3().await;
+    s3.create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("CreateBucket");
+    let domain = Box::pin(studio_domain()).await;
+    let zip = seed_zip().display().to_string();
+    let zip_name = seed_zip()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let args = [
+        "--bucket",
+        bucket,
+        "--prefix",
+        "/products/",
+        "--s3-template",
+        "--domain-id",
+        &domain,
+        "--zip",
+        &zip,
+    ];
+
+    let dry = publish(&[&args[..], &["--dry-run"]].concat());
+    assert_eq!(dry.status.code(), Some(0), "{}", text(&dry.stderr));
+    let plan = text(&dry.stdout);
+    let seed_key = format!("products/{VERSION}/{zip_name}");
+    let template_key = format!("products/{VERSION}/sagemaker-project.yml");
+    for call in [
+        format!("s3:PutObject {seed_key} ("),
+        format!("s3:PutObject {template_key} ("),
+        format!("s3:PutObjectTagging {template_key} sagemaker:studio-visibility=true"),
+        "s3:GetBucketCors, then s3:PutBucketCors".to_owned(),
+        format!("sagemaker:DescribeDomain {domain}, sagemaker:ListTags, then sagemaker:AddTags sagemaker:projectS3TemplatesLocation=s3://{bucket}/products/{VERSION}/"),
+    ] {
+        assert!(plan.contains(&call), "the plan lacks {call:?}:\n{plan}");
+    }
+    let listed = s3.list_objects_v2().bucket(bucket).send().await.unwrap();
+    assert_eq!(listed.key_count(), Some(0), "a dry run uploads nothing");
+
+    let run = publish(&args);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let out = text(&run.stdout);
+    assert!(
+        out.contains(&format!("SeedBucket={bucket} SeedKey={seed_key}")),
+        "{out}"
+    );
+    assert!(out.contains("added a CORS rule on"), "{out}");
+    assert!(out.contains(&format!("tagged domain {domain} sagemaker:projectS3TemplatesLocation=s3://{bucket}/products/{VERSION}/")), "{out}");
+    assert!(
+        out.contains(&format!(
+            "Studio users of domain {domain} see the project template"
+        )),
+        "{out}"
+    );
+    assert_eq!(
+        object(&s3, bucket, &seed_key).await,
+        std::fs::read(seed_zip()).unwrap()
+    );
+    let template: serde_yaml::Value =
+        serde_yaml::from_slice(&object(&s3, bucket, &template_key).await).unwrap();
+    assert_eq!(
+        template["Parameters"]["SeedBucket"]["Default"].as_str(),
+        Some(bucket)
+    );
+    assert_eq!(
+        template["Parameters"]["SeedKey"]["Default"].as_str(),
+        Some(seed_key.as_str())
+    );
+    let tags = s3
+        .get_object_tagging()
+        .bucket(bucket)
+        .key(&template_key)
+        .send()
+        .await
+        .unwrap();
+    let tags: Vec<(&str, &str)> = tags
+        .tag_set()
+        .iter()
+        .map(|t| (t.key(), t.value()))
+        .collect();
+    assert_eq!(tags, [("sagemaker:studio-visibility", "true")]);
+    let cors = s3.get_bucket_cors().bucket(bucket).send().await.unwrap();
+    assert_eq!(cors.cors_rules().len(), 1);
+    assert_eq!(
+        cors.cors_rules()[0].allowed_origins(),
+        ["https://*.sagemaker.aws"]
+    );
+
+    let again = publish(&args);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
+    let out = text(&again.stdout);
+    assert!(out.contains("found a CORS rule on"), "{out}");
+    assert!(out.contains(&format!("found sagemaker:projectS3TemplatesLocation=s3://{bucket}/products/{VERSION}/ on domain {domain}")), "{out}");
+    let cors = s3.get_bucket_cors().bucket(bucket).send().await.unwrap();
+    assert_eq!(cors.cors_rules().len(), 1, "the second run adds no rule");
+}
+
+#[test]
+fn bad_input_exits_2_and_a_failed_call_exits_3_naming_it() {
+    let zip = seed_zip().display().to_string();
+    let bad = publish(&["--bucket", "Not_A_Bucket", "--zip", &zip]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr)
+        .starts_with("xtask publish: error: --bucket \"Not_A_Bucket\" is not an S3 bucket name"));
+    let domain_alone = publish(&["--bucket", "b-seeds", "--domain-id", "d-1", "--zip", &zip]);
+    assert_eq!(
+        domain_alone.status.code(),
+        Some(2),
+        "--domain-id needs --s3-template"
+    );
+
+    let missing = publish(&["--bucket", "no-such-bucket-here", "--zip", &zip]);
+    assert_eq!(missing.status.code(), Some(3), "{}", text(&missing.stderr));
+    let stderr = text(&missing.stderr);
+    assert!(
+        stderr.starts_with("xtask publish: error: AWS call s3:PutObject failed with NoSuchBucket"),
+        "{stderr}"
+    );
+}
