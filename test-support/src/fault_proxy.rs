@@ -29,6 +29,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crate::catalog_stand_in::CatalogStandIn;
 use crate::seed::ACCOUNT_ID;
 use crate::Moto;
 
@@ -106,6 +107,8 @@ struct Shared {
     stand_in: Mutex<Option<String>>,
     /// (account, group name) -> resource policy, when the proxy stands in for the policy calls.
     group_policies: Mutex<Option<HashMap<(String, String), String>>>,
+    /// The Service Catalog calls the emulator lacks, when the proxy stands in for them.
+    catalog: Mutex<Option<CatalogStandIn>>,
     stopping: AtomicBool,
 }
 
@@ -185,6 +188,24 @@ impl FaultProxy {
             .get_or_insert_with(HashMap::new);
     }
 
+    /// Answers the Service Catalog calls the emulator lacks itself (see [`CatalogStandIn`]).
+    pub fn stand_in_for_service_catalog(&self) {
+        self.shared
+            .catalog
+            .lock()
+            .unwrap()
+            .get_or_insert_with(CatalogStandIn::default);
+    }
+
+    /// The Service Catalog writes made through this proxy, in order (`CreateProduct <name>`, ...).
+    pub fn catalog_writes(&self) -> Vec<String> {
+        let catalog = self.shared.catalog.lock().unwrap();
+        catalog
+            .as_ref()
+            .map(|c| c.writes.clone())
+            .unwrap_or_default()
+    }
+
     /// The policy last put for `group` in `account`, when standing in for the policy calls.
     pub fn group_policy(&self, account: &str, group: &str) -> Option<String> {
         let policies = self.shared.group_policies.lock().unwrap();
@@ -250,6 +271,9 @@ impl Shared {
                     _ if call.operation.ends_with("ModelPackageGroupPolicy") => self
                         .answer_policy_call(&call.operation, &account, &request)
                         .unwrap_or_else(|| self.forward(&request)),
+                    _ if matches!(&call.protocol, Protocol::AwsJson { service } if service.contains("ServiceCatalog")) => {
+                        self.answer_catalog_call(&call.operation, &request)
+                    }
                     _ => {
                         let response = self.forward(&request);
                         if call.operation == "AssumeRole" && response.status == 200 {
@@ -316,6 +340,32 @@ impl Shared {
                 )),
             },
         }
+    }
+
+    /// A Service Catalog call: stood in when the emulator lacks it, else forwarded (and a created
+    /// product noted, so the stand-in knows it).
+    fn answer_catalog_call(&self, operation: &str, request: &Request) -> Response {
+        let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap_or_default();
+        let mut guard = self.catalog.lock().unwrap();
+        let Some(catalog) = guard.as_mut() else {
+            drop(guard);
+            return self.forward(request);
+        };
+        if let Some((status, answer)) = catalog.answer(operation, &body) {
+            return Call::json_response(status, &answer);
+        }
+        let response = self.forward(request);
+        if response.status == 200 {
+            match operation {
+                "CreateProduct" => {
+                    let answer = serde_json::from_slice(&response.body).unwrap_or_default();
+                    catalog.created(&body, &answer);
+                }
+                "CreatePortfolio" => catalog.forwarded_write(operation, &body),
+                _ => {}
+            }
+        }
+        response
     }
 
     fn stand_in(&self) -> Option<String> {

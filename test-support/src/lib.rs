@@ -7,6 +7,7 @@
 //! missing emulator is never a silent skip. Tests isolate through unique names and account ids,
 //! never through a global reset, so they can run in parallel against one emulator.
 
+pub mod catalog_stand_in;
 pub mod cli;
 pub mod codebuild;
 pub mod corpus;

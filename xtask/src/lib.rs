@@ -2,6 +2,7 @@
 //! `cargo xtask` alias (`.cargo/config.toml`): nothing to install, and nothing of it ships.
 //! Today: `seed-zip`, the reproducible zip the platform team publishes for Service Catalog.
 
+pub mod catalog;
 pub mod elf;
 pub mod product_template;
 pub mod publish;

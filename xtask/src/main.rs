@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use deploy_core::budget::{MAX_BINARY_BYTES, MAX_SEED_ZIP_BYTES};
 use deploy_shell::aws::AwsArgs;
-use xtask::publish::{self, PublishOptions};
+use xtask::publish::{self, CatalogOptions, PublishOptions};
 use xtask::seed_zip;
 
 #[derive(Parser)]
@@ -16,6 +16,8 @@ struct Cli {
     task: Task,
 }
 
+// Parsed once per process: the size of the larger variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Task {
     /// Build both binaries (release, x86_64-unknown-linux-musl) and the reproducible seed zip.
@@ -49,6 +51,28 @@ enum Task {
         /// The Studio domain whose users get the template (d-...)
         #[arg(long, requires = "s3_template")]
         domain_id: Option<String>,
+        /// Put the product into a Service Catalog portfolio (found or created by name), with this
+        /// version's provisioning artifact, the Studio tag, the launch constraint and the
+        /// principals; a second run with the same version changes nothing
+        #[arg(long, requires_all = ["launch_role_arn", "principal_arn"])]
+        service_catalog: bool,
+        /// Portfolio display name (--service-catalog)
+        #[arg(long, default_value = "SageMaker multi-account deployment")]
+        portfolio: String,
+        /// Product name (--service-catalog)
+        #[arg(long, default_value = "multi-account-model-deploy")]
+        product: String,
+        /// Portfolio provider and product owner (--service-catalog)
+        #[arg(long, default_value = "ML platform")]
+        provider: String,
+        /// Launch constraint role (--service-catalog), such as
+        /// arn:aws:iam::<account>:role/service-role/AmazonSageMakerServiceCatalogProductsLaunchRole
+        #[arg(long, value_name = "ARN")]
+        launch_role_arn: Option<String>,
+        /// Principal given access to the portfolio (--service-catalog; repeat for several), such
+        /// as the Studio domain's execution role
+        #[arg(long, value_name = "ARN")]
+        principal_arn: Vec<String>,
         /// Print every call the run would make, and make none
         #[arg(long)]
         dry_run: bool,
@@ -68,16 +92,30 @@ fn main() -> ExitCode {
             prefix,
             s3_template,
             domain_id,
+            service_catalog,
+            portfolio,
+            product,
+            provider,
+            launch_role_arn,
+            principal_arn,
             dry_run,
             zip,
             aws,
         } => {
             let domain = domain_id.filter(|_| s3_template);
+            let catalog = service_catalog.then(|| CatalogOptions {
+                portfolio,
+                provider,
+                product,
+                launch_role_arn: launch_role_arn.unwrap_or_default(),
+                principals: principal_arn,
+            });
             match PublishOptions::new(
                 &bucket,
                 &prefix,
                 env!("CARGO_PKG_VERSION"),
                 domain,
+                catalog,
                 dry_run,
                 aws,
             ) {

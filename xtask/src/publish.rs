@@ -4,7 +4,8 @@
 //! template a SageMaker project template read from S3: the object tagged
 //! `sagemaker:studio-visibility=true`, the bucket's CORS rule for Studio, and the Studio domain
 //! tagged `sagemaker:projectS3TemplatesLocation`
-//! (<https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-projects-templates-custom.html>).
+//! (<https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-projects-templates-custom.html>),
+//! and with `--service-catalog` a Service Catalog product (`catalog`).
 //! Every step is planned before any call, so `--dry-run` prints exactly the calls a run makes;
 //! each step checks before it writes, so a second run changes nothing it does not have to. The
 //! AWS calls use the binaries' SDK configuration (`deploy_shell::aws`: profiles,
@@ -19,6 +20,7 @@ use aws_sdk_s3::types::{CorsConfiguration, CorsRule, Tag, Tagging};
 use deploy_shell::aws::{load_sdk_config, AwsArgs, AwsSettings};
 use deploy_shell::AwsCallError;
 
+use crate::catalog::{self, CatalogTarget};
 use crate::product_template::{self, TemplateEditError};
 use crate::seed_zip::hex_sha256;
 
@@ -50,8 +52,20 @@ pub struct PublishOptions {
     pub version: String,
     /// `--s3-template --domain-id D`: the Studio domain to point at the template.
     pub studio_domain: Option<String>,
+    /// `--service-catalog`: the portfolio, product and roles the product goes into.
+    pub catalog: Option<CatalogOptions>,
     pub dry_run: bool,
     pub aws: AwsArgs,
+}
+
+/// Where in Service Catalog the product goes.
+#[derive(Debug, Clone)]
+pub struct CatalogOptions {
+    pub portfolio: String,
+    pub provider: String,
+    pub product: String,
+    pub launch_role_arn: String,
+    pub principals: Vec<String>,
 }
 
 /// Why publishing failed; each message names the input, call or tool and the fix.
@@ -83,6 +97,7 @@ impl PublishOptions {
         prefix: &str,
         version: &str,
         studio_domain: Option<String>,
+        catalog: Option<CatalogOptions>,
         dry_run: bool,
         aws: AwsArgs,
     ) -> Result<Self, PublishError> {
@@ -113,11 +128,39 @@ impl PublishOptions {
                 )));
             }
         }
+        if let Some(catalog) = &catalog {
+            let role = |arn: &str| {
+                arn.starts_with("arn:aws")
+                    && arn.split(':').nth(2) == Some("iam")
+                    && arn.contains(":role/")
+            };
+            if !role(&catalog.launch_role_arn) {
+                return Err(PublishError::BadInput(format!(
+                    "--launch-role-arn {:?} is not an IAM role ARN; give the launch role's ARN, such as arn:aws:iam::111111111111:role/service-role/AmazonSageMakerServiceCatalogProductsLaunchRole",
+                    catalog.launch_role_arn
+                )));
+            }
+            if catalog.principals.is_empty() {
+                return Err(PublishError::BadInput(
+                    "--service-catalog needs at least one --principal-arn: the role Studio users work as (the domain's execution role), so they see the product".to_owned(),
+                ));
+            }
+            if let Some(bad) = catalog
+                .principals
+                .iter()
+                .find(|arn| !arn.starts_with("arn:aws"))
+            {
+                return Err(PublishError::BadInput(format!(
+                    "--principal-arn {bad:?} is not an IAM ARN; give the Studio execution role's ARN"
+                )));
+            }
+        }
         Ok(Self {
             bucket: bucket.to_owned(),
             prefix: prefix.to_owned(),
             version: version.to_owned(),
             studio_domain,
+            catalog,
             dry_run,
             aws,
         })
@@ -155,6 +198,7 @@ pub enum Step {
         domain: String,
         location: String,
     },
+    ServiceCatalog(CatalogTarget),
 }
 
 /// Every step of one run, in order, and the bucket they act on.
@@ -188,6 +232,7 @@ impl fmt::Display for Step {
                 f,
                 "sagemaker:DescribeDomain {domain}, sagemaker:ListTags, then sagemaker:AddTags {TEMPLATES_LOCATION_TAG}={location} unless the domain has it"
             ),
+            Step::ServiceCatalog(target) => write!(f, "{}", target.describe_calls().join("\n  ")),
         }
     }
 }
@@ -237,10 +282,22 @@ pub fn plan(
             location: options.templates_location(),
         });
     }
+    let template_url = format!("https://{}.s3.amazonaws.com/{template_key}", options.bucket);
+    if let Some(catalog) = &options.catalog {
+        steps.push(Step::ServiceCatalog(CatalogTarget {
+            portfolio: catalog.portfolio.clone(),
+            provider: catalog.provider.clone(),
+            product: catalog.product.clone(),
+            version: options.version.clone(),
+            template_url: template_url.clone(),
+            launch_role_arn: catalog.launch_role_arn.clone(),
+            principals: catalog.principals.clone(),
+        }));
+    }
     Ok(Plan {
         bucket: options.bucket.clone(),
         steps,
-        template_url: format!("https://{}.s3.amazonaws.com/{template_key}", options.bucket),
+        template_url,
         seed_key,
     })
 }
@@ -278,9 +335,14 @@ pub async fn execute(plan: &Plan, aws: &AwsArgs) -> Result<Vec<String>, PublishE
             .build(),
     );
     let sagemaker = aws_sdk_sagemaker::Client::new(&sdk_config);
+    let service_catalog = aws_sdk_servicecatalog::Client::new(&sdk_config);
     let bucket = plan.bucket.as_str();
     let mut done = Vec::new();
     for step in &plan.steps {
+        if let Step::ServiceCatalog(target) = step {
+            done.extend(catalog::publish(&service_catalog, target).await?);
+            continue;
+        }
         done.push(match step {
             Step::Upload {
                 key,
@@ -324,6 +386,7 @@ pub async fn execute(plan: &Plan, aws: &AwsArgs) -> Result<Vec<String>, PublishE
             Step::DomainTag { domain, location } => {
                 domain_tag(&sagemaker, domain, location).await?
             }
+            Step::ServiceCatalog(_) => unreachable!("handled above"),
         });
     }
     Ok(done)

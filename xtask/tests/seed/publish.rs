@@ -6,6 +6,7 @@
 
 use std::process::{Command, Output};
 
+use test_support::fault_proxy::FaultProxy;
 use test_support::moto;
 use test_support::seed::{sdk_config, REGION};
 
@@ -14,8 +15,12 @@ use crate::seed_zip;
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 fn publish(args: &[&str]) -> Output {
+    publish_with(moto().env(), args)
+}
+
+fn publish_with(env: Vec<(String, String)>, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .envs(moto().env())
+        .envs(env)
         .arg("publish")
         .args(args)
         .output()
@@ -199,5 +204,104 @@ fn bad_input_exits_2_and_a_failed_call_exits_3_naming_it() {
     assert!(
         stderr.starts_with("xtask publish: error: AWS call s3:PutObject failed with NoSuchBucket"),
         "{stderr}"
+    );
+}
+
+/// The Service Catalog path: portfolios and products through the emulator, the calls it lacks
+/// answered by the fault proxy's stand-in (`test_support::catalog_stand_in`, built from the Service
+/// Catalog API reference). The first run creates everything and says so; the second finds
+/// everything and writes nothing.
+#[tokio::test]
+async fn service_catalog_publishing_creates_once_and_a_second_run_writes_nothing() {
+    let bucket = "platform-seeds-catalog";
+    s3().await
+        .create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("CreateBucket");
+    let proxy = FaultProxy::start(moto());
+    proxy.stand_in_for_service_catalog();
+    let zip = seed_zip().display().to_string();
+    let launch = "arn:aws:iam::123456789012:role/service-role/AmazonSageMakerServiceCatalogProductsLaunchRole";
+    let studio = "arn:aws:iam::123456789012:role/studio-execution";
+    let args = [
+        "--bucket",
+        bucket,
+        "--service-catalog",
+        "--portfolio",
+        "Publish test portfolio",
+        "--product",
+        "publish-test-product",
+        "--launch-role-arn",
+        launch,
+        "--principal-arn",
+        studio,
+        "--zip",
+        &zip,
+    ];
+
+    let dry = publish_with(proxy.env(), &[&args[..], &["--dry-run"]].concat());
+    assert_eq!(dry.status.code(), Some(0), "{}", text(&dry.stderr));
+    assert!(text(&dry.stdout).contains("servicecatalog:ListProvisioningArtifacts, then servicecatalog:CreateProvisioningArtifact v"));
+    assert_eq!(proxy.count("ListPortfolios"), 0, "a dry run calls nothing");
+
+    let first = publish_with(proxy.env(), &args);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    let out = text(&first.stdout);
+    for line in [
+        "created portfolio Publish test portfolio (".to_owned(),
+        "created product publish-test-product (".to_owned(),
+        format!(") with artifact v{VERSION}"),
+        format!("found artifact v{VERSION} of publish-test-product"),
+        "added product publish-test-product to portfolio Publish test portfolio".to_owned(),
+        format!("created the launch constraint of publish-test-product ({launch})"),
+        format!("added principal {studio} to portfolio Publish test portfolio"),
+    ] {
+        assert!(out.contains(&line), "the first run lacks {line:?}:\n{out}");
+    }
+    let writes = proxy.catalog_writes();
+    assert_eq!(writes.len(), 5, "{writes:?}");
+    assert_eq!(writes[0], "CreatePortfolio Publish test portfolio");
+    assert_eq!(writes[1], "CreateProduct publish-test-product");
+    assert!(writes[2].starts_with("AssociateProductWithPortfolio "));
+    assert_eq!(writes[3], "CreateConstraint LAUNCH");
+    assert_eq!(
+        writes[4],
+        format!("AssociatePrincipalWithPortfolio {studio}")
+    );
+
+    let second = publish_with(proxy.env(), &args);
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second.stderr));
+    let out = text(&second.stdout);
+    for line in [
+        "found portfolio Publish test portfolio (".to_owned(),
+        "found product publish-test-product (".to_owned(),
+        format!("found artifact v{VERSION} of publish-test-product"),
+        "found product publish-test-product in portfolio Publish test portfolio".to_owned(),
+        "found the launch constraint of publish-test-product".to_owned(),
+        format!("found principal {studio} in portfolio Publish test portfolio"),
+    ] {
+        assert!(out.contains(&line), "the second run lacks {line:?}:\n{out}");
+    }
+    assert_eq!(
+        proxy.catalog_writes(),
+        writes,
+        "the second run wrote nothing to the catalog"
+    );
+
+    let missing_role = publish(&[
+        "--bucket",
+        bucket,
+        "--service-catalog",
+        "--principal-arn",
+        studio,
+        "--zip",
+        &zip,
+    ]);
+    assert_eq!(
+        missing_role.status.code(),
+        Some(2),
+        "--service-catalog needs --launch-role-arn"
     );
 }
