@@ -1,6 +1,7 @@
 //! Project tasks that need more than a shell one-liner, as a dev-only crate run through the
 //! `cargo xtask` alias (`.cargo/config.toml`): nothing to install, and nothing of it ships.
-//! Today: `seed-zip`, the reproducible zip the platform team publishes for Service Catalog.
+//! Today: `seed-zip`, the reproducible zip the platform team publishes, and `publish`, which
+//! uploads it with the product template and registers it with Studio or Service Catalog.
 
 pub mod catalog;
 pub mod elf;

@@ -305,3 +305,80 @@ async fn service_catalog_publishing_creates_once_and_a_second_run_writes_nothing
         "--service-catalog needs --launch-role-arn"
     );
 }
+
+/// A product published before, at another version and without the Studio tag: the run finds it,
+/// tags it and adds this version's artifact beside the old one.
+#[tokio::test]
+async fn a_new_version_adds_its_artifact_to_the_product_found_by_name() {
+    let bucket = "platform-seeds-next-version";
+    s3().await
+        .create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("CreateBucket");
+    let proxy = FaultProxy::start(moto());
+    proxy.stand_in_for_service_catalog();
+    let mut config = sdk_config(moto(), REGION).await.into_builder();
+    config.set_endpoint_url(Some(proxy.url()));
+    let catalog = aws_sdk_servicecatalog::Client::new(&config.build());
+    let created = catalog
+        .create_product()
+        .name("next-version-product")
+        .owner("ML platform")
+        .product_type(aws_sdk_servicecatalog::types::ProductType::CloudFormationTemplate)
+        .provisioning_artifact_parameters(
+            aws_sdk_servicecatalog::types::ProvisioningArtifactProperties::builder()
+                .name("v0.0.1")
+                .info(
+                    "LoadTemplateFromURL",
+                    "https://example.s3.amazonaws.com/old.yml",
+                )
+                .build(),
+        )
+        .idempotency_token("next-version-product-old")
+        .send();
+    Box::pin(created).await.expect("CreateProduct");
+    let zip = seed_zip().display().to_string();
+    let run = publish_with(
+        proxy.env(),
+        &[
+            "--bucket",
+            bucket,
+            "--service-catalog",
+            "--portfolio",
+            "Next version portfolio",
+            "--product",
+            "next-version-product",
+            "--launch-role-arn",
+            "arn:aws:iam::123456789012:role/launch",
+            "--principal-arn",
+            "arn:aws:iam::123456789012:role/studio",
+            "--zip",
+            &zip,
+        ],
+    );
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let out = text(&run.stdout);
+    assert!(
+        out.contains("and tagged it sagemaker:studio-visibility=true"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("created artifact v{VERSION} of next-version-product from https://{bucket}.s3.amazonaws.com/sagemaker-deploy-steps/{VERSION}/sagemaker-project.yml")),
+        "{out}"
+    );
+    let writes = proxy.catalog_writes();
+    assert!(
+        writes.contains(&format!("CreateProvisioningArtifact v{VERSION}")),
+        "{writes:?}"
+    );
+    let products = writes
+        .iter()
+        .filter(|w| w.starts_with("CreateProduct "))
+        .count();
+    assert_eq!(
+        products, 1,
+        "the product was found, not created again: {writes:?}"
+    );
+}
