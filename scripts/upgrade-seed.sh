@@ -78,21 +78,36 @@ old_sums=$(read_sums "$repo/SHA256SUMS" "$repo/SHA256SUMS")
 # Every file of the new zip must be what its SHA256SUMS says.
 while read -r sum path; do
   [ -f "$work/new/$path" ] || fail 2 "$zip lists $path in its SHA256SUMS but does not hold it; the zip is damaged, download it again"
-  [ "$(digest "$work/new/$path")" = "$sum" ] || fail 2 "$path in $zip does not match the zip's SHA256SUMS; the zip is damaged or was changed after it was built, download it again"
+  [ "$(digest "$work/new/$path")" = "$sum" ] || fail 2 "$path in $zip does not match the zip's SHA256SUMS; the zip is damaged, download it again"
 done <<<"$new_sums"
 
-# Refuse before writing anything when a file the seed owns was changed here.
+# The new seed's digest of $1, if it has the file.
+new_sum_of() { awk -v p="$1" '{ sum = $1; sub(/^[^ ]* /, ""); if ($0 == p) { print sum; exit } }' <<<"$new_sums"; }
+
+# Refuse before writing anything when a file the seed owns was changed here. A file that already
+# matches the new seed counts as unchanged, and one the new seed drops may already be gone, so a
+# run that was cut off can be run again.
 changed=()
 while read -r sum path; do
   owned "$path" || continue
+  new_sum=$(new_sum_of "$path")
   if [ ! -e "$repo/$path" ]; then
-    changed+=("$path (removed)")
-  elif [ "$(digest "$repo/$path")" != "$sum" ]; then
-    changed+=("$path")
+    [ -z "$new_sum" ] || changed+=("$path (removed)")
+  else
+    here=$(digest "$repo/$path")
+    [ "$here" = "$sum" ] || [ "$here" = "$new_sum" ] || changed+=("$path")
   fi
 done <<<"$old_sums"
+# A file the new seed adds must not overwrite one of the team's at the same path.
+while read -r sum path; do
+  owned "$path" || continue
+  grep -q -F -x -- "$path" <(cut -d' ' -f2- <<<"$old_sums") && continue
+  if [ -e "$repo/$path" ] && [ "$(digest "$repo/$path")" != "$sum" ]; then
+    changed+=("$path (yours; the new seed adds it)")
+  fi
+done <<<"$new_sums"
 if [ ${#changed[@]} -gt 0 ]; then
-  fail 1 "files the seed owns were changed in $repo: ${changed[*]}. The upgrade would overwrite them, so nothing was changed; restore them (git checkout -- <file>) and run again, keeping a custom endpoint template under another name and passing it to build-step with --template"
+  fail 1 "files the seed owns were changed in $repo: ${changed[*]}. The upgrade would overwrite them, so nothing was changed; restore them (git checkout -- <file>) and run again, keeping a custom endpoint template outside bin/ and templates/ and passing it to build-step with --template"
 fi
 
 if cmp -s "$work/new/SHA256SUMS" "$repo/SHA256SUMS"; then

@@ -221,7 +221,7 @@ fn a_zip_that_does_not_match_its_own_sha256sums_or_no_seed_is_bad_input() {
         (
             damaged.clone(),
             2,
-            format!("buildspec.yml in {} does not match the zip's SHA256SUMS; the zip is damaged or was changed after it was built, download it again", damaged.display()),
+            format!("buildspec.yml in {} does not match the zip's SHA256SUMS; the zip is damaged, download it again", damaged.display()),
         ),
         (
             not_a_zip.clone(),
@@ -253,4 +253,36 @@ fn a_zip_that_does_not_match_its_own_sha256sums_or_no_seed_is_bad_input() {
     assert!(
         text(&out.stderr).contains("has no SHA256SUMS, the seed's record of the files it shipped")
     );
+}
+
+#[test]
+fn a_run_that_was_cut_off_can_be_run_again_and_a_new_seed_file_never_overwrites_the_teams() {
+    let dir = tempfile::tempdir().unwrap();
+    let next = next_seed(dir.path());
+    let done = seeded_repository(&dir.path().join("done"));
+    assert_eq!(upgrade(&done, &next).status.code(), Some(0));
+
+    // Cut off half way: the buildspec already replaced, the verify buildspec already removed.
+    let repo = seeded_repository(dir.path());
+    std::fs::copy(done.join("buildspec.yml"), repo.join("buildspec.yml")).unwrap();
+    std::fs::remove_file(repo.join("test/verify-prod-buildspec.yml")).unwrap();
+    let out = upgrade(&repo, &next);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(tree(&repo), tree(&done));
+
+    let team = seeded_repository(&dir.path().join("team"));
+    std::fs::write(
+        team.join("templates/alarms.yml.j2"),
+        "# the team's own alarms\n",
+    )
+    .unwrap();
+    let before = tree(&team);
+    let out = upgrade(&team, &next);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("templates/alarms.yml.j2 (yours; the new seed adds it)"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(tree(&team), before);
 }
