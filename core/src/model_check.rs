@@ -25,12 +25,13 @@ impl ModelCheck {
         }
     }
 
-    /// Whether the endpoint runs serverless (its variant has a serverless config), so that its
-    /// first call may wait for a cold start.
-    pub fn is_serverless(&self) -> bool {
-        self.variants
-            .iter()
-            .any(|v| v.serverless_memory_mb.is_some())
+    /// Whether the endpoint's first call may wait for a cold start: a variant is serverless and
+    /// keeps no invocations warm (provisioned concurrency).
+    pub fn may_cold_start(&self) -> bool {
+        self.variants.iter().any(|v| {
+            v.serverless_memory_mb.is_some()
+                && v.serverless_provisioned_concurrency.unwrap_or(0) == 0
+        })
     }
 
     /// Why a failed check failed, naming what each variant serves.
@@ -82,6 +83,7 @@ mod tests {
             model_name: format!("{name}-model"),
             model_package_names: packages.iter().map(|p| (*p).to_owned()).collect(),
             serverless_memory_mb: None,
+            serverless_provisioned_concurrency: None,
         }
     }
 
@@ -104,6 +106,20 @@ mod tests {
             !same_package("churn", "Churn"),
             "plain names compare exactly"
         );
+    }
+
+    #[test]
+    fn only_a_serverless_variant_without_provisioned_concurrency_may_cold_start() {
+        let hosted = |memory: Option<i32>, provisioned: Option<i32>| {
+            let mut v = variant("AllTraffic", &[PACKAGE]);
+            v.serverless_memory_mb = memory;
+            v.serverless_provisioned_concurrency = provisioned;
+            ModelCheck::of(PACKAGE, "c", vec![v]).may_cold_start()
+        };
+        assert!(!hosted(None, None), "instances");
+        assert!(hosted(Some(2048), None));
+        assert!(hosted(Some(2048), Some(0)));
+        assert!(!hosted(Some(2048), Some(5)), "kept warm");
     }
 
     #[test]

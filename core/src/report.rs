@@ -89,18 +89,18 @@ pub struct TargetReport {
     /// DescribeEndpoint calls made while waiting.
     pub polls: u32,
     pub model_check: Option<ModelCheck>,
-    /// The target's first invocation, timed apart (null when none succeeded).
+    /// The target's first invocation, timed apart (null when it failed or was never made).
     pub first_call: Option<FirstCall>,
     pub cases: Vec<CaseReport>,
     /// Why the target failed or could not be tested; null when it passed.
     pub error: Option<String>,
 }
 
-/// A target's first invocation. A serverless endpoint starts its compute on demand, so its first
-/// call may wait for a cold start
+/// A target's first invocation, when it succeeded. A serverless endpoint without provisioned
+/// concurrency starts its compute on demand, so its first call may wait for a cold start
 /// (<https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html>): that call is
-/// marked `cold_start` and left out of its case's latency figures. On instances it is counted
-/// like any other call and kept here for comparison.
+/// marked `cold_start` and left out of its case's latency figures. On instances, or with
+/// provisioned concurrency, it is counted like any other call and kept here for comparison.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FirstCall {
     pub case: String,
@@ -152,6 +152,8 @@ pub struct VariantModel {
     pub model_package_names: Vec<String>,
     /// The memory of a serverless variant; null for one on instances.
     pub serverless_memory_mb: Option<i32>,
+    /// Invocations a serverless variant keeps warm; null when none are (or on instances).
+    pub serverless_provisioned_concurrency: Option<i32>,
 }
 
 #[derive(Debug, Clone, Serialize)]

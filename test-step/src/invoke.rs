@@ -20,10 +20,10 @@ pub struct Invoker<'a> {
     pub clock: &'a dyn Clock,
     pub endpoint_name: &'a str,
     pub invocations: u32,
-    /// The endpoint is serverless: its first call may include a cold start, kept out of the
-    /// latency figures.
+    /// The endpoint is serverless without provisioned concurrency: its first call may include a
+    /// cold start, kept out of the latency figures.
     pub serverless: bool,
-    /// The target's first invocation, once it has been made and succeeded.
+    /// The target's first invocation, once it has been made, when it succeeded.
     pub first_call: Option<FirstCall>,
     invoked: bool,
 }

@@ -3,6 +3,7 @@
 //! package) is `deploy_core::model_check`'s. The config also says whether the endpoint is
 //! serverless, which decides how its first call is counted.
 
+use aws_sdk_sagemaker::types::ProductionVariantServerlessConfig as ServerlessConfig;
 use deploy_core::report::{ModelCheck, VariantModel};
 use deploy_shell::AwsCallError;
 
@@ -31,15 +32,17 @@ pub async fn check_model(
     let mut variants = Vec::new();
     for variant in config.production_variants() {
         let variant_name = variant.variant_name().unwrap_or_default().to_owned();
-        let serverless_memory_mb = variant.serverless_config().and_then(
-            aws_sdk_sagemaker::types::ProductionVariantServerlessConfig::memory_size_in_mb,
-        );
+        let serverless = variant.serverless_config();
+        let serverless_memory_mb = serverless.and_then(ServerlessConfig::memory_size_in_mb);
+        let serverless_provisioned_concurrency =
+            serverless.and_then(ServerlessConfig::provisioned_concurrency);
         let Some(model_name) = variant.model_name().filter(|m| !m.is_empty()) else {
             variants.push(VariantModel {
                 variant_name,
                 model_name: String::new(),
                 model_package_names: Vec::new(),
                 serverless_memory_mb,
+                serverless_provisioned_concurrency,
             });
             continue;
         };
@@ -66,6 +69,7 @@ pub async fn check_model(
             model_name: model_name.to_owned(),
             model_package_names,
             serverless_memory_mb,
+            serverless_provisioned_concurrency,
         });
     }
     Ok(ModelCheck::of(expected, config_name, variants))

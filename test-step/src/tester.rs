@@ -131,7 +131,7 @@ impl Tester {
         )
         .await?;
         let serves_package = check.status == CheckStatus::Passed;
-        let serverless = check.is_serverless();
+        let serverless = check.may_cold_start();
         let message = (!serves_package).then(|| check.stale_message(&self.endpoint_name));
         report.model_check = Some(check);
         if let Some(message) = message {

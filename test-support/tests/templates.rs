@@ -1246,6 +1246,12 @@ fn the_target_role_grants_vpc_and_key_permissions_only_when_its_parameters_ask()
         assert_eq!(strings(&statement["Action"]), actions, "{sid}");
         assert_eq!(ref_of(&statement["Resource"]), Some(key), "{sid}");
     }
+    let (_, volume) = gated("EncryptEndpointVolumes").expect("the volume key statement");
+    assert_eq!(
+        volume["Condition"]["Bool"]["kms:GrantIsForAWSResource"].as_str(),
+        Some("true"),
+        "the role may create grants for AWS services only"
+    );
     let granted = grants(&template.role_statements("SageMakerCrossRole"));
     let resources_of = |action: &str| -> Vec<String> {
         granted

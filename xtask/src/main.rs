@@ -178,16 +178,18 @@ fn publish_task(options: &PublishOptions, zip: Option<PathBuf>) -> ExitCode {
             }
         },
     };
-    let work = match tempfile_dir() {
+    let work = match tempfile::tempdir() {
         Ok(dir) => dir,
-        Err(err) => return fail(&err, 2),
+        Err(err) => {
+            eprintln!("xtask publish: error: cannot create a temporary directory: {err}");
+            return ExitCode::from(2);
+        }
     };
     let template = xtask::repo_root().join("templates/sagemaker-project.yml");
-    let plan = match publish::plan(options, &zip, &template, &work) {
+    let plan = match publish::plan(options, &zip, &template, work.path()) {
         Ok(plan) => plan,
         Err(err) => return fail(&err, 2),
     };
-    let _ = std::fs::remove_dir_all(&work);
     if options.dry_run {
         println!(
             "Dry run: publish would make these calls on s3://{}:",
@@ -217,18 +219,9 @@ fn publish_task(options: &PublishOptions, zip: Option<PathBuf>) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        Err(err @ publish::PublishError::BadInput(_)) => fail(&err, 2),
         Err(err) => fail(&err, 3),
     }
-}
-
-/// A fresh directory for the template cfn-lint checks.
-fn tempfile_dir() -> Result<PathBuf, publish::PublishError> {
-    let dir = std::env::temp_dir().join(format!("xtask-publish-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|source| publish::PublishError::Io {
-        path: dir.clone(),
-        source,
-    })?;
-    Ok(dir)
 }
 
 fn fail(err: &publish::PublishError, code: u8) -> ExitCode {

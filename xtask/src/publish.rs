@@ -7,7 +7,9 @@
 //! (<https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-projects-templates-custom.html>),
 //! and with `--service-catalog` a Service Catalog product (`catalog`).
 //! Every step is planned before any call, so `--dry-run` prints exactly the calls a run makes;
-//! each step checks before it writes, so a second run changes nothing it does not have to. The
+//! each step checks before it writes, so a second run changes nothing: an object already holding
+//! the same bytes (its `sha256` metadata) is left alone, and one holding others is refused, since
+//! a published version never changes. The
 //! AWS calls use the binaries' SDK configuration (`deploy_shell::aws`: profiles,
 //! `AWS_ENDPOINT_URL*`, retries), and a failed call names the call and the permission.
 
@@ -215,7 +217,7 @@ impl fmt::Display for Step {
         match self {
             Step::Upload { key, body, .. } => write!(
                 f,
-                "s3:PutObject {key} ({} bytes, sha256 {})",
+                "s3:HeadObject {key}, then s3:PutObject {key} ({} bytes, sha256 {}) unless it holds these bytes",
                 body.len(),
                 hex_sha256(body)
             ),
@@ -251,10 +253,16 @@ pub fn plan(
             source,
         })
     };
-    let zip_name = zip.file_name().map_or_else(
-        || "seed.zip".to_owned(),
-        |n| n.to_string_lossy().into_owned(),
-    );
+    let zip_name = format!("sagemaker-deploy-seed-{}.zip", options.version);
+    if zip
+        .file_name()
+        .is_none_or(|name| name.to_string_lossy() != zip_name)
+    {
+        return Err(PublishError::BadInput(format!(
+            "{} is not this version's seed zip ({zip_name}); publish the zip `cargo xtask seed-zip` built for this checkout, or leave out --zip",
+            zip.display()
+        )));
+    }
     let seed_key = options.key(&zip_name);
     let template_key = options.key("sagemaker-project.yml");
     let source = String::from_utf8_lossy(&read(template_source)?).into_owned();
@@ -348,17 +356,7 @@ pub async fn execute(plan: &Plan, aws: &AwsArgs) -> Result<Vec<String>, PublishE
                 key,
                 body,
                 content_type,
-            } => {
-                s3.put_object()
-                    .bucket(bucket)
-                    .key(key)
-                    .content_type(*content_type)
-                    .body(ByteStream::from(body.clone()))
-                    .send()
-                    .await
-                    .map_err(|e| AwsCallError::new("s3:PutObject", e))?;
-                format!("uploaded s3://{bucket}/{key} ({} bytes)", body.len())
-            }
+            } => upload(&s3, bucket, key, body, content_type).await?,
             Step::TagTemplate { key } => {
                 let tag = Tag::builder()
                     .key(STUDIO_VISIBILITY.0)
@@ -390,6 +388,57 @@ pub async fn execute(plan: &Plan, aws: &AwsArgs) -> Result<Vec<String>, PublishE
         });
     }
     Ok(done)
+}
+
+/// The object metadata key holding the uploaded bytes' sha256.
+const SHA256_METADATA: &str = "sha256";
+
+/// Uploads `body` to `key` unless the object is there with the same sha256; a version's keys never
+/// take other bytes, so what a provisioning artifact points at stays what it was published with.
+async fn upload(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    body: &[u8],
+    content_type: &str,
+) -> Result<String, PublishError> {
+    let sha256 = hex_sha256(body);
+    match s3.head_object().bucket(bucket).key(key).send().await {
+        Ok(head) => {
+            let there = head
+                .metadata()
+                .and_then(|m| m.get(SHA256_METADATA))
+                .map(String::as_str);
+            if there == Some(sha256.as_str()) {
+                return Ok(format!(
+                    "found s3://{bucket}/{key} (the same {} bytes)",
+                    body.len()
+                ));
+            }
+            return Err(PublishError::BadInput(format!(
+                "s3://{bucket}/{key} already holds other bytes than this build's (sha256 {}, this build {sha256}); a published version never changes, so raise the workspace version before publishing again (or delete the version's objects if it was never used)",
+                there.unwrap_or("unknown")
+            )));
+        }
+        Err(err)
+            if err
+                .raw_response()
+                .is_some_and(|r| r.status().as_u16() == 404) => {}
+        Err(err) => return Err(AwsCallError::new("s3:HeadObject", err).into()),
+    }
+    s3.put_object()
+        .bucket(bucket)
+        .key(key)
+        .content_type(content_type)
+        .metadata(SHA256_METADATA, &sha256)
+        .body(ByteStream::from(body.to_vec()))
+        .send()
+        .await
+        .map_err(|e| AwsCallError::new("s3:PutObject", e))?;
+    Ok(format!(
+        "uploaded s3://{bucket}/{key} ({} bytes)",
+        body.len()
+    ))
 }
 
 /// Keeps the bucket's CORS rules and adds Studio's when none allows GET from its origin.

@@ -180,8 +180,35 @@ async fn publish_uploads_the_seed_and_template_and_makes_it_a_studio_template_on
     let out = text(&again.stdout);
     assert!(out.contains("found a CORS rule on"), "{out}");
     assert!(out.contains(&format!("found sagemaker:projectS3TemplatesLocation=s3://{bucket}/products/{VERSION}/ on domain {domain}")), "{out}");
+    assert!(
+        out.contains(&format!("found s3://{bucket}/{seed_key} (the same ")),
+        "{out}"
+    );
     let cors = s3.get_bucket_cors().bucket(bucket).send().await.unwrap();
     assert_eq!(cors.cors_rules().len(), 1, "the second run adds no rule");
+
+    // Other bytes under a published version's keys are refused, and nothing is overwritten.
+    let other = tempfile::tempdir().unwrap();
+    let changed = other.path().join(&zip_name);
+    let mut bytes = std::fs::read(seed_zip()).unwrap();
+    bytes.extend_from_slice(b"changed");
+    std::fs::write(&changed, &bytes).unwrap();
+    let changed = changed.display().to_string();
+    let mut refused_args = args.to_vec();
+    *refused_args.last_mut().unwrap() = &changed;
+    let refused = publish(&refused_args);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stdout));
+    assert!(
+        text(&refused.stderr).contains(&format!(
+            "s3://{bucket}/{seed_key} already holds other bytes than this build's"
+        )),
+        "{}",
+        text(&refused.stderr)
+    );
+    assert_eq!(
+        object(&s3, bucket, &seed_key).await,
+        std::fs::read(seed_zip()).unwrap()
+    );
 }
 
 #[test]
@@ -191,6 +218,11 @@ fn bad_input_exits_2_and_a_failed_call_exits_3_naming_it() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad.stderr)
         .starts_with("xtask publish: error: --bucket \"Not_A_Bucket\" is not an S3 bucket name"));
+    let elsewhere = publish(&["--bucket", "b-seeds", "--zip", "/tmp/some-other.zip"]);
+    assert_eq!(elsewhere.status.code(), Some(2));
+    assert!(
+        text(&elsewhere.stderr).contains("is not this version's seed zip (sagemaker-deploy-seed-")
+    );
     let domain_alone = publish(&["--bucket", "b-seeds", "--domain-id", "d-1", "--zip", &zip]);
     assert_eq!(
         domain_alone.status.code(),
