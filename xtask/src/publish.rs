@@ -106,21 +106,23 @@ impl PublishOptions {
         let bucket_ok = (3..=63).contains(&bucket.len())
             && bucket
                 .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !bucket.starts_with(['.', '-'])
             && !bucket.ends_with(['.', '-']);
         if !bucket_ok {
             return Err(PublishError::BadInput(format!(
-                "--bucket {bucket:?} is not an S3 bucket name: 3 to 63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit; give the bucket the launch role can read"
+                "--bucket {bucket:?} is not a bucket publish can use: 3 to 63 lowercase letters, digits and hyphens, starting and ending with a letter or digit (no dots: the template's https://<bucket>.s3.amazonaws.com URL would not match S3's certificate); give the bucket the launch role can read"
             )));
         }
         let prefix = prefix.trim_matches('/');
         if prefix.split('/').any(|part| part == "." || part == "..")
             || prefix.contains("//")
-            || prefix.chars().any(char::is_control)
+            || !prefix
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._/-".contains(&b))
         {
             return Err(PublishError::BadInput(format!(
-                "--prefix {prefix:?} is not a plain key prefix; use letters, digits and / between names, such as sagemaker-deploy-steps"
+                "--prefix {prefix:?} is not a plain key prefix; use letters, digits, . _ - and / between names, such as sagemaker-deploy-steps"
             )));
         }
         if let Some(domain) = &studio_domain {

@@ -216,8 +216,28 @@ fn bad_input_exits_2_and_a_failed_call_exits_3_naming_it() {
     let zip = seed_zip().display().to_string();
     let bad = publish(&["--bucket", "Not_A_Bucket", "--zip", &zip]);
     assert_eq!(bad.status.code(), Some(2));
-    assert!(text(&bad.stderr)
-        .starts_with("xtask publish: error: --bucket \"Not_A_Bucket\" is not an S3 bucket name"));
+    assert!(text(&bad.stderr).starts_with(
+        "xtask publish: error: --bucket \"Not_A_Bucket\" is not a bucket publish can use"
+    ));
+    for (flag, value, message) in [
+        (
+            "--bucket",
+            "seeds.example.com",
+            "no dots: the template's https://<bucket>.s3.amazonaws.com URL",
+        ),
+        ("--prefix", "products/../other", "is not a plain key prefix"),
+        ("--prefix", "products/a b", "is not a plain key prefix"),
+    ] {
+        let mut args = vec!["--bucket", "b-seeds", "--zip", &zip];
+        if flag == "--bucket" {
+            args[1] = value;
+        } else {
+            args.extend([flag, value]);
+        }
+        let out = publish(&args);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}");
+        assert!(text(&out.stderr).contains(message), "{}", text(&out.stderr));
+    }
     let elsewhere = publish(&["--bucket", "b-seeds", "--zip", "/tmp/some-other.zip"]);
     assert_eq!(elsewhere.status.code(), Some(2));
     assert!(
