@@ -3,7 +3,7 @@
 //! It checks everything it can before touching AWS (`config`: settings, stage configs, the
 //! template and a plan against its declared parameters), then makes the fewest AWS calls the job
 //! needs (one ListModelPackages and one DescribeModelPackage in the normal case, whatever the
-//! group's size, and one DescribeStackSet per stage), and writes its outputs (three files, and the accounts files asked for)
+//! group's size, and one DescribeStackSet per stage, made meanwhile), and writes its outputs (three files, and the accounts files asked for)
 //! atomically at the very end, so any failure leaves
 //! no output behind. The rules themselves (planning, validation, rendering, the policy document)
 //! are `deploy_core`'s; this crate is the command line and the AWS calls around them.
@@ -35,7 +35,7 @@ pub use error::BuildError;
 pub async fn run(args: &Args) -> Result<Summary, BuildError> {
     let config = BuildConfig::load(args)?;
     let sdk_config = load_sdk_config(&config.aws).await?;
-    match deploy(&config, &sdk_config).await {
+    match Box::pin(deploy(&config, &sdk_config)).await {
         Err(BuildError::Aws(err)) => Err(BuildError::Aws(explain_failure(&sdk_config, err).await)),
         other => other,
     }
@@ -44,10 +44,23 @@ pub async fn run(args: &Args) -> Result<Summary, BuildError> {
 /// The AWS part of the run: choose the package, plan for real, grant access, write the outputs.
 async fn deploy(config: &BuildConfig, sdk_config: &SdkConfig) -> Result<Summary, BuildError> {
     let sagemaker = aws_sdk_sagemaker::Client::new(sdk_config);
-    let package = match &config.pinned_package {
-        Some(arn) => registry::pinned(&sagemaker, &config.group, arn).await?,
-        None => registry::newest_approved(&sagemaker, &config.group).await?,
+    let project = ProjectContext {
+        name: &config.project_name,
+        id: &config.project_id,
     };
+    let cloudformation = aws_sdk_cloudformation::Client::new(sdk_config);
+    // What the StackSets deployed is read while the package is looked up: neither waits for the
+    // other, so the check costs no round trip of its own.
+    let (package, deployed) = tokio::join!(
+        async {
+            match &config.pinned_package {
+                Some(arn) => registry::pinned(&sagemaker, &config.group, arn).await,
+                None => registry::newest_approved(&sagemaker, &config.group).await,
+            }
+        },
+        deployed::read(&cloudformation, &project)
+    );
+    let package = package?;
     if let Some(version) = package.version {
         tracing::info!(arn = %package.arn, version, "chose model package");
     } else {
@@ -55,12 +68,6 @@ async fn deploy(config: &BuildConfig, sdk_config: &SdkConfig) -> Result<Summary,
     }
     let plan = config.plan(&package)?;
     let mut warnings = plan.instance_type_warnings(&package);
-    let project = ProjectContext {
-        name: &config.project_name,
-        id: &config.project_id,
-    };
-    let cloudformation = aws_sdk_cloudformation::Client::new(sdk_config);
-    let deployed = deployed::read(&cloudformation, &project).await;
     warnings.extend(deployed.unread);
     warnings.extend(plan.update_warnings(&deployed.stages));
     for warning in &warnings {
