@@ -3,9 +3,9 @@
 //! It checks everything it can before touching AWS (`config`: settings, stage configs, the
 //! template and a plan against its declared parameters), then makes the fewest AWS calls the job
 //! needs (one ListModelPackages and one DescribeModelPackage in the normal case, whatever the
-//! group's size, and one DescribeStackSet per stage, made meanwhile), and writes its outputs (three files, and the accounts files asked for)
-//! atomically at the very end, so any failure leaves
-//! no output behind. The rules themselves (planning, validation, rendering, the policy document)
+//! group's size, and one DescribeStackSet per stage, made meanwhile), and writes its outputs
+//! (three files, and the accounts files asked for) atomically at the very end, so any failure
+//! leaves no output behind. The rules themselves (planning, validation, rendering, the policy document)
 //! are `deploy_core`'s; this crate is the command line and the AWS calls around them.
 
 pub mod accounts;
