@@ -1,14 +1,15 @@
 //! What each stage's StackSet last deployed: one DescribeStackSet per stage, both at once, by the
 //! name the project template gives it, in the pipeline's own account (where both permission
-//! models keep the StackSet). build-step compares it with the new stage config to warn about an
-//! update SageMaker would refuse. It is advice, not a gate: a StackSet not created yet is a first
+//! models keep the StackSet): its parameters, and the defaults its template declared for those it
+//! left out. build-step compares them with the new stage config to warn about an update SageMaker
+//! would refuse. It is advice, not a gate: a StackSet not created yet is a first
 //! release, and a failed call is a warning that the check was skipped, never a failed build.
 
 use aws_sdk_cloudformation::operation::describe_stack_set::DescribeStackSetError;
 use aws_sdk_cloudformation::types::StackSet;
 use deploy_core::build_plan::{stack_set_name, DeployedStage, Stage};
 use deploy_core::stack_params::{ParameterList, StackSetParameter};
-use deploy_core::template::ProjectContext;
+use deploy_core::template::{ProjectContext, Template};
 use deploy_shell::AwsCallError;
 
 /// What was read: the stages whose StackSet exists, and a warning for each one that could not be
@@ -23,11 +24,12 @@ pub struct Deployed {
 pub async fn read(
     client: &aws_sdk_cloudformation::Client,
     project: &ProjectContext<'_>,
+    template: &Template,
 ) -> Deployed {
     let [staging, prod] = Stage::ALL;
     let reads = tokio::join!(
-        read_stage(client, project, staging),
-        read_stage(client, project, prod)
+        read_stage(client, project, template, staging),
+        read_stage(client, project, template, prod)
     );
     let mut deployed = Deployed::default();
     for read in [reads.0, reads.1] {
@@ -45,6 +47,7 @@ pub async fn read(
 async fn read_stage(
     client: &aws_sdk_cloudformation::Client,
     project: &ProjectContext<'_>,
+    template: &Template,
     stage: Stage,
 ) -> Result<Option<DeployedStage>, String> {
     let name = stack_set_name(project, stage);
@@ -91,5 +94,13 @@ async fn read_stage(
             stage.name()
         )
     })?;
-    Ok(Some(DeployedStage { stage, parameters }))
+    let declared = out
+        .stack_set()
+        .and_then(StackSet::template_body)
+        .and_then(|body| template.declared_parameters(body).ok());
+    Ok(Some(DeployedStage {
+        stage,
+        parameters,
+        declared,
+    }))
 }

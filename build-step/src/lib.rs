@@ -58,7 +58,7 @@ async fn deploy(config: &BuildConfig, sdk_config: &SdkConfig) -> Result<Summary,
                 None => registry::newest_approved(&sagemaker, &config.group).await,
             }
         },
-        deployed::read(&cloudformation, &project)
+        deployed::read(&cloudformation, &project, &config.template)
     );
     let package = package?;
     if let Some(version) = package.version {

@@ -62,11 +62,13 @@ pub struct Plan {
     pub prod: StagePlan,
 }
 
-/// The parameters a stage's StackSet last deployed (DescribeStackSet's `Parameters`).
+/// The parameters a stage's StackSet last deployed (DescribeStackSet's `Parameters`), and what
+/// its template declared, when that template could be read.
 #[derive(Debug, Clone)]
 pub struct DeployedStage {
     pub stage: Stage,
     pub parameters: ParameterList,
+    pub declared: Option<Vec<DeclaredParameter>>,
 }
 
 /// The name the project template gives the stage's StackSet (its two CloudFormationStackSet
@@ -94,9 +96,10 @@ impl Plan {
         deployed
             .iter()
             .filter_map(|d| {
+                // A value the StackSet left to a default has the deployed template's default.
                 let before = StageValues {
                     set: &d.parameters,
-                    declared: &self.declared,
+                    declared: d.declared.as_deref().unwrap_or(&self.declared),
                 };
                 let after = StageValues {
                     set: &self.stage(d.stage).parameters,

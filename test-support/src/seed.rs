@@ -307,11 +307,22 @@ impl TreeShape {
 }
 
 /// A StackSet in the emulator's default account, as the pipeline's deploy action leaves it: named
-/// `name`, last deployed with `parameters` (what build-step reads back to warn about an update).
-pub async fn create_stack_set(moto: &Moto, name: &str, parameters: &[(&str, &str)]) {
+/// `name`, last deployed with `parameters` from a template that also declares `defaults` (what
+/// build-step reads back to warn about an update).
+pub async fn create_stack_set(
+    moto: &Moto,
+    name: &str,
+    parameters: &[(&str, &str)],
+    defaults: &[(&str, &str)],
+) {
     let mut template = String::from("Parameters:\n");
     for (key, _) in parameters {
         template.push_str(&format!("  {key}:\n    Type: String\n"));
+    }
+    for (key, default) in defaults {
+        template.push_str(&format!(
+            "  {key}:\n    Type: String\n    Default: {default}\n"
+        ));
     }
     template.push_str("Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n");
     let client = aws_sdk_cloudformation::Client::new(&sdk_config(moto, REGION).await);

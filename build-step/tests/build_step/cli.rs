@@ -101,6 +101,7 @@ async fn warns_before_an_instance_type_change_that_autoscaling_would_make_fail()
             ("EndpointInstanceType", "ml.m5.large"),
             ("AutoScalingMaxCapacity", "4"),
         ],
+        &[],
     )
     .await;
     let ws = Workspace::new(&group.name);
@@ -135,6 +136,37 @@ async fn warns_before_an_instance_type_change_that_autoscaling_would_make_fail()
         warnings,
         serde_json::json!([]),
         "step one of the fix is quiet"
+    );
+}
+
+/// A type the StackSet left to its template's default is that template's default, not the new
+/// one's: a seed that changes the default is caught too.
+#[tokio::test]
+async fn the_deployed_templates_default_is_the_deployed_type() {
+    let (group, _) = group_with_one_approved("cli-autoscaled-default").await;
+    create_stack_set(
+        moto(),
+        "sagemaker-churn-p-trap0002-deploy-staging",
+        &[("StageName", "staging"), ("AutoScalingMaxCapacity", "2")],
+        &[("EndpointInstanceType", "ml.c5.large")],
+    )
+    .await;
+    let ws = Workspace::new(&group.name);
+    ws.write(
+        "staging-config.json",
+        r#"[{"ParameterKey": "StageName", "ParameterValue": "staging"}, {"ParameterKey": "AutoScalingMaxCapacity", "ParameterValue": "2"}]"#,
+    );
+    let out = ws
+        .build_step()
+        .env("SAGEMAKER_PROJECT_ID", "p-trap0002")
+        .args(["--output", "json"])
+        .run();
+    out.code(0);
+    let summary: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let warning = summary["warnings"][0].as_str().unwrap_or_default();
+    assert!(
+        warning.starts_with("staging: the deployed endpoint runs on EndpointInstanceType ml.c5.large with autoscaling on (AutoScalingMaxCapacity 2), and this release changes it to EndpointInstanceType ml.m5.large:"),
+        "{summary}"
     );
 }
 
