@@ -223,27 +223,26 @@ async fn portfolio(
     target: &CatalogTarget,
     done: &mut Vec<String>,
 ) -> Result<String, PublishError> {
-    let mut token: Option<String> = None;
-    loop {
-        let page = client
-            .list_portfolios()
-            .set_page_token(token.clone())
-            .send()
-            .await
-            .map_err(|e| AwsCallError::new("servicecatalog:ListPortfolios", e))?;
-        if let Some(id) = page
-            .portfolio_details()
-            .iter()
-            .find(|p| p.display_name() == Some(target.portfolio.as_str()))
-            .and_then(|p| p.id())
-        {
-            done.push(format!("found portfolio {} ({id})", target.portfolio));
-            return Ok(id.to_owned());
+    let named = collect_pages(|token| {
+        let request = client.list_portfolios().set_page_token(token);
+        async move {
+            let page = request
+                .send()
+                .await
+                .map_err(|e| AwsCallError::new("servicecatalog:ListPortfolios", e))?;
+            let ids = page
+                .portfolio_details()
+                .iter()
+                .filter(|p| p.display_name() == Some(target.portfolio.as_str()))
+                .filter_map(|p| p.id().map(str::to_owned))
+                .collect();
+            Ok((ids, page.next_page_token().map(str::to_owned)))
         }
-        match page.next_page_token().filter(|t| !t.is_empty()) {
-            Some(next) => token = Some(next.to_owned()),
-            None => break,
-        }
+    })
+    .await?;
+    if let Some(id) = named.into_iter().next() {
+        done.push(format!("found portfolio {} ({id})", target.portfolio));
+        return Ok(id);
     }
     let created = client
         .create_portfolio()
