@@ -1,9 +1,10 @@
 //! The Service Catalog calls the emulator lacks, answered by the fault proxy as the Service Catalog
 //! API reference documents them (<https://docs.aws.amazon.com/servicecatalog/latest/dg/API_Operations_AWS_Service_Catalog.html>):
 //! DescribeProductAsAdmin (by name or id; ResourceNotFoundException when there is none),
-//! UpdateProduct (AddTags), ListProvisioningArtifacts and CreateProvisioningArtifact, the
-//! product's portfolios and AssociateProductWithPortfolio, ListConstraintsForPortfolio and
-//! CreateConstraint, ListPrincipalsForPortfolio and AssociatePrincipalWithPortfolio. Portfolios
+//! UpdateProduct (AddTags), ListProvisioningArtifacts, DescribeProvisioningArtifact and
+//! CreateProvisioningArtifact, the product's portfolios and AssociateProductWithPortfolio,
+//! ListConstraintsForPortfolio, DescribeConstraint and CreateConstraint,
+//! ListPrincipalsForPortfolio and AssociatePrincipalWithPortfolio. Portfolios
 //! and products are created in the emulator (CreatePortfolio, CreateProduct, ListPortfolios work
 //! there); the stand-in learns each product from the CreateProduct that went through the proxy.
 //! Every write it answers is recorded, so a test can say that a second run wrote nothing.
@@ -13,14 +14,16 @@ use std::collections::HashMap;
 use serde_json::{json, Value};
 
 /// The operations the stand-in answers; the rest go to the emulator.
-pub const STOOD_IN: [&str; 10] = [
+pub const STOOD_IN: [&str; 12] = [
     "DescribeProductAsAdmin",
     "UpdateProduct",
     "ListProvisioningArtifacts",
+    "DescribeProvisioningArtifact",
     "CreateProvisioningArtifact",
     "ListPortfoliosForProduct",
     "AssociateProductWithPortfolio",
     "ListConstraintsForPortfolio",
+    "DescribeConstraint",
     "CreateConstraint",
     "ListPrincipalsForPortfolio",
     "AssociatePrincipalWithPortfolio",
@@ -31,10 +34,32 @@ struct Product {
     id: String,
     name: String,
     tags: Vec<(String, String)>,
-    artifacts: Vec<String>,
+    artifacts: Vec<Artifact>,
     portfolios: Vec<String>,
-    /// (portfolio, constraint type)
-    constraints: Vec<(String, String)>,
+    constraints: Vec<Constraint>,
+}
+
+/// A provisioning artifact: its name and the template URL it was registered with
+/// (`Info.LoadTemplateFromURL`).
+#[derive(Debug)]
+struct Artifact {
+    name: String,
+    template_url: String,
+}
+
+impl Artifact {
+    fn id(&self) -> String {
+        format!("pa-{}", self.name)
+    }
+}
+
+#[derive(Debug)]
+struct Constraint {
+    id: String,
+    portfolio: String,
+    kind: String,
+    /// The JSON string CreateConstraint was given (`{"RoleArn": ...}` for LAUNCH).
+    parameters: String,
 }
 
 /// What the stand-in knows, and the writes it answered.
@@ -42,6 +67,8 @@ struct Product {
 pub struct CatalogStandIn {
     products: Vec<Product>,
     principals: HashMap<String, Vec<String>>,
+    /// Constraints made so far, for their ids.
+    constraints_made: usize,
     pub writes: Vec<String>,
 }
 
@@ -69,9 +96,13 @@ impl CatalogStandIn {
             .flatten()
             .map(|t| (text(t, "Key"), text(t, "Value")))
             .collect();
-        let artifacts = request["ProvisioningArtifactParameters"]["Name"]
+        let parameters = &request["ProvisioningArtifactParameters"];
+        let artifacts = parameters["Name"]
             .as_str()
-            .map(str::to_owned)
+            .map(|name| Artifact {
+                name: name.to_owned(),
+                template_url: text(&parameters["Info"], "LoadTemplateFromURL"),
+            })
             .into_iter()
             .collect();
         self.writes
@@ -143,19 +174,60 @@ impl CatalogStandIn {
             "ListProvisioningArtifacts" => match self.product(body, "ProductId") {
                 Some(p) => (
                     200,
-                    json!({"ProvisioningArtifactDetails": p.artifacts.iter().map(|name| json!({"Id": format!("pa-{name}"), "Name": name})).collect::<Vec<_>>()}),
+                    json!({"ProvisioningArtifactDetails": p.artifacts.iter().map(|a| json!({"Id": a.id(), "Name": a.name})).collect::<Vec<_>>()}),
                 ),
                 None => not_found("product"),
             },
+            // The product by ProductId or ProductName, the artifact by ProvisioningArtifactId or
+            // ProvisioningArtifactName; `Info` carries the template's URL under `TemplateUrl`, as
+            // the AWS CLI reference's example answer shows
+            // (<https://docs.aws.amazon.com/servicecatalog/latest/dg/API_DescribeProvisioningArtifact.html>,
+            // <https://docs.aws.amazon.com/cli/latest/reference/servicecatalog/describe-provisioning-artifact.html>).
+            "DescribeProvisioningArtifact" => {
+                let (product_id, product_name) =
+                    (text(body, "ProductId"), text(body, "ProductName"));
+                let (artifact_id, artifact_name) = (
+                    text(body, "ProvisioningArtifactId"),
+                    text(body, "ProvisioningArtifactName"),
+                );
+                let artifact = self
+                    .products
+                    .iter()
+                    .find(|p| {
+                        (!product_id.is_empty() && p.id == product_id)
+                            || (product_id.is_empty() && p.name == product_name)
+                    })
+                    .and_then(|p| {
+                        p.artifacts.iter().find(|a| {
+                            (!artifact_id.is_empty() && a.id() == artifact_id)
+                                || (artifact_id.is_empty() && a.name == artifact_name)
+                        })
+                    });
+                match artifact {
+                    Some(a) => (
+                        200,
+                        json!({
+                            "ProvisioningArtifactDetail": {"Id": a.id(), "Name": a.name, "Type": "CLOUD_FORMATION_TEMPLATE", "Active": true, "Guidance": "DEFAULT"},
+                            "Info": {"TemplateUrl": a.template_url},
+                            "Status": "AVAILABLE",
+                        }),
+                    ),
+                    None => not_found("provisioning artifact"),
+                }
+            }
             "CreateProvisioningArtifact" => {
                 let name = body["Parameters"]["Name"]
                     .as_str()
                     .unwrap_or_default()
                     .to_owned();
+                let template_url = text(&body["Parameters"]["Info"], "LoadTemplateFromURL");
                 let Some(p) = self.product(body, "ProductId") else {
                     return Some(not_found("product"));
                 };
-                p.artifacts.push(name.clone());
+                p.artifacts.push(Artifact {
+                    name: name.clone(),
+                    template_url,
+                });
                 self.writes
                     .push(format!("CreateProvisioningArtifact {name}"));
                 (
@@ -185,29 +257,62 @@ impl CatalogStandIn {
                     .map(|p| {
                         p.constraints
                             .iter()
-                            .filter(|(on, _)| *on == portfolio)
-                            .map(|(_, kind)| json!({"ConstraintId": format!("cons-{kind}"), "Type": kind}))
+                            .filter(|c| c.portfolio == portfolio)
+                            .map(|c| json!({"ConstraintId": c.id, "Type": c.kind, "ProductId": p.id, "PortfolioId": c.portfolio}))
                             .collect()
                     })
                     .unwrap_or_default();
                 (200, json!({"ConstraintDetails": kinds}))
             }
+            // By Id: the constraint's detail and the parameters it was created with, as a JSON
+            // string (<https://docs.aws.amazon.com/servicecatalog/latest/dg/API_DescribeConstraint.html>).
+            "DescribeConstraint" => {
+                let id = text(body, "Id");
+                let found = self.products.iter().find_map(|p| {
+                    p.constraints
+                        .iter()
+                        .find(|c| c.id == id)
+                        .map(|c| (p.id.clone(), c))
+                });
+                match found {
+                    Some((product, c)) => (
+                        200,
+                        json!({
+                            "ConstraintDetail": {"ConstraintId": c.id, "Type": c.kind, "ProductId": product, "PortfolioId": c.portfolio},
+                            "ConstraintParameters": c.parameters,
+                            "Status": "AVAILABLE",
+                        }),
+                    ),
+                    None => not_found("constraint"),
+                }
+            }
             "CreateConstraint" => {
                 let kind = text(body, "Type");
+                let parameters = text(body, "Parameters");
+                let id = format!("cons-{}", self.constraints_made + 1);
                 let Some(p) = self.product(body, "ProductId") else {
                     return Some(not_found("product"));
                 };
-                if p.constraints.contains(&(portfolio.clone(), kind.clone())) {
+                if p.constraints
+                    .iter()
+                    .any(|c| c.portfolio == portfolio && c.kind == kind)
+                {
                     return Some((
                         400,
                         json!({"__type": "DuplicateResourceException", "Message": "The specified resource is a duplicate."}),
                     ));
                 }
-                p.constraints.push((portfolio, kind.clone()));
+                p.constraints.push(Constraint {
+                    id: id.clone(),
+                    portfolio,
+                    kind: kind.clone(),
+                    parameters,
+                });
+                self.constraints_made += 1;
                 self.writes.push(format!("CreateConstraint {kind}"));
                 (
                     200,
-                    json!({"ConstraintDetail": {"ConstraintId": format!("cons-{kind}"), "Type": kind}, "Status": "AVAILABLE"}),
+                    json!({"ConstraintDetail": {"ConstraintId": id, "Type": kind}, "Status": "AVAILABLE"}),
                 )
             }
             "ListPrincipalsForPortfolio" => {

@@ -4,7 +4,12 @@
 //! the product (DescribeProductAsAdmin, by name) with its `sagemaker:studio-visibility` tag, the
 //! version's provisioning artifact (ListProvisioningArtifacts, by name `v<version>`), the
 //! product's place in the portfolio (ListPortfoliosForProduct), the launch constraint
-//! (ListConstraintsForPortfolio) and the principals (ListPrincipalsForPortfolio). Service Catalog
+//! (ListConstraintsForPortfolio) and the principals (ListPrincipalsForPortfolio). What is found is
+//! compared, not believed: an artifact `v<version>` must load its template from the URL this run
+//! registers (DescribeProvisioningArtifact) and a launch constraint must name the launch role
+//! this run names (DescribeConstraint); either differing is refused ([`Conflict`], exit 2).
+//! Those two are read before the run writes anything to the catalog, so a refused run leaves it
+//! as it found it. Service Catalog
 //! documents no "already exists" error for the associate calls
 //! (<https://docs.aws.amazon.com/servicecatalog/latest/dg/API_AssociateProductWithPortfolio.html>),
 //! so they are made only when the listing lacks them. Creates carry idempotency tokens derived
@@ -17,7 +22,7 @@ use aws_sdk_servicecatalog::types::{
 use aws_sdk_servicecatalog::Client;
 use deploy_shell::AwsCallError;
 
-use crate::publish::{PublishError, STUDIO_VISIBILITY};
+use crate::publish::{Conflict, PublishError, STUDIO_VISIBILITY};
 use crate::seed_zip::hex_sha256;
 
 /// What the catalog should hold after the run.
@@ -42,9 +47,9 @@ impl CatalogTarget {
         vec![
             format!("servicecatalog:ListPortfolios, then servicecatalog:CreatePortfolio {:?} unless one has that name", self.portfolio),
             format!("servicecatalog:DescribeProductAsAdmin {:?}, then servicecatalog:CreateProduct (tagged {}={}, artifact {} from {}) unless it exists, or servicecatalog:UpdateProduct adding the tag when it lacks it", self.product, STUDIO_VISIBILITY.0, STUDIO_VISIBILITY.1, self.artifact_name(), self.template_url),
-            format!("servicecatalog:ListProvisioningArtifacts, then servicecatalog:CreateProvisioningArtifact {} unless the product has it", self.artifact_name()),
+            format!("servicecatalog:ListProvisioningArtifacts, then servicecatalog:CreateProvisioningArtifact {0} unless the product has it (an artifact {0} there is read with servicecatalog:DescribeProvisioningArtifact and refused unless its template is {1})", self.artifact_name(), self.template_url),
             "servicecatalog:ListPortfoliosForProduct, then servicecatalog:AssociateProductWithPortfolio unless the product is in the portfolio".to_owned(),
-            format!("servicecatalog:ListConstraintsForPortfolio, then servicecatalog:CreateConstraint LAUNCH {} unless the product has a launch constraint", self.launch_role_arn),
+            format!("servicecatalog:ListConstraintsForPortfolio, then servicecatalog:CreateConstraint LAUNCH {0} unless the product has a launch constraint (one there is read with servicecatalog:DescribeConstraint and refused unless it names {0})", self.launch_role_arn),
             format!("servicecatalog:ListPrincipalsForPortfolio, then servicecatalog:AssociatePrincipalWithPortfolio for each of {} the portfolio lacks", self.principals.join(", ")),
         ]
     }
@@ -71,12 +76,86 @@ impl CatalogTarget {
     }
 }
 
-/// Brings the catalog to `target`; says, step by step, what it created and what it found.
+/// The keys of DescribeProvisioningArtifact's `Info` that hold the template's URL. The API
+/// reference documents `Info` only as "the URL of the CloudFormation template in Amazon S3"
+/// (<https://docs.aws.amazon.com/servicecatalog/latest/dg/API_DescribeProvisioningArtifact.html>);
+/// the AWS CLI reference's example answer names it `TemplateUrl`
+/// (<https://docs.aws.amazon.com/cli/latest/reference/servicecatalog/describe-provisioning-artifact.html>),
+/// and `LoadTemplateFromURL` is the key it is registered under
+/// (<https://docs.aws.amazon.com/servicecatalog/latest/dg/API_ProvisioningArtifactProperties.html>).
+/// Every one of them present must name this run's URL, and one must be present.
+const TEMPLATE_URL_KEYS: [&str; 2] = ["TemplateUrl", "LoadTemplateFromURL"];
+
+/// How much of a value read from the catalog a refusal quotes.
+const MAX_QUOTED_CHARS: usize = 300;
+
+/// A value read from the catalog, as a refusal quotes it: bounded, on one line.
+fn quoted(value: &str) -> String {
+    value
+        .chars()
+        .take(MAX_QUOTED_CHARS)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+/// A product found by name: its id, and whether it carries the Studio tag.
+struct FoundProduct {
+    id: String,
+    tagged: bool,
+}
+
+/// Brings the catalog to `target`; says, step by step, what it created and what it found. What
+/// is already there is read and compared first (the portfolio and product by name, this
+/// version's artifact, the launch constraint), so a conflict is refused before anything is
+/// written.
 pub async fn publish(client: &Client, target: &CatalogTarget) -> Result<Vec<String>, PublishError> {
     let mut done = Vec::new();
-    let portfolio = portfolio(client, target, &mut done).await?;
-    let product = product(client, target, &mut done).await?;
-    artifact(client, target, &product, &mut done).await?;
+    let found_portfolio = find_portfolio(client, target).await?;
+    let found_product = find_product(client, target).await?;
+    let mut artifact_there = None;
+    let mut launch_there = false;
+    if let Some(product) = &found_product {
+        artifact_there = Some(find_artifact(client, target, &product.id).await?);
+        if let Some(portfolio) = &found_portfolio {
+            launch_there = find_launch_constraint(client, target, portfolio, &product.id).await?;
+        }
+    }
+
+    let portfolio = match found_portfolio {
+        Some(id) => {
+            done.push(format!("found portfolio {} ({id})", target.portfolio));
+            id
+        }
+        None => create_portfolio(client, target, &mut done).await?,
+    };
+    let product = match found_product {
+        Some(found) => tag_product(client, target, found, &mut done).await?,
+        None => create_product(client, target, &mut done).await?,
+    };
+
+    // A product created just now was created with this version's artifact: it is read back and
+    // compared like one found.
+    let artifact_there = match artifact_there {
+        Some(there) => there,
+        None => find_artifact(client, target, &product).await?,
+    };
+    let name = target.artifact_name();
+    if artifact_there {
+        done.push(format!("found artifact {name} of {}", target.product));
+    } else {
+        client
+            .create_provisioning_artifact()
+            .product_id(&product)
+            .parameters(target.artifact())
+            .idempotency_token(target.token("artifact"))
+            .send()
+            .await
+            .map_err(|e| AwsCallError::new("servicecatalog:CreateProvisioningArtifact", e))?;
+        done.push(format!(
+            "created artifact {name} of {} from {}",
+            target.product, target.template_url
+        ));
+    }
 
     let in_portfolio = collect_pages(|token| {
         let request = client
@@ -116,27 +195,8 @@ pub async fn publish(client: &Client, target: &CatalogTarget) -> Result<Vec<Stri
         ));
     }
 
-    let constraints = collect_pages(|token| {
-        let request = client
-            .list_constraints_for_portfolio()
-            .portfolio_id(&portfolio)
-            .product_id(&product)
-            .set_page_token(token);
-        async move {
-            let page = request
-                .send()
-                .await
-                .map_err(|e| AwsCallError::new("servicecatalog:ListConstraintsForPortfolio", e))?;
-            let kinds = page
-                .constraint_details()
-                .iter()
-                .filter_map(|c| c.r#type().map(str::to_owned))
-                .collect();
-            Ok((kinds, page.next_page_token().map(str::to_owned)))
-        }
-    })
-    .await?;
-    if constraints.iter().any(|kind| kind == "LAUNCH") {
+    // A portfolio or product created just now has no constraints yet.
+    if launch_there {
         done.push(format!("found the launch constraint of {}", target.product));
     } else {
         let parameters = serde_json::json!({"RoleArn": target.launch_role_arn}).to_string();
@@ -217,12 +277,11 @@ where
     }
 }
 
-/// The portfolio's id, found by display name or created.
-async fn portfolio(
+/// The portfolio's id, found by display name.
+async fn find_portfolio(
     client: &Client,
     target: &CatalogTarget,
-    done: &mut Vec<String>,
-) -> Result<String, PublishError> {
+) -> Result<Option<String>, PublishError> {
     let named = collect_pages(|token| {
         let request = client.list_portfolios().set_page_token(token);
         async move {
@@ -240,10 +299,15 @@ async fn portfolio(
         }
     })
     .await?;
-    if let Some(id) = named.into_iter().next() {
-        done.push(format!("found portfolio {} ({id})", target.portfolio));
-        return Ok(id);
-    }
+    Ok(named.into_iter().next())
+}
+
+/// Creates the portfolio; its id.
+async fn create_portfolio(
+    client: &Client,
+    target: &CatalogTarget,
+    done: &mut Vec<String>,
+) -> Result<String, PublishError> {
     let created = client
         .create_portfolio()
         .display_name(&target.portfolio)
@@ -261,13 +325,11 @@ async fn portfolio(
     Ok(id)
 }
 
-/// The product's id, found by name (tagged for Studio when it was not) or created with this
-/// version's artifact.
-async fn product(
+/// The product, found by name.
+async fn find_product(
     client: &Client,
     target: &CatalogTarget,
-    done: &mut Vec<String>,
-) -> Result<String, PublishError> {
+) -> Result<Option<FoundProduct>, PublishError> {
     let (key, value) = STUDIO_VISIBILITY;
     match client
         .describe_product_as_admin()
@@ -286,28 +348,7 @@ async fn product(
                 .tags()
                 .iter()
                 .any(|t| t.key() == key && t.value() == value);
-            if tagged {
-                done.push(format!("found product {} ({id})", target.product));
-            } else {
-                client
-                    .update_product()
-                    .id(&id)
-                    .add_tags(
-                        Tag::builder()
-                            .key(key)
-                            .value(value)
-                            .build()
-                            .expect("invariant: key and value are set"),
-                    )
-                    .send()
-                    .await
-                    .map_err(|e| AwsCallError::new("servicecatalog:UpdateProduct", e))?;
-                done.push(format!(
-                    "found product {} ({id}) and tagged it {key}={value}",
-                    target.product
-                ));
-            }
-            Ok(id)
+            Ok(Some(FoundProduct { id, tagged }))
         }
         Err(err)
             if matches!(
@@ -315,47 +356,90 @@ async fn product(
                 Some(DescribeProductAsAdminError::ResourceNotFoundException(_))
             ) =>
         {
-            let created = client
-                .create_product()
-                .name(&target.product)
-                .owner(&target.provider)
-                .product_type(ProductType::CloudFormationTemplate)
-                .tags(
-                    Tag::builder()
-                        .key(key)
-                        .value(value)
-                        .build()
-                        .expect("invariant: key and value are set"),
-                )
-                .provisioning_artifact_parameters(target.artifact())
-                .idempotency_token(target.token("product"))
-                .send()
-                .await
-                .map_err(|e| AwsCallError::new("servicecatalog:CreateProduct", e))?;
-            let id = created
-                .product_view_detail()
-                .and_then(|d| d.product_view_summary())
-                .and_then(|s| s.product_id())
-                .unwrap_or_default()
-                .to_owned();
-            done.push(format!(
-                "created product {} ({id}) with artifact {}",
-                target.product,
-                target.artifact_name()
-            ));
-            Ok(id)
+            Ok(None)
         }
         Err(err) => Err(AwsCallError::new("servicecatalog:DescribeProductAsAdmin", err).into()),
     }
 }
 
-/// This version's provisioning artifact, added when the product lacks it.
-async fn artifact(
+/// The found product's id, tagged for Studio when it was not.
+async fn tag_product(
+    client: &Client,
+    target: &CatalogTarget,
+    found: FoundProduct,
+    done: &mut Vec<String>,
+) -> Result<String, PublishError> {
+    let (key, value) = STUDIO_VISIBILITY;
+    let id = found.id;
+    if found.tagged {
+        done.push(format!("found product {} ({id})", target.product));
+        return Ok(id);
+    }
+    client
+        .update_product()
+        .id(&id)
+        .add_tags(
+            Tag::builder()
+                .key(key)
+                .value(value)
+                .build()
+                .expect("invariant: key and value are set"),
+        )
+        .send()
+        .await
+        .map_err(|e| AwsCallError::new("servicecatalog:UpdateProduct", e))?;
+    done.push(format!(
+        "found product {} ({id}) and tagged it {key}={value}",
+        target.product
+    ));
+    Ok(id)
+}
+
+/// Creates the product, tagged for Studio, with this version's artifact; its id.
+async fn create_product(
+    client: &Client,
+    target: &CatalogTarget,
+    done: &mut Vec<String>,
+) -> Result<String, PublishError> {
+    let (key, value) = STUDIO_VISIBILITY;
+    let created = client
+        .create_product()
+        .name(&target.product)
+        .owner(&target.provider)
+        .product_type(ProductType::CloudFormationTemplate)
+        .tags(
+            Tag::builder()
+                .key(key)
+                .value(value)
+                .build()
+                .expect("invariant: key and value are set"),
+        )
+        .provisioning_artifact_parameters(target.artifact())
+        .idempotency_token(target.token("product"))
+        .send()
+        .await
+        .map_err(|e| AwsCallError::new("servicecatalog:CreateProduct", e))?;
+    let id = created
+        .product_view_detail()
+        .and_then(|d| d.product_view_summary())
+        .and_then(|s| s.product_id())
+        .unwrap_or_default()
+        .to_owned();
+    done.push(format!(
+        "created product {} ({id}) with artifact {}",
+        target.product,
+        target.artifact_name()
+    ));
+    Ok(id)
+}
+
+/// Whether the product has this version's artifact; refused when one named `v<version>` loads
+/// its template from anywhere but this run's URL.
+async fn find_artifact(
     client: &Client,
     target: &CatalogTarget,
     product: &str,
-    done: &mut Vec<String>,
-) -> Result<(), PublishError> {
+) -> Result<bool, PublishError> {
     let listed = client
         .list_provisioning_artifacts()
         .product_id(product)
@@ -363,25 +447,125 @@ async fn artifact(
         .await
         .map_err(|e| AwsCallError::new("servicecatalog:ListProvisioningArtifacts", e))?;
     let name = target.artifact_name();
-    if listed
+    let ids = listed
         .provisioning_artifact_details()
         .iter()
-        .any(|a| a.name() == Some(name.as_str()))
-    {
-        done.push(format!("found artifact {name} of {}", target.product));
-        return Ok(());
+        .filter(|a| a.name() == Some(name.as_str()))
+        .map(|a| {
+            a.id().map(str::to_owned).ok_or_else(|| {
+                AwsCallError::incomplete(
+                    "servicecatalog:ListProvisioningArtifacts",
+                    "an artifact's Id",
+                )
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    for id in &ids {
+        let described = client
+            .describe_provisioning_artifact()
+            .product_id(product)
+            .provisioning_artifact_id(id)
+            .send()
+            .await
+            .map_err(|e| AwsCallError::new("servicecatalog:DescribeProvisioningArtifact", e))?;
+        let urls: Vec<&str> = described
+            .info()
+            .into_iter()
+            .flat_map(|info| {
+                TEMPLATE_URL_KEYS
+                    .iter()
+                    .filter_map(|key| info.get(*key).map(String::as_str))
+            })
+            .collect();
+        let other = urls.iter().find(|url| **url != target.template_url);
+        if urls.is_empty() || other.is_some() {
+            return Err(Conflict::Artifact {
+                product: target.product.clone(),
+                product_id: product.to_owned(),
+                artifact: name,
+                artifact_id: id.clone(),
+                there: other.map_or_else(
+                    || {
+                        "no template URL (its Info has neither TemplateUrl nor LoadTemplateFromURL)"
+                            .to_owned()
+                    },
+                    |url| format!("the template URL {}", quoted(url)),
+                ),
+                wanted: target.template_url.clone(),
+                version: target.version.clone(),
+            }
+            .into());
+        }
     }
-    client
-        .create_provisioning_artifact()
-        .product_id(product)
-        .parameters(target.artifact())
-        .idempotency_token(target.token("artifact"))
-        .send()
-        .await
-        .map_err(|e| AwsCallError::new("servicecatalog:CreateProvisioningArtifact", e))?;
-    done.push(format!(
-        "created artifact {name} of {} from {}",
-        target.product, target.template_url
-    ));
-    Ok(())
+    Ok(!ids.is_empty())
+}
+
+/// Whether the product has a launch constraint in the portfolio; refused when one names another
+/// role than this run's. A launch constraint's parameters are `{"RoleArn": ...}` or
+/// `{"LocalRoleName": ...}`
+/// (<https://docs.aws.amazon.com/servicecatalog/latest/dg/API_CreateConstraint.html>), read back
+/// with DescribeConstraint
+/// (<https://docs.aws.amazon.com/servicecatalog/latest/dg/API_DescribeConstraint.html>), since
+/// the listing carries no parameters.
+async fn find_launch_constraint(
+    client: &Client,
+    target: &CatalogTarget,
+    portfolio: &str,
+    product: &str,
+) -> Result<bool, PublishError> {
+    let launch = collect_pages(|token| {
+        let request = client
+            .list_constraints_for_portfolio()
+            .portfolio_id(portfolio)
+            .product_id(product)
+            .set_page_token(token);
+        async move {
+            let page = request
+                .send()
+                .await
+                .map_err(|e| AwsCallError::new("servicecatalog:ListConstraintsForPortfolio", e))?;
+            let ids = page
+                .constraint_details()
+                .iter()
+                .filter(|c| c.r#type() == Some("LAUNCH"))
+                .map(|c| {
+                    c.constraint_id().map(str::to_owned).ok_or_else(|| {
+                        AwsCallError::incomplete(
+                            "servicecatalog:ListConstraintsForPortfolio",
+                            "a constraint's ConstraintId",
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((ids, page.next_page_token().map(str::to_owned)))
+        }
+    })
+    .await?;
+    for id in &launch {
+        let described = client
+            .describe_constraint()
+            .id(id)
+            .send()
+            .await
+            .map_err(|e| AwsCallError::new("servicecatalog:DescribeConstraint", e))?;
+        let parameters = described.constraint_parameters().unwrap_or_default();
+        let role = serde_json::from_str::<serde_json::Value>(parameters)
+            .ok()
+            .and_then(|p| p.get("RoleArn")?.as_str().map(str::to_owned));
+        if role.as_deref() == Some(target.launch_role_arn.as_str()) {
+            continue;
+        }
+        return Err(Conflict::LaunchConstraint {
+            product: target.product.clone(),
+            portfolio: target.portfolio.clone(),
+            constraint_id: id.clone(),
+            there: role.map_or_else(
+                || format!("no role ARN (its parameters are {})", quoted(parameters)),
+                |role| format!("the role {}", quoted(&role)),
+            ),
+            wanted: target.launch_role_arn.clone(),
+        }
+        .into());
+    }
+    Ok(!launch.is_empty())
 }

@@ -35,8 +35,10 @@ enum Task {
     /// SageMaker project template Studio reads from S3.
     ///
     /// Exit codes: 0 published (or, with --dry-run, planned); 3 an AWS call failed (the message
-    /// names the call and the permission); 2 bad input, a template cfn-lint rejects, or a
-    /// missing tool; nothing is uploaded before every check has passed.
+    /// names the call and the permission); 2 bad input, a template cfn-lint rejects, a missing
+    /// tool, or something already published under the version that differs from this run's
+    /// (other bytes under its keys, an artifact with another template URL, a launch constraint
+    /// with another role); nothing is uploaded before every check has passed.
     Publish {
         /// Bucket to upload to (the launch role must be able to read it)
         #[arg(long)]
@@ -219,7 +221,7 @@ fn publish_task(options: &PublishOptions, zip: Option<PathBuf>) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(err @ publish::PublishError::BadInput(_)) => fail(&err, 2),
+        Err(err) if err.is_refusal() => fail(&err, 2),
         Err(err) => fail(&err, 3),
     }
 }

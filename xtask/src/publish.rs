@@ -7,13 +7,16 @@
 //! (<https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-projects-templates-custom.html>),
 //! and with `--service-catalog` a Service Catalog product (`catalog`).
 //! Every step is planned before any call, so `--dry-run` prints exactly the calls a run makes;
-//! each step checks before it writes, so a second run changes nothing: an object already holding
-//! the same bytes (its `sha256` metadata) is left alone, and one holding others is refused, since
-//! a published version never changes. The
+//! each step checks before it writes, so a second run changes nothing: an object already under a
+//! version's key is read back (GetObject) and compared byte for byte with what this run would
+//! upload, left alone when it is the same and refused ([`Conflict`], exit 2) when it is not,
+//! since a published version never changes. Nothing stored is taken on trust: the object's
+//! user metadata is whatever its writer sent, and the zip is reproducible, so anyone who can
+//! write to the bucket first could plant other bytes under this build's hash. The
 //! AWS calls use the binaries' SDK configuration (`deploy_shell::aws`: profiles,
 //! `AWS_ENDPOINT_URL*`, retries), and a failed call names the call and the permission.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -21,6 +24,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CorsConfiguration, CorsRule, Tag, Tagging};
 use deploy_shell::aws::{load_sdk_config, AwsArgs, AwsSettings};
 use deploy_shell::AwsCallError;
+use sha2::{Digest, Sha256};
 
 use crate::catalog::{self, CatalogTarget};
 use crate::product_template::{self, TemplateEditError};
@@ -87,9 +91,70 @@ pub enum PublishError {
         source: std::io::Error,
     },
     #[error(transparent)]
+    Conflict(Box<Conflict>),
+    #[error("could not read s3://{bucket}/{key} (s3:GetObject) to compare it with this build's bytes: {reason}; check the network and run again (nothing was written to it)")]
+    ReadBack {
+        bucket: String,
+        key: String,
+        reason: String,
+    },
+    #[error(transparent)]
     Setup(#[from] deploy_shell::aws::AwsSetupError),
     #[error(transparent)]
     Aws(#[from] AwsCallError),
+}
+
+impl From<Conflict> for PublishError {
+    fn from(conflict: Conflict) -> Self {
+        PublishError::Conflict(Box::new(conflict))
+    }
+}
+
+impl PublishError {
+    /// True when the run refused its input or what it found already published (exit 2), rather
+    /// than failing on a call (exit 3).
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, PublishError::BadInput(_) | PublishError::Conflict(_))
+    }
+}
+
+/// Something already published under this version that differs from what this run would
+/// publish. A published version never changes, so the run stops there and writes nothing more.
+#[derive(Debug, thiserror::Error)]
+pub enum Conflict {
+    #[error("s3://{bucket}/{key} already holds other bytes than this build's (stored: {stored}; this build: {len} bytes, sha256 {sha256}){claim}; a published version never changes, so raise the workspace version before publishing again, or, if nothing uses this version yet, delete the objects under s3://{bucket}/{folder}/ and find out who else can write to the bucket")]
+    Object {
+        bucket: String,
+        key: String,
+        /// What GetObject returned: its size, and its sha256 when it was read whole.
+        stored: String,
+        len: usize,
+        sha256: String,
+        /// Says so when the object's metadata claims this build's sha256 (it is not checked by S3).
+        claim: String,
+        /// The version's folder, `<prefix>/<version>`.
+        folder: String,
+    },
+    #[error("Service Catalog product {product} already has an artifact {artifact} ({artifact_id}) registered with {there}, while this run registers the template URL {wanted}; a published version never changes, so publish again with the --bucket and --prefix version {version} was published with, or raise the workspace version, or, if nothing was provisioned from it, delete it (aws servicecatalog delete-provisioning-artifact --product-id {product_id} --provisioning-artifact-id {artifact_id}) and run again")]
+    Artifact {
+        product: String,
+        product_id: String,
+        artifact: String,
+        artifact_id: String,
+        /// The template URL the artifact was registered with, or what it has instead.
+        there: String,
+        wanted: String,
+        version: String,
+    },
+    #[error("Service Catalog product {product} already has a launch constraint ({constraint_id}) in portfolio {portfolio} that launches with {there}, not with the role {wanted} this run names (--launch-role-arn); if that role is the right one, pass it as --launch-role-arn, otherwise delete the constraint (aws servicecatalog delete-constraint --id {constraint_id}) and run again")]
+    LaunchConstraint {
+        product: String,
+        portfolio: String,
+        constraint_id: String,
+        /// The role the constraint names, or its parameters when they name none.
+        there: String,
+        wanted: String,
+    },
 }
 
 impl PublishOptions {
@@ -219,7 +284,7 @@ impl fmt::Display for Step {
         match self {
             Step::Upload { key, body, .. } => write!(
                 f,
-                "s3:HeadObject {key}, then s3:PutObject {key} ({} bytes, sha256 {}) unless it holds these bytes",
+                "s3:GetObject {key} (compared byte for byte), then s3:PutObject {key} ({} bytes, sha256 {}) unless it is there; other bytes there are refused",
                 body.len(),
                 hex_sha256(body)
             ),
@@ -392,10 +457,19 @@ pub async fn execute(plan: &Plan, aws: &AwsArgs) -> Result<Vec<String>, PublishE
     Ok(done)
 }
 
-/// The object metadata key holding the uploaded bytes' sha256.
+/// The object metadata key holding the uploaded bytes' sha256: informative only, never trusted
+/// when deciding whether an object holds this build's bytes (any writer can set it).
 const SHA256_METADATA: &str = "sha256";
 
-/// Uploads `body` to `key` unless the object is there with the same sha256; a version's keys never
+/// What a version's key holds, as S3 returns it.
+enum Stored {
+    Missing,
+    Same,
+    /// Other bytes: their size, and their sha256 when they were read whole.
+    Other(String),
+}
+
+/// Uploads `body` to `key` unless the object is there with the same bytes; a version's keys never
 /// take other bytes, so what a provisioning artifact points at stays what it was published with.
 async fn upload(
     s3: &aws_sdk_s3::Client,
@@ -405,28 +479,34 @@ async fn upload(
     content_type: &str,
 ) -> Result<String, PublishError> {
     let sha256 = hex_sha256(body);
-    match s3.head_object().bucket(bucket).key(key).send().await {
-        Ok(head) => {
-            let there = head
-                .metadata()
-                .and_then(|m| m.get(SHA256_METADATA))
-                .map(String::as_str);
-            if there == Some(sha256.as_str()) {
-                return Ok(format!(
-                    "found s3://{bucket}/{key} (the same {} bytes)",
-                    body.len()
-                ));
-            }
-            return Err(PublishError::BadInput(format!(
-                "s3://{bucket}/{key} already holds other bytes than this build's (sha256 {}, this build {sha256}); a published version never changes, so raise the workspace version before publishing again (or delete the version's objects if it was never used)",
-                there.unwrap_or("unknown")
-            )));
+    match stored(s3, bucket, key, body).await? {
+        (Stored::Missing, _) => {}
+        (Stored::Same, _) => {
+            return Ok(format!(
+                "found s3://{bucket}/{key} (the same {} bytes)",
+                body.len()
+            ))
         }
-        Err(err)
-            if err
-                .raw_response()
-                .is_some_and(|r| r.status().as_u16() == 404) => {}
-        Err(err) => return Err(AwsCallError::new("s3:HeadObject", err).into()),
+        (Stored::Other(stored), claimed) => {
+            let claim = if claimed.as_deref() == Some(sha256.as_str()) {
+                " although its sha256 metadata claims this build's hash".to_owned()
+            } else {
+                String::new()
+            };
+            return Err(Conflict::Object {
+                bucket: bucket.to_owned(),
+                key: key.to_owned(),
+                stored,
+                len: body.len(),
+                sha256,
+                claim,
+                folder: key
+                    .rsplit_once('/')
+                    .map_or("", |(folder, _)| folder)
+                    .to_owned(),
+            }
+            .into());
+        }
     }
     s3.put_object()
         .bucket(bucket)
@@ -440,6 +520,81 @@ async fn upload(
     Ok(format!(
         "uploaded s3://{bucket}/{key} ({} bytes)",
         body.len()
+    ))
+}
+
+/// Reads back what `key` holds (GetObject) and compares it byte for byte with `body`; also returns
+/// the object's `sha256` metadata, for the message only. The read stops as soon as the object is
+/// longer than `body`, so a large object planted there is never held in memory. S3 answers 404
+/// for a missing key when the caller may list the bucket
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html>, "Permissions").
+async fn stored(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    body: &[u8],
+) -> Result<(Stored, Option<String>), PublishError> {
+    let object = match s3.get_object().bucket(bucket).key(key).send().await {
+        Ok(object) => object,
+        Err(err)
+            if err
+                .raw_response()
+                .is_some_and(|r| r.status().as_u16() == 404) =>
+        {
+            return Ok((Stored::Missing, None))
+        }
+        Err(err) => return Err(AwsCallError::new("s3:GetObject", err).into()),
+    };
+    let claimed = object
+        .metadata()
+        .and_then(|m| m.get(SHA256_METADATA))
+        .cloned();
+    if let Some(length) = object
+        .content_length()
+        .filter(|&n| u64::try_from(n).ok() != Some(body.len() as u64))
+    {
+        return Ok((Stored::Other(format!("{length} bytes")), claimed));
+    }
+    let mut stream = object.body;
+    let mut hasher = Sha256::new();
+    let mut read = 0usize;
+    let mut same = true;
+    loop {
+        let chunk = match stream.try_next().await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break,
+            Err(err) => {
+                return Err(PublishError::ReadBack {
+                    bucket: bucket.to_owned(),
+                    key: key.to_owned(),
+                    reason: err.to_string(),
+                })
+            }
+        };
+        let end = read + chunk.len();
+        let Some(expected) = body.get(read..end) else {
+            return Ok((
+                Stored::Other(format!("more than {} bytes", body.len())),
+                claimed,
+            ));
+        };
+        same &= expected == &chunk[..];
+        hasher.update(&chunk);
+        read = end;
+    }
+    if same && read == body.len() {
+        return Ok((Stored::Same, claimed));
+    }
+    let digest = hasher
+        .finalize()
+        .iter()
+        .fold(String::with_capacity(64), |mut hex, byte| {
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        });
+    Ok((
+        Stored::Other(format!("{read} bytes, sha256 {digest}")),
+        claimed,
     ))
 }
 

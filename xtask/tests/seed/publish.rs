@@ -9,6 +9,7 @@ use std::process::{Command, Output};
 use test_support::fault_proxy::FaultProxy;
 use test_support::moto;
 use test_support::seed::{sdk_config, REGION};
+use xtask::seed_zip::hex_sha256;
 
 use crate::seed_zip;
 
@@ -432,5 +433,219 @@ async fn a_new_version_adds_its_artifact_to_the_product_found_by_name() {
     assert_eq!(
         products, 1,
         "the product was found, not created again: {writes:?}"
+    );
+}
+
+/// An object planted under this version's zip key before the first run, carrying the `sha256`
+/// metadata of this build's zip (the zip is reproducible, so its hash is known in advance) but
+/// other bytes of the same length: the run reads the bytes back, refuses with exit 2, and uploads
+/// nothing after it.
+#[tokio::test]
+async fn an_object_claiming_this_builds_sha256_but_holding_other_bytes_is_refused() {
+    let bucket = "platform-seeds-planted";
+    let s3 = s3().await;
+    s3.create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("CreateBucket");
+    let zip = seed_zip().display().to_string();
+    let zip_name = seed_zip()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let seed_key = format!("sagemaker-deploy-steps/{VERSION}/{zip_name}");
+    let built = std::fs::read(seed_zip()).unwrap();
+    let mut planted = built.clone();
+    let middle = planted.len() / 2;
+    planted[middle] ^= 0xff;
+    s3.put_object()
+        .bucket(bucket)
+        .key(&seed_key)
+        .metadata("sha256", hex_sha256(&built))
+        .body(aws_sdk_s3::primitives::ByteStream::from(planted.clone()))
+        .send()
+        .await
+        .expect("PutObject");
+
+    let run = publish(&["--bucket", bucket, "--zip", &zip]);
+    let stderr = text(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{}{stderr}", text(&run.stdout));
+    for part in [
+        format!("s3://{bucket}/{seed_key} already holds other bytes than this build's"),
+        format!(
+            "this build: {} bytes, sha256 {}",
+            built.len(),
+            hex_sha256(&built)
+        ),
+        format!("sha256 {}", hex_sha256(&planted)),
+        "although its sha256 metadata claims this build's hash".to_owned(),
+        format!("delete the objects under s3://{bucket}/sagemaker-deploy-steps/{VERSION}/"),
+    ] {
+        assert!(
+            stderr.contains(&part),
+            "the refusal lacks {part:?}:\n{stderr}"
+        );
+    }
+    assert_eq!(
+        object(&s3, bucket, &seed_key).await,
+        planted,
+        "the planted object is left as it was"
+    );
+    let listed = s3.list_objects_v2().bucket(bucket).send().await.unwrap();
+    let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(
+        keys,
+        [seed_key.as_str()],
+        "nothing was uploaded after the refusal"
+    );
+}
+
+/// Service Catalog through the proxy's stand-in, with `--service-catalog` and the given launch
+/// role; the bucket must exist.
+fn publish_to_catalog(
+    proxy: &FaultProxy,
+    bucket: &str,
+    portfolio: &str,
+    product: &str,
+    launch_role: &str,
+) -> Output {
+    let zip = seed_zip().display().to_string();
+    publish_with(
+        proxy.env(),
+        &[
+            "--bucket",
+            bucket,
+            "--service-catalog",
+            "--portfolio",
+            portfolio,
+            "--product",
+            product,
+            "--launch-role-arn",
+            launch_role,
+            "--principal-arn",
+            "arn:aws:iam::123456789012:role/studio",
+            "--zip",
+            &zip,
+        ],
+    )
+}
+
+/// A product that already has an artifact named for this version, registered with another
+/// template URL: the run refuses with exit 2, naming the product, the artifact and both URLs,
+/// and writes nothing to the catalog (not even the portfolio it would have created).
+#[tokio::test]
+async fn an_artifact_of_this_version_with_another_template_url_is_refused() {
+    let bucket = "platform-seeds-artifact-url";
+    s3().await
+        .create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("CreateBucket");
+    let proxy = FaultProxy::start(moto());
+    proxy.stand_in_for_service_catalog();
+    let mut config = sdk_config(moto(), REGION).await.into_builder();
+    config.set_endpoint_url(Some(proxy.url()));
+    let catalog = aws_sdk_servicecatalog::Client::new(&config.build());
+    let elsewhere = "https://someone-elses-bucket.s3.amazonaws.com/sagemaker-project.yml";
+    let created = catalog
+        .create_product()
+        .name("artifact-url-product")
+        .owner("ML platform")
+        .product_type(aws_sdk_servicecatalog::types::ProductType::CloudFormationTemplate)
+        .provisioning_artifact_parameters(
+            aws_sdk_servicecatalog::types::ProvisioningArtifactProperties::builder()
+                .name(format!("v{VERSION}"))
+                .info("LoadTemplateFromURL", elsewhere)
+                .build(),
+        )
+        .idempotency_token("artifact-url-product-planted")
+        .send();
+    Box::pin(created).await.expect("CreateProduct");
+    let before = proxy.catalog_writes();
+
+    let run = publish_to_catalog(
+        &proxy,
+        bucket,
+        "Artifact URL portfolio",
+        "artifact-url-product",
+        "arn:aws:iam::123456789012:role/launch",
+    );
+    let stderr = text(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{}{stderr}", text(&run.stdout));
+    let expected = format!(
+        "Service Catalog product artifact-url-product already has an artifact v{VERSION} (pa-v{VERSION}) registered with the template URL {elsewhere}, while this run registers the template URL https://{bucket}.s3.amazonaws.com/sagemaker-deploy-steps/{VERSION}/sagemaker-project.yml"
+    );
+    assert!(stderr.contains(&expected), "{stderr}");
+    assert_eq!(
+        proxy.catalog_writes(),
+        before,
+        "the refused run wrote nothing to the catalog"
+    );
+    assert_eq!(proxy.count("CreatePortfolio"), 0);
+}
+
+/// A product whose launch constraint names another role than this run's: after a first run with
+/// one role, a run naming another is refused with exit 2, naming the constraint and both roles,
+/// and writes nothing.
+#[tokio::test]
+async fn a_launch_constraint_with_another_role_is_refused() {
+    let bucket = "platform-seeds-launch-role";
+    s3().await
+        .create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("CreateBucket");
+    let proxy = FaultProxy::start(moto());
+    proxy.stand_in_for_service_catalog();
+    let portfolio = "Launch role portfolio";
+    let product = "launch-role-product";
+    let first_role = "arn:aws:iam::123456789012:role/launch-first";
+    let other_role = "arn:aws:iam::123456789012:role/launch-other";
+
+    let first = publish_to_catalog(&proxy, bucket, portfolio, product, first_role);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    let writes = proxy.catalog_writes();
+    assert!(
+        writes.contains(&"CreateConstraint LAUNCH".to_owned()),
+        "{writes:?}"
+    );
+
+    let other = publish_to_catalog(&proxy, bucket, portfolio, product, other_role);
+    let stderr = text(&other.stderr);
+    assert_eq!(
+        other.status.code(),
+        Some(2),
+        "{}{stderr}",
+        text(&other.stdout)
+    );
+    let expected = format!(
+        "Service Catalog product {product} already has a launch constraint (cons-1) in portfolio {portfolio} that launches with the role {first_role}, not with the role {other_role} this run names (--launch-role-arn)"
+    );
+    assert!(stderr.contains(&expected), "{stderr}");
+    assert!(
+        stderr.contains("aws servicecatalog delete-constraint --id cons-1"),
+        "{stderr}"
+    );
+    assert_eq!(
+        proxy.catalog_writes(),
+        writes,
+        "the refused run wrote nothing to the catalog"
+    );
+
+    let same = publish_to_catalog(&proxy, bucket, portfolio, product, first_role);
+    assert_eq!(same.status.code(), Some(0), "{}", text(&same.stderr));
+    assert!(
+        text(&same.stdout).contains(&format!("found the launch constraint of {product}")),
+        "{}",
+        text(&same.stdout)
+    );
+    assert_eq!(
+        proxy.catalog_writes(),
+        writes,
+        "the same role writes nothing"
     );
 }
