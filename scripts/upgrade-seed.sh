@@ -9,11 +9,16 @@
 # then refuses and changes nothing. Otherwise it checks every file of the new zip against the new
 # zip's own SHA256SUMS, replaces the seed's files (each written beside its target and renamed over
 # it), removes the ones the new seed no longer has, writes the new SHA256SUMS, and leaves the
-# team's files as they are, naming those the new seed would have changed.
+# team's files as they are, naming those the new seed would have changed. It never writes, replaces
+# or removes anything through a symbolic link: a path it would write (or a directory on the way to
+# it, such as templates/ or bin/) that is a link, even one that stays inside the repository, makes
+# it refuse before writing anything. A SHA256SUMS with CRLF line endings (git's autocrlf) is read as
+# if it had LF endings.
 #
 # Exit codes: 0 upgraded (or already at that seed); 1 refused: files the seed owns were changed
 # here; 2 bad input: no such zip, not a seed zip, a digest that does not match, no SHA256SUMS in the
-# repository, or a missing tool (unzip, and sha256sum or shasum).
+# repository, a symbolic link where the upgrade would write, or a missing tool (unzip, and
+# sha256sum or shasum).
 set -euo pipefail
 
 say() { printf 'upgrade-seed: %s\n' "$*"; }
@@ -50,10 +55,11 @@ owned() {
 }
 
 # Reads "digest  path" lines from SHA256SUMS file $1, refusing any path that could leave the
-# repository, and prints "digest path" lines.
+# repository, and prints "digest path" lines. CRLF line endings read as LF.
 read_sums() {
   local line sum path
   while IFS= read -r line || [ -n "$line" ]; do
+    line=${line%$'\r'}
     [ -n "$line" ] || continue
     sum=${line%%  *}
     path=${line#*  }
@@ -80,6 +86,39 @@ while read -r sum path; do
   [ -f "$work/new/$path" ] || fail 2 "$zip lists $path in its SHA256SUMS but does not hold it; the zip is damaged, download it again"
   [ "$(digest "$work/new/$path")" = "$sum" ] || fail 2 "$path in $zip does not match the zip's SHA256SUMS; the zip is damaged, download it again"
 done <<<"$new_sums"
+
+# Nothing is written, replaced or removed through a symbolic link: each path the upgrade may write
+# (the files the seed owns in either SHA256SUMS, the temporary file beside each, and SHA256SUMS),
+# and every directory on the way to it under the repository's root, must not be a link. A link
+# that stays inside the repository is refused too: nothing is followed.
+links=()
+refuse_links_on_the_way() {
+  local prefix='' part
+  local -a parts
+  IFS=/ read -r -a parts <<<"$1"
+  for part in "${parts[@]}"; do
+    prefix=${prefix:+$prefix/}$part
+    if [ -L "$repo/$prefix" ]; then
+      case " ${links[*]-} " in
+        *" $prefix -> "*) ;;
+        *) links+=("$prefix -> $(readlink -- "$repo/$prefix")") ;;
+      esac
+      return 0
+    fi
+  done
+}
+while read -r sum path; do
+  owned "$path" || continue
+  refuse_links_on_the_way "$path"
+  refuse_links_on_the_way "$path.upgrade-seed.tmp"
+done <<<"$old_sums
+$new_sums"
+refuse_links_on_the_way SHA256SUMS
+refuse_links_on_the_way SHA256SUMS.upgrade-seed.tmp
+if [ ${#links[@]} -gt 0 ]; then
+  listed=$(printf '%s, ' "${links[@]}")
+  fail 2 "symbolic links in $repo where the upgrade would write: ${listed%, }. It never writes through a link, so nothing was changed; replace each link with a real directory or file holding what it points to (rm the link, then cp -R what it pointed to in its place) and run again"
+fi
 
 # The new seed's digest of $1, if it has the file.
 new_sum_of() { awk -v p="$1" '{ sum = $1; sub(/^[^ ]* /, ""); if ($0 == p) { print sum; exit } }' <<<"$new_sums"; }
@@ -110,7 +149,7 @@ if [ ${#changed[@]} -gt 0 ]; then
   fail 1 "files the seed owns were changed in $repo: ${changed[*]}. The upgrade would overwrite them, so nothing was changed; restore them (git checkout -- <file>) and run again, keeping a custom endpoint template outside bin/ and templates/ and passing it to build-step with --template"
 fi
 
-if cmp -s "$work/new/SHA256SUMS" "$repo/SHA256SUMS"; then
+if [ "$new_sums" = "$old_sums" ]; then
   say "$repo already holds this seed; nothing to do"
   exit 0
 fi

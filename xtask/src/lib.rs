@@ -32,6 +32,23 @@ pub enum TaskError {
     },
     #[error("two files would land at {0} in the seed zip; rename one")]
     DuplicateEntry(String),
+    #[error("cannot run git in {}: {source}; the seed zip packs the files git tracks, so install git and run this in a git checkout of the repository", path.display())]
+    GitNotRunnable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("`git ls-files` in {} failed: {detail}; the seed zip packs the files git tracks, so run this in a git checkout of the repository (git clone it)", path.display())]
+    Git { path: PathBuf, detail: String },
+    #[error("{} is not tracked by git, and the seed zip packs only what git tracks; `git add` it and run again", path.display())]
+    NotTracked { path: PathBuf },
+    #[error("{} is tracked by git but missing from the work tree; restore it (`git checkout -- <path>`) or remove it from git (`git rm <path>`) and run again", path.display())]
+    MissingFromWorkTree { path: PathBuf },
+    #[error("{} is {what}; the seed zip holds regular files only and follows no link, so put the file itself at that path (for a link: remove it, copy what it points to in its place, `git add` it) and run again", path.display())]
+    NotRegularFile { path: PathBuf, what: &'static str },
+    #[error("{} has an unresolved merge conflict; resolve it, `git add` it and run again", path.display())]
+    Conflicted { path: PathBuf },
+    #[error("the name of {} is not UTF-8, which a zip entry needs; rename it and run again", path.display())]
+    NotUtf8 { path: PathBuf },
     #[error("cannot write the zip: {0}")]
     Zip(#[from] std::io::Error),
     #[error(transparent)]

@@ -3,10 +3,19 @@
 //! and fit CodeCommit's limits, so entries are sorted, every timestamp is the zip epoch
 //! (1980-01-01), permissions are fixed (0644, 0755 for `bin/`) whatever the checkout's
 //! mtimes and umask, and `SHA256SUMS` lists every other entry.
+//!
+//! The repository's part is what git tracks (`git ls-files`), never an untracked or ignored file,
+//! with the bytes in the work tree (so an uncommitted edit to a tracked file is packed). The zip
+//! holds regular files only: a tracked symbolic link, or a link in the work tree on the way to a
+//! tracked file, is refused rather than followed.
 
+use std::collections::BTreeSet;
+use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::io::Write as _;
+use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use sha2::{Digest, Sha256};
 use zip::write::SimpleFileOptions;
@@ -22,8 +31,8 @@ use crate::TaskError;
 pub const TARGET: &str = "x86_64-unknown-linux-musl";
 /// The shipped binaries, as `bin/<name>` in the zip.
 pub const BINARIES: [&str; 2] = ["build-step", "test-step"];
-/// Repository files copied into the zip at the same path (directories recursively). Everything
-/// under `seed-repo/` is added at the zip's root as well.
+/// Repository files copied into the zip at the same path (directories: every file git tracks
+/// under them). Every file git tracks under `seed-repo/` is added at the zip's root as well.
 const REPO_FILES: [&str; 5] = [
     "buildspec.yml",
     "test/buildspec.yml",
@@ -100,27 +109,130 @@ pub fn build(repo_root: &Path, binaries_dir: &Path, out: &Path) -> Result<SeedZi
     })
 }
 
-/// The repository's part of the seed, in no particular order.
+/// The repository's part of the seed, in no particular order: the files git tracks under
+/// `REPO_FILES`, `seed-repo/` and the upgrade script, read from the work tree.
 pub fn repo_entries(repo_root: &Path) -> Result<Vec<Entry>, TaskError> {
-    let mut entries = Vec::new();
-    for relative in REPO_FILES {
-        collect(&repo_root.join(relative), relative, &mut entries)?;
+    let (script, script_zip_path) = UPGRADE_SCRIPT;
+    let mut pathspecs = REPO_FILES.to_vec();
+    pathspecs.extend([SEED_REPO_DIR, script]);
+    let tracked = tracked_files(repo_root, &pathspecs)?;
+    if let Some(spec) = pathspecs.iter().find(|spec| {
+        !tracked
+            .iter()
+            .any(|file| file == *spec || file.starts_with(&format!("{spec}/")))
+    }) {
+        return Err(TaskError::NotTracked {
+            path: repo_root.join(spec),
+        });
     }
-    for file in sorted_dir(&repo_root.join(SEED_REPO_DIR))? {
-        let name = file
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        collect(&file, &name, &mut entries)?;
+    tracked
+        .into_iter()
+        .map(|file| {
+            let contents = read_tracked(repo_root, &file)?;
+            let (path, executable) = if file == script {
+                (script_zip_path.to_owned(), true)
+            } else if let Some(at_root) = file.strip_prefix(&format!("{SEED_REPO_DIR}/")) {
+                (at_root.to_owned(), false)
+            } else {
+                (file, false)
+            };
+            Ok(Entry {
+                path,
+                contents,
+                executable,
+            })
+        })
+        .collect()
+}
+
+/// The files git tracks under `pathspecs` (taken literally), as `/`-separated paths relative to
+/// `repo_root`, sorted. Refuses what is not a regular file in git (a symbolic link, a submodule)
+/// and a file with an unresolved merge conflict.
+fn tracked_files(repo_root: &Path, pathspecs: &[&str]) -> Result<BTreeSet<String>, TaskError> {
+    let output = Command::new("git")
+        .arg("--literal-pathspecs")
+        .arg("-C")
+        .arg(repo_root)
+        .args(["ls-files", "-z", "--stage", "--"])
+        .args(pathspecs)
+        .output()
+        .map_err(|source| TaskError::GitNotRunnable {
+            path: repo_root.to_owned(),
+            source,
+        })?;
+    let git_error = |detail: String| TaskError::Git {
+        path: repo_root.to_owned(),
+        detail,
+    };
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        return Err(git_error(format!(
+            "{} ({})",
+            stderr.trim().replace('\n', "; "),
+            output.status
+        )));
     }
-    let (script, zip_path) = UPGRADE_SCRIPT;
-    entries.push(Entry {
-        path: zip_path.to_owned(),
-        contents: read(&repo_root.join(script))?,
-        executable: true,
-    });
-    Ok(entries)
+    let mut files = BTreeSet::new();
+    // Each record is "<mode> <object> <stage>\t<path>".
+    for record in output.stdout.split(|&b| b == 0).filter(|r| !r.is_empty()) {
+        let Some(tab) = record.iter().position(|&b| b == b'\t') else {
+            return Err(git_error(format!(
+                "unexpected output {:?}",
+                String::from_utf8_lossy(record)
+            )));
+        };
+        let (meta, name) = (&record[..tab], &record[tab + 1..]);
+        let path = repo_root.join(OsStr::from_bytes(name));
+        let mut fields = meta.split(|&b| b == b' ');
+        let mode = fields.next().unwrap_or_default();
+        let stage = fields.nth(1).unwrap_or_default();
+        if stage != b"0" {
+            return Err(TaskError::Conflicted { path });
+        }
+        let what = match mode {
+            b"100644" | b"100755" => None,
+            b"120000" => Some("a symbolic link tracked by git"),
+            b"160000" => Some("a git submodule"),
+            _ => Some("not a regular file in git"),
+        };
+        if let Some(what) = what {
+            return Err(TaskError::NotRegularFile { path, what });
+        }
+        let name = String::from_utf8(name.to_vec()).map_err(|_| TaskError::NotUtf8 { path })?;
+        files.insert(name);
+    }
+    Ok(files)
+}
+
+/// The work tree's bytes of the tracked file `relative`, refusing a symbolic link at any step
+/// below `repo_root` (a linked directory as much as a linked file) and anything not a regular
+/// file.
+fn read_tracked(repo_root: &Path, relative: &str) -> Result<Vec<u8>, TaskError> {
+    let mut path = repo_root.to_owned();
+    let mut parts = relative.split('/').peekable();
+    while let Some(part) = parts.next() {
+        path.push(part);
+        let metadata = match std::fs::symlink_metadata(&path) {
+            Ok(metadata) => metadata,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                return Err(TaskError::MissingFromWorkTree {
+                    path: repo_root.join(relative),
+                })
+            }
+            Err(source) => return Err(TaskError::Io { path, source }),
+        };
+        let what = if metadata.file_type().is_symlink() {
+            Some("a symbolic link in the work tree")
+        } else if parts.peek().is_none() && !metadata.is_file() {
+            Some("not a regular file in the work tree")
+        } else {
+            None
+        };
+        if let Some(what) = what {
+            return Err(TaskError::NotRegularFile { path, what });
+        }
+    }
+    read(&path)
 }
 
 /// The zip's bytes: entries sorted by path, then `SHA256SUMS` over all of them. The same entries
@@ -163,41 +275,6 @@ pub fn hex_sha256(bytes: &[u8]) -> String {
             let _ = write!(hex, "{byte:02x}");
             hex
         })
-}
-
-/// Adds `path` (a file, or a directory recursively) as `zip_path`, `/`-separated.
-fn collect(path: &Path, zip_path: &str, entries: &mut Vec<Entry>) -> Result<(), TaskError> {
-    if path.is_dir() {
-        for child in sorted_dir(path)? {
-            let name = child
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned();
-            collect(&child, &format!("{zip_path}/{name}"), entries)?;
-        }
-        return Ok(());
-    }
-    entries.push(Entry {
-        path: zip_path.to_owned(),
-        contents: read(path)?,
-        executable: false,
-    });
-    Ok(())
-}
-
-fn sorted_dir(dir: &Path) -> Result<Vec<PathBuf>, TaskError> {
-    let io = |source| TaskError::Io {
-        path: dir.to_owned(),
-        source,
-    };
-    let mut paths = std::fs::read_dir(dir)
-        .map_err(io)?
-        .map(|entry| entry.map(|entry| entry.path()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(io)?;
-    paths.sort();
-    Ok(paths)
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, TaskError> {

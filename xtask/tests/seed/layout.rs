@@ -1,11 +1,15 @@
-//! What is in the seed zip, and that it is reproducible and within budget.
+//! What is in the seed zip, and that it is reproducible, within budget, and built from what git
+//! tracks only.
 
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
+use std::process::Command;
 
 use deploy_core::budget::{MAX_BINARY_BYTES, MAX_SEED_ZIP_BYTES};
+use tempfile::TempDir;
 use xtask::seed_zip;
+use xtask::TaskError;
 
 use crate::{seed_zip, unzip_seed};
 
@@ -84,34 +88,56 @@ fn sha256sums_lists_every_other_entry_with_its_digest() {
     assert_eq!(String::from_utf8(sums.3.clone()).unwrap(), expected);
 }
 
-/// Copies the repository's seed sources into a fresh tree: new mtimes, a different path and,
-/// through the umask, different permissions than the checkout the zip was built from.
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::write(&target, std::fs::read(entry.path()).unwrap()).unwrap();
-            std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
-        }
+/// Runs git in `dir`; it must succeed.
+fn git(dir: &Path, args: &[&str]) -> Vec<u8> {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?} in {}: {}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// The seed sources git tracks here, copied from the work tree into a fresh git repository
+/// (added, not committed): new mtimes, a different path and different permissions (0600) than
+/// the checkout the zip was built from.
+fn fresh_checkout() -> TempDir {
+    let root = xtask::repo_root();
+    let tracked = git(
+        &root,
+        &[
+            "ls-files",
+            "-z",
+            "--",
+            "buildspec.yml",
+            "test",
+            "templates",
+            "seed-repo",
+            "scripts/upgrade-seed.sh",
+        ],
+    );
+    let copy = tempfile::tempdir().unwrap();
+    for name in tracked.split(|&b| b == 0).filter(|name| !name.is_empty()) {
+        let relative = std::str::from_utf8(name).unwrap();
+        let target = copy.path().join(relative);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::write(&target, std::fs::read(root.join(relative)).unwrap()).unwrap();
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
     }
+    git(copy.path(), &["init", "--quiet"]);
+    git(copy.path(), &["add", "--all"]);
+    copy
 }
 
 #[test]
 fn the_same_sources_and_binaries_give_the_same_zip_byte_for_byte() {
-    let root = xtask::repo_root();
-    let copy = tempfile::tempdir().unwrap();
-    for part in ["buildspec.yml", "test", "templates", "seed-repo", "scripts"] {
-        let from = root.join(part);
-        if from.is_dir() {
-            copy_tree(&from, &copy.path().join(part));
-        } else {
-            std::fs::copy(&from, copy.path().join(part)).unwrap();
-        }
-    }
+    let copy = fresh_checkout();
     let unzipped = tempfile::tempdir().unwrap();
     unzip_seed(unzipped.path());
     let out = copy.path().join("again.zip");
@@ -159,4 +185,149 @@ fn a_binary_over_budget_or_not_static_is_refused_and_no_zip_is_written() {
         .to_string();
     assert!(err.contains("test-step is not fully static"), "{err}");
     assert!(!out.exists());
+}
+
+#[test]
+fn untracked_and_ignored_files_are_not_packed() {
+    let copy = fresh_checkout();
+    std::fs::write(copy.path().join(".gitignore"), "*.local\n").unwrap();
+    for dir in ["seed-repo", "test/payloads"] {
+        let dir = copy.path().join(dir);
+        std::fs::write(dir.join("untracked.csv"), "1,2,3\n").unwrap();
+        std::fs::write(dir.join("notes.local"), "not for the seed\n").unwrap();
+    }
+    let untracked = git(
+        copy.path(),
+        &[
+            "ls-files",
+            "--others",
+            "--exclude-standard",
+            "--",
+            "seed-repo",
+            "test",
+        ],
+    );
+    assert_eq!(
+        String::from_utf8(untracked).unwrap(),
+        "seed-repo/untracked.csv\ntest/payloads/untracked.csv\n"
+    );
+    let ignored = git(
+        copy.path(),
+        &[
+            "check-ignore",
+            "seed-repo/notes.local",
+            "test/payloads/notes.local",
+        ],
+    );
+    assert_eq!(
+        String::from_utf8(ignored).unwrap(),
+        "seed-repo/notes.local\ntest/payloads/notes.local\n"
+    );
+    let unzipped = tempfile::tempdir().unwrap();
+    unzip_seed(unzipped.path());
+    let out = copy.path().join("again.zip");
+
+    seed_zip::build(copy.path(), &unzipped.path().join("bin"), &out).unwrap();
+
+    let names: Vec<String> = entries(&out).into_iter().map(|(name, ..)| name).collect();
+    let published: Vec<String> = entries(seed_zip())
+        .into_iter()
+        .map(|(name, ..)| name)
+        .collect();
+    assert_eq!(names, published);
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        std::fs::read(seed_zip()).unwrap()
+    );
+}
+
+#[test]
+fn a_symbolic_link_is_refused_not_followed() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.csv"), "1,2,3\n").unwrap();
+    let unzipped = tempfile::tempdir().unwrap();
+    unzip_seed(unzipped.path());
+    let bin = unzipped.path().join("bin");
+
+    // A symbolic link git tracks.
+    let copy = fresh_checkout();
+    let link = copy.path().join("test/payloads/linked.csv");
+    std::os::unix::fs::symlink(outside.path().join("secret.csv"), &link).unwrap();
+    git(copy.path(), &["add", "test/payloads/linked.csv"]);
+    let out = copy.path().join("out.zip");
+    let err = seed_zip::build(copy.path(), &bin, &out).unwrap_err();
+    assert!(
+        matches!(&err, TaskError::NotRegularFile { path, .. } if *path == link),
+        "{err}"
+    );
+    assert!(
+        err.to_string().starts_with(&format!(
+            "{} is a symbolic link tracked by git; the seed zip holds regular files only",
+            link.display()
+        )),
+        "{err}"
+    );
+    assert!(!out.exists());
+
+    // A tracked directory replaced in the work tree by a link to one outside.
+    let copy = fresh_checkout();
+    let seed_repo = copy.path().join("seed-repo");
+    std::fs::rename(&seed_repo, outside.path().join("seed-repo")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("seed-repo"), &seed_repo).unwrap();
+    let out = copy.path().join("out.zip");
+    let err = seed_zip::build(copy.path(), &bin, &out).unwrap_err();
+    assert!(
+        err.to_string().starts_with(&format!(
+            "{} is a symbolic link in the work tree; the seed zip holds regular files only",
+            seed_repo.display()
+        )),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn a_tree_that_is_no_git_checkout_or_misses_a_tracked_file_is_refused() {
+    let unzipped = tempfile::tempdir().unwrap();
+    unzip_seed(unzipped.path());
+    let bin = unzipped.path().join("bin");
+
+    let plain = fresh_checkout();
+    std::fs::remove_dir_all(plain.path().join(".git")).unwrap();
+    let err = seed_zip::build(plain.path(), &bin, &plain.path().join("out.zip")).unwrap_err();
+    assert!(matches!(err, TaskError::Git { .. }), "{err}");
+    assert!(
+        err.to_string().starts_with(&format!(
+            "`git ls-files` in {} failed: ",
+            plain.path().display()
+        )) && err.to_string().contains("run this in a git checkout"),
+        "{err}"
+    );
+
+    let missing = fresh_checkout();
+    let payload = missing.path().join("test/payloads/one-row.csv");
+    std::fs::remove_file(&payload).unwrap();
+    let err = seed_zip::build(missing.path(), &bin, &missing.path().join("out.zip")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{} is tracked by git but missing from the work tree; restore it (`git checkout -- <path>`) or remove it from git (`git rm <path>`) and run again",
+            payload.display()
+        )
+    );
+
+    let untracked = fresh_checkout();
+    git(
+        untracked.path(),
+        &["rm", "--cached", "--quiet", "buildspec.yml"],
+    );
+    let err =
+        seed_zip::build(untracked.path(), &bin, &untracked.path().join("out.zip")).unwrap_err();
+    assert!(
+        err.to_string().starts_with(&format!(
+            "{} is not tracked by git",
+            untracked.path().join("buildspec.yml").display()
+        )),
+        "{err}"
+    );
 }

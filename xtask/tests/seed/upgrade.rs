@@ -1,7 +1,8 @@
 //! `bin/upgrade-seed`, as a data science team runs it in a repository seeded from the published
 //! zip: it takes a newer seed's binaries, buildspecs and template, leaves the team's stage configs
-//! and payloads alone, and refuses, changing nothing, when a file the seed owns was changed here
-//! or when the new zip does not match its own SHA256SUMS.
+//! and payloads alone, and refuses, changing nothing, when a file the seed owns was changed here,
+//! when it would write through a symbolic link, or when the new zip does not match its own
+//! SHA256SUMS. A SHA256SUMS with CRLF line endings reads as one with LF endings.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -285,4 +286,140 @@ fn a_run_that_was_cut_off_can_be_run_again_and_a_new_seed_file_never_overwrites_
         text(&out.stderr)
     );
     assert_eq!(tree(&team), before);
+}
+
+/// `repo/relative` moved to `outside` and replaced by a symbolic link to it.
+fn link_out(repo: &Path, relative: &str, outside: &Path) -> PathBuf {
+    let target = outside.join(relative.replace('/', "-"));
+    std::fs::rename(repo.join(relative), &target).unwrap();
+    std::os::unix::fs::symlink(&target, repo.join(relative)).unwrap();
+    target
+}
+
+/// The refusal of a symbolic link at `relative` (pointing to `target`): exit 2, one line naming the
+/// link and the fix.
+#[track_caller]
+fn assert_refused_link(out: &Output, repo: &Path, relative: &str, target: &Path) {
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        stderr,
+        format!(
+            "upgrade-seed: error: symbolic links in {} where the upgrade would write: {relative} -> {}. It never writes through a link, so nothing was changed; replace each link with a real directory or file holding what it points to (rm the link, then cp -R what it pointed to in its place) and run again\n",
+            repo.display(),
+            target.display()
+        )
+    );
+}
+
+#[test]
+fn a_seed_directory_linked_out_of_the_repository_is_refused_and_nothing_is_written() {
+    // templates/ gets a new file from the next seed and test/ loses its verify buildspec: through
+    // a link, both would land outside the repository.
+    for linked in ["templates", "test"] {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = seeded_repository(dir.path());
+        let outside = dir.path().join("outside");
+        std::fs::create_dir(&outside).unwrap();
+        let target = link_out(&repo, linked, &outside);
+        let (repo_before, outside_before) = (tree(&repo), tree(&outside));
+        let next = next_seed(dir.path());
+
+        let out = upgrade(&repo, &next);
+
+        assert_refused_link(&out, &repo, linked, &target);
+        assert_eq!(tree(&outside), outside_before, "nothing written outside");
+        assert_eq!(tree(&repo), repo_before, "nothing changed inside");
+        assert!(std::fs::symlink_metadata(repo.join(linked))
+            .unwrap()
+            .file_type()
+            .is_symlink());
+    }
+}
+
+#[test]
+fn a_seed_file_that_is_a_symbolic_link_is_refused() {
+    for linked in [
+        "bin/upgrade-seed",
+        "templates/endpoint.yml.j2",
+        "SHA256SUMS",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = seeded_repository(dir.path());
+        let outside = dir.path().join("outside");
+        std::fs::create_dir(&outside).unwrap();
+        let target = link_out(&repo, linked, &outside);
+        let (repo_before, outside_before) = (tree(&repo), tree(&outside));
+
+        let out = upgrade(&repo, &next_seed(dir.path()));
+
+        assert_refused_link(&out, &repo, linked, &target);
+        assert_eq!(tree(&outside), outside_before);
+        assert_eq!(tree(&repo), repo_before);
+    }
+}
+
+/// `bytes` with every LF turned into CRLF, as git's autocrlf checks a text file out.
+fn crlf(bytes: &[u8]) -> Vec<u8> {
+    text(bytes).replace('\n', "\r\n").into_bytes()
+}
+
+#[test]
+fn a_sha256sums_with_crlf_line_endings_reads_as_lf() {
+    let dir = tempfile::tempdir().unwrap();
+    let next = next_seed(dir.path());
+    let done = seeded_repository(&dir.path().join("done"));
+    assert_eq!(upgrade(&done, &next).status.code(), Some(0));
+
+    // In the repository: the upgrade runs as it would with LF endings.
+    let repo = seeded_repository(dir.path());
+    let sums = repo.join("SHA256SUMS");
+    std::fs::write(&sums, crlf(&std::fs::read(&sums).unwrap())).unwrap();
+    let out = upgrade(&repo, &next);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("updated: buildspec.yml templates/alarms.yml.j2\n"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(tree(&repo), tree(&done));
+
+    // The same seed, recorded with CRLF endings: nothing to do.
+    let same = seeded_repository(&dir.path().join("same"));
+    let sums = same.join("SHA256SUMS");
+    std::fs::write(&sums, crlf(&std::fs::read(&sums).unwrap())).unwrap();
+    let before = tree(&same);
+    let out = upgrade(&same, seed_zip());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("already holds this seed; nothing to do"));
+    assert_eq!(tree(&same), before);
+
+    // In the zip: the upgrade runs too, and records the zip's SHA256SUMS as it is.
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&next).unwrap()).unwrap();
+    let crlf_zip = dir.path().join("crlf-seed.zip");
+    let mut writer = zip::ZipWriter::new(std::fs::File::create(&crlf_zip).unwrap());
+    for index in 0..zip.len() {
+        let mut file = zip.by_index(index).unwrap();
+        let mut contents = Vec::new();
+        file.read_to_end(&mut contents).unwrap();
+        let name = file.name().unwrap().into_owned();
+        if name == "SHA256SUMS" {
+            contents = crlf(&contents);
+        }
+        let options = zip::write::SimpleFileOptions::default()
+            .unix_permissions(file.unix_mode().unwrap() & 0o777);
+        writer.start_file(name, options).unwrap();
+        writer.write_all(&contents).unwrap();
+    }
+    writer.finish().unwrap();
+    let repo = seeded_repository(&dir.path().join("from-crlf-zip"));
+    let out = upgrade(&repo, &crlf_zip);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let mut after = tree(&repo);
+    let mut expected = tree(&done);
+    let recorded = after.remove("SHA256SUMS").unwrap().0;
+    assert_eq!(recorded, crlf(&expected.remove("SHA256SUMS").unwrap().0));
+    assert_eq!(after, expected);
+    let again = upgrade(&repo, &crlf_zip);
+    assert!(text(&again.stdout).contains("already holds this seed; nothing to do"));
 }
