@@ -9,14 +9,11 @@ source "$(dirname "$0")/../scripts/ensure-tools.sh"
 ensure_rust
 ensure_musl
 ensure_python_tools
-python3 -c 'import boto3, jinja2, yaml' 2>/dev/null \
-  || python3 -m pip install --quiet boto3 jinja2 pyyaml \
-  || python3 -m pip install --quiet --break-system-packages boto3 jinja2 pyyaml
 cd "$REPO_ROOT"
 say "building the release binaries (x86_64-unknown-linux-musl)"
-cargo build --release --quiet --target x86_64-unknown-linux-musl -p build-step -p test-step
+cargo build --locked --release --quiet --target x86_64-unknown-linux-musl -p build-step -p test-step
 say "building the benchmark driver"
 # With the test command's feature set (`--workspace --all-targets`): after `cargo test` this is a
 # no-op, where `-p test-support` alone would resolve other features and rebuild the SDK.
-cargo build --quiet --workspace --all-targets
+cargo build --locked --quiet --workspace --all-targets
 "$CARGO_TARGET_DIR/debug/bench" "$CARGO_TARGET_DIR/x86_64-unknown-linux-musl/release" "$CARGO_TARGET_DIR/bench" "$@"

@@ -8,29 +8,19 @@
 #
 #   bash scripts/fuzz.sh [SECONDS_PER_TARGET]     # default: $FUZZ_SECONDS, or 20
 #
-# Installs the nightly toolchain and cargo-fuzz when they are missing.
+# Installs the pinned nightly toolchain and cargo-fuzz (scripts/pins/tools.env) when they are
+# missing or differ.
 set -euo pipefail
 source "$(dirname "$0")/ensure-tools.sh"
 
-FUZZ_TOOLCHAIN="${FUZZ_TOOLCHAIN:-nightly}"
 seconds="${1:-${FUZZ_SECONDS:-20}}"
 targets=(stage_config manifest render_template inputs)
-
-ensure_fuzz_tools() {
-  command -v rustup >/dev/null 2>&1 || { echo "rustup is missing: cargo-fuzz needs a nightly toolchain (https://rustup.rs)" >&2; exit 1; }
-  rustup toolchain list | grep -q "^$FUZZ_TOOLCHAIN" || {
-    say "installing the $FUZZ_TOOLCHAIN toolchain"
-    rustup toolchain install "$FUZZ_TOOLCHAIN" --profile minimal
-  }
-  command -v cargo-fuzz >/dev/null 2>&1 || {
-    say "installing cargo-fuzz"
-    cargo install cargo-fuzz --locked
-  }
-}
 
 ensure_fuzz_tools
 cd "$REPO_ROOT"
 out="$CARGO_TARGET_DIR/fuzz"
+# cargo-fuzz takes no --locked: this fails first if fuzz/Cargo.lock would have to change.
+cargo "+$FUZZ_TOOLCHAIN" metadata --locked --format-version 1 --manifest-path fuzz/Cargo.toml >/dev/null
 # --dev with the profile in fuzz/Cargo.toml (a release fuzz build forces one codegen unit per crate,
 # minutes for each AWS SDK crate). No sanitizer: the targets are safe Rust, a panic is the crash.
 fuzz=(cargo "+$FUZZ_TOOLCHAIN" fuzz)

@@ -17,6 +17,7 @@ pub mod fault_proxy;
 pub mod moto;
 pub mod secrets;
 pub mod seed;
+pub mod tools;
 
 pub use cli::{Cli, CliOutput};
 pub use moto::{moto, Moto};

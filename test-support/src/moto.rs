@@ -52,10 +52,11 @@ fn start() -> Result<Moto, String> {
     // Linux ties to the spawning thread) fires only when the whole test process dies.
     let (sender, receiver) = std::sync::mpsc::channel();
     let dir = work_dir.clone();
+    let program = crate::tools::python_tool("moto_server");
     std::thread::Builder::new()
         .name("moto-server-parent".into())
         .spawn(move || {
-            let mut command = Command::new("moto_server");
+            let mut command = Command::new(&program);
             command
                 .args(["-H", "127.0.0.1", "-p", "0"])
                 .current_dir(&dir)
@@ -90,7 +91,7 @@ fn start() -> Result<Moto, String> {
     receiver
         .recv()
         .map_err(|e| e.to_string())?
-        .map_err(|e| format!("moto_server could not start ({e}). Install it with: pip install 'moto[server]' (the README's test command does this)"))?;
+        .map_err(|e| format!("moto_server could not start ({e}); run `bash scripts/ensure-tools.sh`"))?;
 
     let deadline = Instant::now() + START_TIMEOUT;
     let port = loop {

@@ -524,19 +524,19 @@ fn binary_size(path: &Path) -> Result<u64, String> {
     Ok(size)
 }
 
-/// The interpreter itself, not a version manager's shim in front of it (which would add its own
-/// start-up time to every Python run).
+/// The pinned environment's interpreter itself, not a version manager's shim in front of it (which
+/// would add its own start-up time to every Python run).
 fn python() -> PathBuf {
-    let out = Command::new("python3")
+    let out = Command::new(test_support::tools::python_tool("python"))
         .args([
             "-c",
             "import sys, boto3, jinja2, yaml; print(sys.executable)",
         ])
         .output()
-        .expect("python3 is on PATH (bench/run.sh installs what is missing)");
+        .expect("the pinned Python runs (bench/run.sh installs it)");
     assert!(
         out.status.success(),
-        "python3 lacks boto3, jinja2 or yaml: {}",
+        "the pinned Python lacks boto3, jinja2 or yaml: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
