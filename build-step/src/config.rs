@@ -14,6 +14,7 @@ use deploy_core::inputs::{self, Input};
 use deploy_core::model_package::ModelPackage;
 use deploy_core::stack_params::ParameterList;
 use deploy_core::stage_config::StageInput;
+use deploy_core::targets::check_ou_id;
 use deploy_core::template::{ProjectContext, Template};
 use deploy_shell::aws::AwsSettings;
 use deploy_shell::cli::non_empty;
@@ -103,13 +104,14 @@ impl AccountsSettings<'_> {
                 input: self.listed.1,
             },
             None => StageAccounts::UnderOu {
-                ou: non_empty(self.ou.0)
-                    .ok_or(BuildError::AccountsWithoutSource {
+                ou: checked_ou(
+                    non_empty(self.ou.0).ok_or(BuildError::AccountsWithoutSource {
                         export: self.export.1,
                         ou: self.ou.1,
                         listed: self.listed.1,
-                    })?
-                    .to_owned(),
+                    })?,
+                    self.ou.1,
+                )?,
                 input: self.ou.1,
             },
         };
@@ -178,17 +180,23 @@ impl BuildConfig {
             .iter()
             .filter_map(|settings| settings.checked().transpose())
             .collect::<Result<Vec<_>, _>>()?;
-        check_outputs(args, &accounts_exports)?;
+        check_outputs(args, &template, &accounts_exports)?;
         let grant = if args.grant_cross_account_access {
             Some(GrantOus {
-                staging: required(
-                    &args.organizational_unit_staging_id,
-                    "the staging OU id for the cross-account grant",
+                staging: checked_ou(
+                    &required(
+                        &args.organizational_unit_staging_id,
+                        "the staging OU id for the cross-account grant",
+                        inputs::STAGING_OU,
+                    )?,
                     inputs::STAGING_OU,
                 )?,
-                prod: required(
-                    &args.organizational_unit_prod_id,
-                    "the prod OU id for the cross-account grant",
+                prod: checked_ou(
+                    &required(
+                        &args.organizational_unit_prod_id,
+                        "the prod OU id for the cross-account grant",
+                        inputs::PROD_OU,
+                    )?,
                     inputs::PROD_OU,
                 )?,
                 principals: args.grant_principals,
@@ -297,7 +305,11 @@ fn accounts_settings(args: &Args) -> [AccountsSettings<'_>; 2] {
 
 /// The outputs (three files, and the accounts files asked for) may be written as a set: see
 /// `deploy_core::files`.
-fn check_outputs(args: &Args, accounts: &[AccountsExport]) -> Result<(), BuildError> {
+fn check_outputs(
+    args: &Args,
+    template: &Template,
+    accounts: &[AccountsExport],
+) -> Result<(), BuildError> {
     let named = NamedPath::new;
     let mut outputs = vec![
         named(&args.export_template, inputs::EXPORT_TEMPLATE),
@@ -313,12 +325,15 @@ fn check_outputs(args: &Args, accounts: &[AccountsExport]) -> Result<(), BuildEr
         named(&args.import_staging_config, inputs::IMPORT_STAGING_CONFIG),
         named(&args.import_prod_config, inputs::IMPORT_PROD_CONFIG),
     ];
-    read.extend(
-        args.template
-            .as_ref()
-            .map(|path| named(path, inputs::TEMPLATE)),
-    );
+    // The file the template was read from: `--template x.yml.tera` may have read x.yml.j2.
+    read.extend(template.path().map(|path| named(path, inputs::TEMPLATE)));
     Ok(check_output_set(&outputs, &read)?)
+}
+
+/// An OU setting's value, which must be an OU id (not the root, not an account).
+fn checked_ou(ou: &str, input: Input) -> Result<String, BuildError> {
+    check_ou_id(ou).map_err(|message| BuildError::BadSetting { input, message })?;
+    Ok(ou.to_owned())
 }
 
 /// A setting every run needs: present and not blank (an env var set to "" counts as unset: the

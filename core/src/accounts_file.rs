@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use crate::files::read_bounded;
+use crate::input_file::{self, ReadError};
 use crate::inputs::Input;
 use crate::stack_params::json_kind;
 use crate::targets::check_account_id;
@@ -35,17 +35,15 @@ pub fn read(path: &Path, input: Input) -> Result<BTreeSet<String>, AccountsFileE
         input,
         problem,
     };
-    let bytes = match read_bounded(path, MAX_ACCOUNTS_FILE_BYTES) {
-        Ok(bytes) => bytes,
-        Err(err) if path.is_dir() => return Err(fail(Problem::IsDirectory(err.to_string()))),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            return Err(fail(Problem::Missing))
-        }
-        Err(err) => return Err(fail(Problem::Unreadable(err.to_string()))),
-    };
-    if bytes.len() as u64 > MAX_ACCOUNTS_FILE_BYTES {
-        return Err(fail(Problem::TooBig));
-    }
+    let bytes = input_file::read(path, MAX_ACCOUNTS_FILE_BYTES).map_err(|err| {
+        fail(match err {
+            ReadError::Missing => Problem::Missing,
+            ReadError::Directory => Problem::IsDirectory,
+            ReadError::NotRegular => Problem::NotRegular,
+            ReadError::TooBig { .. } => Problem::TooBig,
+            ReadError::Unreadable(err) => Problem::Unreadable(err),
+        })
+    })?;
     let text = String::from_utf8(bytes)
         .map_err(|err| fail(Problem::NotUtf8(err.utf8_error().valid_up_to())))?;
     parse(text.strip_prefix('\u{feff}').unwrap_or(&text)).map_err(fail)
@@ -104,8 +102,10 @@ const FORMAT_HINT: &str = r#"the file must be a JSON list of account id strings 
 pub enum Problem {
     #[error("file not found; point the setting at the accounts file build-step wrote")]
     Missing,
-    #[error("is a directory, not a file ({0}); point the setting at the JSON file inside it")]
-    IsDirectory(String),
+    #[error("is a directory, not a file; point the setting at the JSON file inside it")]
+    IsDirectory,
+    #[error("is not a regular file (a FIFO, device or socket, which could block or never end); point the setting at the accounts file build-step wrote")]
+    NotRegular,
     #[error("cannot be read ({0}); check its permissions")]
     Unreadable(String),
     #[error("is over {MAX_ACCOUNTS_FILE_BYTES} bytes, far more than any organization's accounts; {FORMAT_HINT}")]

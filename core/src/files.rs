@@ -277,16 +277,6 @@ fn write_temp(path: &Path, contents: &[u8]) -> std::io::Result<PathBuf> {
     Err(std::io::Error::other("no free name for a temp file"))
 }
 
-/// At most `limit + 1` bytes of `path`: enough to tell a file over the limit, never more.
-pub fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)?
-        .take(limit + 1)
-        .read_to_end(&mut bytes)?;
-    Ok(bytes)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

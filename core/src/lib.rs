@@ -13,6 +13,8 @@
 pub mod access_policy;
 pub mod accounts_file;
 pub mod arn;
+pub mod body_regex;
+pub mod bounded_yaml;
 pub mod budget;
 pub mod build_plan;
 pub mod build_summary;
@@ -22,6 +24,7 @@ pub mod exit;
 pub mod files;
 pub mod format;
 pub mod hosting;
+pub mod input_file;
 pub mod inputs;
 pub mod manifest;
 pub mod model_check;

@@ -10,7 +10,12 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::input_file::{self, ReadError};
 use crate::inputs::Input;
+
+/// A parameter file's largest size: a stage config or an exported parameter file is a few
+/// kilobytes, and a StackSet takes at most a few hundred parameters.
+pub const MAX_PARAMETER_FILE_BYTES: u64 = 1024 * 1024;
 
 /// One entry of a StackSet parameter file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,14 +86,15 @@ impl ParameterList {
             input,
             problem,
         };
-        let bytes = match std::fs::read(path) {
-            Ok(bytes) => bytes,
-            Err(err) if path.is_dir() => return Err(fail(Problem::IsDirectory(err.to_string()))),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                return Err(fail(Problem::Missing))
-            }
-            Err(err) => return Err(fail(Problem::Unreadable(err.to_string()))),
-        };
+        let bytes = input_file::read(path, MAX_PARAMETER_FILE_BYTES).map_err(|err| {
+            fail(match err {
+                ReadError::Missing => Problem::Missing,
+                ReadError::Directory => Problem::IsDirectory,
+                ReadError::NotRegular => Problem::NotRegular,
+                ReadError::TooBig { .. } => Problem::TooBig,
+                ReadError::Unreadable(err) => Problem::Unreadable(err),
+            })
+        })?;
         let text = String::from_utf8(bytes)
             .map_err(|err| fail(Problem::NotUtf8(err.utf8_error().valid_up_to())))?;
         // Editors on Windows may save UTF-8 with a byte order mark; it is not part of the JSON.
@@ -145,8 +151,12 @@ const FORMAT_HINT: &str = r#"the file must be a JSON list like [{"ParameterKey":
 pub enum Problem {
     #[error("file not found; create it or point the setting at the right path")]
     Missing,
-    #[error("is a directory, not a file ({0}); point the setting at the JSON file inside it")]
-    IsDirectory(String),
+    #[error("is a directory, not a file; point the setting at the JSON file inside it")]
+    IsDirectory,
+    #[error("is not a regular file (a FIFO, device or socket, which could block or never end); point the setting at a JSON file")]
+    NotRegular,
+    #[error("is over {MAX_PARAMETER_FILE_BYTES} bytes, far more than any parameter file; {FORMAT_HINT}")]
+    TooBig,
     #[error("cannot be read ({0}); check its permissions")]
     Unreadable(String),
     #[error("is not UTF-8 text (invalid byte after {0} valid bytes); save it as UTF-8 JSON")]
@@ -232,7 +242,7 @@ mod tests {
         assert!(message.contains("nope.json: file not found"), "{message}");
 
         let err = ParameterList::read(dir.path(), BUILD_CONFIG).unwrap_err();
-        assert!(matches!(err.problem, Problem::IsDirectory(_)), "{err:?}");
+        assert!(matches!(err.problem, Problem::IsDirectory), "{err:?}");
 
         let bom = dir.path().join("bom.json");
         std::fs::write(

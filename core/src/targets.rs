@@ -23,6 +23,36 @@ pub fn check_account_id(id: &str) -> Result<(), String> {
     }
 }
 
+/// An organizational unit id (`ou-` and two groups of lowercase letters and digits, as
+/// Organizations' API defines `OrganizationalUnitId`:
+/// <https://docs.aws.amazon.com/organizations/latest/APIReference/API_OrganizationalUnit.html>).
+/// A root id or an account id in an OU setting would widen a grant to the whole organization or
+/// give one that matches nobody, so each gets its own explanation.
+pub fn check_ou_id(id: &str) -> Result<(), String> {
+    let group = |part: &str, min: usize| {
+        (min..=32).contains(&part.len())
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    };
+    let parts: Vec<&str> = id.split('-').collect();
+    if let ["ou", root, ou] = parts.as_slice() {
+        if group(root, 4) && group(ou, 8) {
+            return Ok(());
+        }
+    }
+    let what = if id.starts_with("r-") {
+        "is the organization's root, not an OU: granting or deploying to it would reach every account of the organization"
+    } else if check_account_id(id).is_ok() {
+        "is an account id, not an OU: a grant to it as an OU matches nobody"
+    } else {
+        "is not an organizational unit id"
+    };
+    Err(format!(
+        "\"{id}\" {what}; give the OU's id (ou- followed by two groups of letters and digits, for example ou-ab12-cdefgh34)"
+    ))
+}
+
 /// A region name such as `us-east-1` or `cn-north-1`.
 pub fn check_region(region: &str) -> Result<(), String> {
     let shaped = region.split('-').all(|part| {
@@ -64,6 +94,19 @@ mod tests {
         assert!(check_account_id("012345678901").is_ok());
         for bad in ["12345678901", "1234567890123", "12345678901a", ""] {
             assert!(check_account_id(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn ou_ids_are_ou_ids_and_roots_and_accounts_are_named() {
+        assert!(check_ou_id("ou-ab12-cdefgh34").is_ok());
+        assert!(check_ou_id("ou-abcd1234567890123456789012345678-a1b2c3d4e5").is_ok());
+        let root = check_ou_id("r-ab12").unwrap_err();
+        assert!(root.contains("root"), "{root}");
+        let account = check_ou_id("123456789012").unwrap_err();
+        assert!(account.contains("account id"), "{account}");
+        for bad in ["ou-AB12-cdefgh34", "ou-ab1-cdefgh34", "ou-ab12-cdefg", "ou-ab12", "", "o-ab12cd34ef"] {
+            assert!(check_ou_id(bad).is_err(), "{bad}");
         }
     }
 

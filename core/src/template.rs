@@ -11,8 +11,10 @@ use std::path::{Path, PathBuf};
 use minijinja::value::Value;
 use minijinja::{context, Environment, UndefinedBehavior};
 use thiserror::Error;
-use yaml_rust2::{Yaml, YamlLoader};
+use yaml_rust2::Yaml;
 
+use crate::bounded_yaml;
+use crate::input_file::{self, ReadError};
 use crate::inputs;
 use crate::model_package::ModelPackage;
 
@@ -25,6 +27,8 @@ const FORMER_EXTENSION: &str = "tera";
 const EXTENSION: &str = "j2";
 /// Largest template the CodePipeline StackSet action accepts.
 pub const MAX_TEMPLATE_BYTES: usize = 460_800;
+/// Largest custom template source read: twice what it may render to leaves room for Jinja.
+pub const MAX_TEMPLATE_SOURCE_BYTES: u64 = 2 * MAX_TEMPLATE_BYTES as u64;
 /// The work a render may do, in minijinja's instructions: the built-in template takes a few
 /// thousand; a custom one that loops over loops runs out instead of hanging the build.
 pub const RENDER_FUEL: u64 = 1_000_000;
@@ -40,6 +44,8 @@ pub struct TemplateError {
 /// A compiled endpoint template.
 pub struct Template {
     source_name: String,
+    /// The file it was read from (None for the built-in one), after the extension fallback.
+    path: Option<PathBuf>,
     env: Environment<'static>,
 }
 
@@ -114,20 +120,40 @@ impl Template {
     /// The built-in template, or the file given with `--template`.
     pub fn load(custom: Option<&Path>) -> Result<Self, TemplateError> {
         let Some(path) = custom else {
-            return Self::compile(BUILT_IN_PATH, BUILT_IN);
+            return Self::compile(BUILT_IN_PATH, BUILT_IN, None);
         };
         let path = with_current_name(path);
         let name = path.display().to_string();
-        let source = std::fs::read_to_string(&path).map_err(|err| TemplateError {
+        let fail = |message: String| TemplateError {
             source_name: format!("{name} ({})", inputs::TEMPLATE),
-            message: format!("cannot be read ({err}); pass the path of a template file"),
-        })?;
-        Self::compile(&name, source)
+            message,
+        };
+        let source = match input_file::read(&path, MAX_TEMPLATE_SOURCE_BYTES) {
+            Ok(bytes) => String::from_utf8(bytes)
+                .map_err(|_| fail("is not UTF-8 text; save the template as UTF-8".into()))?,
+            Err(ReadError::TooBig { .. }) => {
+                return Err(fail(format!(
+                    "is over {MAX_TEMPLATE_SOURCE_BYTES} bytes; a template CodePipeline deploys renders to at most {MAX_TEMPLATE_BYTES}"
+                )))
+            }
+            Err(err) => {
+                return Err(fail(format!(
+                    "cannot be read ({err}); pass the path of a template file"
+                )))
+            }
+        };
+        Self::compile(&name, source, Some(path))
+    }
+
+    /// The file the template was read from, as resolved: the outputs must not overwrite it.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
     }
 
     fn compile(
         source_name: &str,
         source: impl Into<Cow<'static, str>>,
+        path: Option<PathBuf>,
     ) -> Result<Self, TemplateError> {
         let mut env = Environment::new();
         // The rendered document ends as the template does (a YAML file ends with a newline); an
@@ -155,6 +181,7 @@ impl Template {
             })?;
         Ok(Self {
             source_name: source_name.to_owned(),
+            path,
             env,
         })
     }
@@ -194,8 +221,7 @@ impl Template {
             source_name: self.source_name.clone(),
             message,
         };
-        let docs = YamlLoader::load_from_str(rendered)
-            .map_err(|e| fail(format!("does not render to valid YAML: {e}")))?;
+        let docs = bounded_yaml::load(rendered).map_err(|e| fail(format!("renders to YAML that {e}")))?;
         let Some(Yaml::Hash(parameters)) = docs.first().map(|doc| &doc["Parameters"]) else {
             return Err(fail("renders a document with no Parameters section".into()));
         };
@@ -322,6 +348,7 @@ mod tests {
         let template = Template::compile(
             "t",
             "Description: {{ project.name }}\nOther: {{ project.id }}\n",
+            None,
         )
         .unwrap();
         let hostile = "x\nResources: {}\n\"quoted\" !Sub ${AWS::Region} {{ y }} {% if %}";
@@ -335,14 +362,14 @@ mod tests {
                 generator: "g".into(),
             })
             .unwrap();
-        let doc = &YamlLoader::load_from_str(&rendered).unwrap()[0];
+        let doc = &bounded_yaml::load(&rendered).unwrap()[0];
         assert_eq!(doc["Description"].as_str(), Some(hostile));
         assert_eq!(doc["Other"].as_str(), Some("i"));
         assert!(doc["Resources"].is_badvalue());
     }
 
     fn render(source: &'static str) -> Result<String, TemplateError> {
-        Template::compile("t", source)?.render(&RenderContext {
+        Template::compile("t", source, None)?.render(&RenderContext {
             package: PackageContext::new(&package()),
             project: ProjectContext {
                 name: "p\"",
@@ -360,7 +387,7 @@ mod tests {
             quoted,
             r#""a\u0085b\u2028c\u2029d\u007f\u0001\u009f\ufeff\uffff\t\"é""#
         );
-        let doc = &YamlLoader::load_from_str(&format!("k: {quoted}")).unwrap()[0];
+        let doc = &bounded_yaml::load(&format!("k: {quoted}")).unwrap()[0];
         assert_eq!(doc["k"].as_str(), Some(value));
         assert_eq!(serde_json::from_str::<String>(&quoted).unwrap(), value);
     }
@@ -424,7 +451,7 @@ mod tests {
 
     #[test]
     fn a_broken_template_is_a_template_error() {
-        let err = Template::compile("bad.j2", "{% if %}").err().unwrap();
+        let err = Template::compile("bad.j2", "{% if %}", None).err().unwrap();
         assert!(
             err.to_string()
                 .starts_with("template bad.j2: is not a valid template: syntax error"),

@@ -81,10 +81,19 @@ impl<'a> Invoker<'a> {
                         latencies.push(elapsed);
                     }
                     report.succeeded += 1;
-                    let body = out.body().map(AsRef::as_ref).unwrap_or_default();
-                    report.response_content_type = out.content_type().map(str::to_owned);
+                    let content_type = out.content_type().map(str::to_owned);
+                    let body = out.body.map(Blob::into_inner).unwrap_or_default();
+                    report.response_content_type.clone_from(&content_type);
                     report.response_bytes = Some(body.len());
-                    let failures = case.expect.check(out.content_type(), body);
+                    // Off the runtime's thread: a body_regex may take seconds on a large answer
+                    // (bounded: `deploy_core::body_regex`), and stops and deadlines must fire
+                    // meanwhile.
+                    let expect = case.expect.clone();
+                    let failures = tokio::task::spawn_blocking(move || {
+                        expect.check(content_type.as_deref(), &body)
+                    })
+                    .await
+                    .unwrap_or_else(|_| vec!["checking the answer failed unexpectedly".to_owned()]);
                     if !failures.is_empty() {
                         report.status = CaseStatus::Failed;
                         report.failures = failures

@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use deploy_core::targets::{check_account_id, check_region};
+use deploy_core::targets::{check_account_id, check_ou_id, check_region};
 use deploy_core::{accounts_file, inputs};
 use deploy_shell::cli::non_empty;
 use deploy_shell::organizations::{active_accounts_under, unknown_ou};
@@ -78,7 +78,13 @@ impl AccountSource {
             ));
         }
         match non_empty(ou) {
-            Some(ou) => Ok(Self::UnderOu(ou.to_owned())),
+            Some(ou) => {
+                check_ou_id(ou).map_err(|message| TestError::BadSetting {
+                    input: inputs::OU,
+                    message,
+                })?;
+                Ok(Self::UnderOu(ou.to_owned()))
+            }
             None => Err(TestError::NoAccounts),
         }
     }

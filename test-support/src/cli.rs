@@ -6,6 +6,9 @@ use std::process::Command;
 
 use crate::Moto;
 
+/// The longest a run of a binary may take in a test: far beyond any test's own waits.
+pub const RUN_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// A binary invocation being built.
 pub struct Cli {
     command: Command,
@@ -80,17 +83,10 @@ impl Cli {
         }
     }
 
-    pub fn run(mut self) -> CliOutput {
-        let output = self
-            .command
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", self.description));
-        CliOutput {
-            code: output.status.code(),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-            description: self.description,
-        }
+    /// Runs to the end (killed after [`RUN_LIMIT`], so a run that hangs fails its test instead of
+    /// holding the test binary forever).
+    pub fn run(self) -> CliOutput {
+        self.spawn().wait()
     }
 }
 
@@ -111,12 +107,24 @@ impl Running {
         assert!(status.success(), "kill -{signal} failed");
     }
 
-    /// Waits for the end and returns what it printed.
+    /// Waits for the end and returns what it printed; a run still going after [`RUN_LIMIT`] is
+    /// killed (and its test then fails on the missing exit code).
     pub fn wait(self) -> CliOutput {
+        let pid = self.child.id();
+        let (done, finished) = std::sync::mpsc::channel::<()>();
+        let watchdog = std::thread::spawn(move || {
+            if finished.recv_timeout(RUN_LIMIT).is_err() {
+                // SAFETY: a plain syscall on the pid of a child not yet reaped (wait_with_output
+                // below has not returned, or `done` would have been sent).
+                unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+            }
+        });
         let output = self
             .child
             .wait_with_output()
             .unwrap_or_else(|e| panic!("cannot wait for {}: {e}", self.description));
+        let _ = done.send(());
+        let _ = watchdog.join();
         CliOutput {
             code: output.status.code(),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -201,17 +209,17 @@ pub fn file_names(dir: &Path) -> Vec<String> {
 }
 
 /// Runs `cfn-lint` on a template (optionally with StackSet parameter files) and fails the test
-/// with its findings. A missing cfn-lint fails loudly: the README's test command installs it.
+/// with its findings: the pinned cfn-lint (`crate::tools`), whose absence fails loudly.
 #[track_caller]
 pub fn assert_cfn_lint_passes(template: &Path, parameter_files: &[&Path]) {
-    let mut command = Command::new("cfn-lint");
+    let mut command = Command::new(crate::tools::python_tool("cfn-lint"));
     if !parameter_files.is_empty() {
         command.arg("--parameter-files").args(parameter_files);
     }
     command.arg("--").arg(template);
     let output = command
         .output()
-        .unwrap_or_else(|e| panic!("cannot run cfn-lint ({e}); install it with: pip install cfn-lint (the README's test command does this)"));
+        .unwrap_or_else(|e| panic!("cannot run cfn-lint ({e}); run `bash scripts/ensure-tools.sh`"));
     assert!(
         output.status.success(),
         "cfn-lint rejected {} with {parameter_files:?}:\n{}{}",

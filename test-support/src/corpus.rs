@@ -14,7 +14,9 @@ use crate::cli::place;
 use crate::CliOutput;
 
 /// Fields every case of every corpus has.
-const COMMON_FIELDS: [&str; 7] = ["name", "files", "generate", "env", "args", "exit", "stderr"];
+const COMMON_FIELDS: [&str; 8] = [
+    "name", "files", "generate", "special", "env", "args", "exit", "stderr",
+];
 
 /// A corpus file: a description for the reader and the cases.
 #[derive(Deserialize)]
@@ -46,6 +48,9 @@ pub struct Case<X> {
     pub files: BTreeMap<String, Option<String>>,
     /// Workspace path -> size of a file to write (too big to commit).
     pub generate: BTreeMap<String, usize>,
+    /// Workspace path -> what git cannot hold: `fifo` (a named pipe nobody writes to) or a
+    /// device path such as `/dev/zero` (a symlink to it).
+    pub special: BTreeMap<String, String>,
     pub env: BTreeMap<String, String>,
     pub args: Vec<String>,
     pub exit: i32,
@@ -60,6 +65,8 @@ struct CommonFields {
     files: BTreeMap<String, Option<String>>,
     #[serde(default)]
     generate: BTreeMap<String, usize>,
+    #[serde(default)]
+    special: BTreeMap<String, String>,
     #[serde(default)]
     env: BTreeMap<String, String>,
     #[serde(default)]
@@ -99,6 +106,7 @@ pub fn cases<X: Extra>(dir: &Path) -> Vec<Case<X>> {
                 name: common.name,
                 files: common.files,
                 generate: common.generate,
+                special: common.special,
                 env: common.env,
                 args: common.args,
                 exit: common.exit,
@@ -122,6 +130,18 @@ impl<X> Case<X> {
                 std::fs::create_dir_all(parent).unwrap();
             }
             std::fs::write(path, vec![b'7'; *size]).unwrap();
+        }
+        for (name, kind) in &self.special {
+            let path = workspace.join(name);
+            place(None, &path);
+            if kind == "fifo" {
+                let c_path = std::ffi::CString::new(path.to_str().expect("a UTF-8 path")).unwrap();
+                // SAFETY: mkfifo(3) reads a NUL-terminated path.
+                assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0, "mkfifo {name}");
+            } else {
+                assert!(kind.starts_with("/dev/"), "{name}: special is fifo or a /dev path");
+                std::os::unix::fs::symlink(kind, &path).unwrap();
+            }
         }
     }
 
