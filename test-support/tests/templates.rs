@@ -1231,7 +1231,14 @@ fn the_target_role_grants_vpc_and_key_permissions_only_when_its_parameters_ask()
         (
             "EncryptEndpointVolumes",
             "VolumeKeyGiven",
-            vec!["kms:CreateGrant", "kms:DescribeKey"],
+            vec!["kms:CreateGrant"],
+            "EndpointVolumeKmsKeyArn",
+        ),
+        // Apart, without the grant condition its requests never carry.
+        (
+            "DescribeEndpointVolumeKey",
+            "VolumeKeyGiven",
+            vec!["kms:DescribeKey"],
             "EndpointVolumeKmsKeyArn",
         ),
         (
@@ -1510,4 +1517,32 @@ fn the_launch_role_reads_the_platform_seed_not_the_blog_bucket() {
         "s3:GetObject".to_owned(),
         vec!["arn:${Partition}:s3:::${SeedBucket}/${SeedKeyPrefix}*".to_owned()]
     )));
+}
+
+/// The buckets the execution role may read and write are named exactly: a wildcard in either ARN
+/// would open every matching bucket of every account to the model.
+#[test]
+fn the_target_role_takes_exact_bucket_arns_only() {
+    let role = Template::load(TARGET_ROLE);
+    for parameter in ["ModelArtifactBucketArn", "DataCaptureBucketArn"] {
+        let pattern = role.doc["Parameters"][parameter]["AllowedPattern"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{parameter} has an AllowedPattern"));
+        let allowed = regex_lite::Regex::new(pattern).unwrap();
+        for good in [
+            "arn:aws:s3:::sagemaker-eu-west-1-111111111111",
+            "arn:aws-cn:s3:::models.example",
+        ] {
+            assert!(allowed.is_match(good), "{parameter} refuses {good}");
+        }
+        for wide in [
+            "arn:aws:s3:::*",
+            "arn:aws:s3:::sagemaker-*",
+            "arn:aws:s3:::sagemaker-?",
+            "arn:aws:s3:::bucket/*",
+            "arn:aws:s3:::",
+        ] {
+            assert!(!allowed.is_match(wide), "{parameter} takes {wide}");
+        }
+    }
 }
