@@ -15,6 +15,7 @@ use deploy_shell::AwsArgs;
 pub const DEFAULT_IMPORT_STAGING_CONFIG: &str = "staging-config.json";
 pub const DEFAULT_IMPORT_PROD_CONFIG: &str = "prod-config.json";
 pub const DEFAULT_EXPORT_TEMPLATE: &str = "template-export.yml";
+pub const DEFAULT_EXPORT_PROD_TEMPLATE: &str = "prod-template-export.yml";
 pub const DEFAULT_EXPORT_STAGING_CONFIG: &str = "staging-config-export.json";
 pub const DEFAULT_EXPORT_PROD_CONFIG: &str = "prod-config-export.json";
 
@@ -63,9 +64,12 @@ pub struct Args {
     /// Stage config to read for prod
     #[arg(long = input::IMPORT_PROD_CONFIG.flag, value_name = "FILE", default_value = DEFAULT_IMPORT_PROD_CONFIG)]
     pub import_prod_config: PathBuf,
-    /// Rendered endpoint template to write
+    /// Rendered endpoint template of the staging stack to write
     #[arg(long = input::EXPORT_TEMPLATE.flag, env = input::EXPORT_TEMPLATE.env, value_name = "FILE", default_value = DEFAULT_EXPORT_TEMPLATE, value_parser = path_or_default(DEFAULT_EXPORT_TEMPLATE))]
     pub export_template: PathBuf,
+    /// Rendered endpoint template of the prod stack to write
+    #[arg(long = input::EXPORT_PROD_TEMPLATE.flag, env = input::EXPORT_PROD_TEMPLATE.env, value_name = "FILE", default_value = DEFAULT_EXPORT_PROD_TEMPLATE, value_parser = path_or_default(DEFAULT_EXPORT_PROD_TEMPLATE))]
+    pub export_prod_template: PathBuf,
     /// Staging StackSet parameter file to write
     #[arg(long = input::EXPORT_STAGING_CONFIG.flag, env = input::EXPORT_STAGING_CONFIG.env, value_name = "FILE", default_value = DEFAULT_EXPORT_STAGING_CONFIG, value_parser = path_or_default(DEFAULT_EXPORT_STAGING_CONFIG))]
     pub export_staging_config: PathBuf,

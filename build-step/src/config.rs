@@ -40,12 +40,12 @@ pub struct BuildConfig {
     pub grant: Option<GrantOus>,
     /// The accounts files to write (none, one or both stages).
     pub accounts_exports: Vec<AccountsExport>,
-    pub export_template: PathBuf,
     pub dry_run: bool,
     pub aws: AwsSettings,
 }
 
-/// One stage's config file, the role its stacks use, and the parameter file to write.
+/// One stage's config file, the role its stacks use, and the template and parameter file to
+/// write.
 pub struct StageSource {
     pub file: PathBuf,
     pub file_input: Input,
@@ -53,6 +53,7 @@ pub struct StageSource {
     pub role_name: String,
     pub role_input: Input,
     pub export: PathBuf,
+    pub template_export: PathBuf,
 }
 
 /// One stage's accounts file: where to write it and where its accounts come from.
@@ -166,14 +167,14 @@ impl BuildConfig {
             inputs::IMPORT_STAGING_CONFIG,
             staging_role,
             inputs::STAGING_ROLE,
-            &args.export_staging_config,
+            [&args.export_template, &args.export_staging_config],
         )?;
         let prod = StageSource::read(
             &args.import_prod_config,
             inputs::IMPORT_PROD_CONFIG,
             prod_role,
             inputs::PROD_ROLE,
-            &args.export_prod_config,
+            [&args.export_prod_template, &args.export_prod_config],
         )?;
         let template = Template::load(args.template.as_deref()).map_err(PlanError::from)?;
         let accounts_exports = accounts_settings(args)
@@ -207,7 +208,6 @@ impl BuildConfig {
         let config = Self {
             artifact_bucket: non_empty(&args.artifact_bucket).map(str::to_owned),
             pinned_package: non_empty(&args.model_package_arn).map(str::to_owned),
-            export_template: args.export_template.clone(),
             dry_run: args.dry_run,
             aws: AwsSettings::from_env(&args.aws)?,
             group,
@@ -224,7 +224,7 @@ impl BuildConfig {
         Ok(config)
     }
 
-    /// The rendered template and both stages' plans for `package`.
+    /// Both stages' rendered templates and plans for `package`.
     pub fn plan(&self, package: &ModelPackage) -> Result<build_plan::Plan, BuildError> {
         let labels = Stage::ALL.map(|stage| self.stage(stage).label());
         let [staging_label, prod_label] = labels;
@@ -255,7 +255,7 @@ impl StageSource {
         file_input: Input,
         role_name: String,
         role_input: Input,
-        export: &std::path::Path,
+        [template_export, export]: [&std::path::Path; 2],
     ) -> Result<Self, BuildError> {
         Ok(Self {
             config: ParameterList::read(file, file_input)?,
@@ -264,6 +264,7 @@ impl StageSource {
             role_name,
             role_input,
             export: export.to_owned(),
+            template_export: template_export.to_owned(),
         })
     }
 
@@ -303,8 +304,8 @@ fn accounts_settings(args: &Args) -> [AccountsSettings<'_>; 2] {
     ]
 }
 
-/// The outputs (three files, and the accounts files asked for) may be written as a set: see
-/// `deploy_core::files`.
+/// The outputs (each stage's template and parameter file, and the accounts files asked for) may
+/// be written as a set: see `deploy_core::files`.
 fn check_outputs(
     args: &Args,
     template: &Template,
@@ -313,6 +314,7 @@ fn check_outputs(
     let named = NamedPath::new;
     let mut outputs = vec![
         named(&args.export_template, inputs::EXPORT_TEMPLATE),
+        named(&args.export_prod_template, inputs::EXPORT_PROD_TEMPLATE),
         named(&args.export_staging_config, inputs::EXPORT_STAGING_CONFIG),
         named(&args.export_prod_config, inputs::EXPORT_PROD_CONFIG),
     ];

@@ -4,9 +4,10 @@
 //! template and a plan against its declared parameters), then makes the fewest AWS calls the job
 //! needs (one ListModelPackages and one DescribeModelPackage in the normal case, whatever the
 //! group's size, and one DescribeStackSet per stage, made meanwhile), and writes its outputs
-//! (three files, and the accounts files asked for) atomically at the very end, so any failure
-//! leaves no output behind. The rules themselves (planning, validation, rendering, the policy document)
-//! are `deploy_core`'s; this crate is the command line and the AWS calls around them.
+//! (each stage's template and parameter file, and the accounts files asked for) atomically at
+//! the very end, so any failure leaves no output behind. The rules themselves (planning,
+//! validation, rendering, the policy document) are `deploy_core`'s; this crate is the command
+//! line and the AWS calls around them.
 
 pub mod accounts;
 pub mod cli;
@@ -106,11 +107,12 @@ async fn deploy(config: &BuildConfig, sdk_config: &SdkConfig) -> Result<Summary,
         None => None,
     };
 
-    let mut outputs: Vec<(&Path, String)> = vec![
-        (&config.export_template, plan.template.clone()),
-        (&config.staging.export, plan.staging.parameters.to_json()),
-        (&config.prod.export, plan.prod.parameters.to_json()),
-    ];
+    let mut outputs: Vec<(&Path, String)> = Vec::new();
+    for stage in Stage::ALL {
+        let source = config.stage(stage);
+        outputs.push((&source.template_export, plan.template(stage).text.clone()));
+        outputs.push((&source.export, plan.stage(stage).parameters.to_json()));
+    }
     for (export, summary) in config.accounts_exports.iter().zip(&accounts_files) {
         let accounts = summary.accounts.iter().cloned().collect();
         outputs.push((&export.path, accounts_file::render(&accounts)));
@@ -132,6 +134,7 @@ async fn deploy(config: &BuildConfig, sdk_config: &SdkConfig) -> Result<Summary,
                 StageSummary {
                     stage_name: planned.stage_name.clone(),
                     endpoint_name: planned.endpoint_name.clone(),
+                    template_file: config.stage(stage).template_export.display().to_string(),
                     parameter_file: config.stage(stage).export.display().to_string(),
                 }
             })

@@ -71,7 +71,11 @@ fn compiled_bytes(pattern: &str) -> usize {
     let (mut low, mut high) = (1, MAX_COMPILED_BYTES);
     while low < high {
         let middle = low + (high - low) / 2;
-        if RegexBuilder::new(pattern).size_limit(middle).build().is_ok() {
+        if RegexBuilder::new(pattern)
+            .size_limit(middle)
+            .build()
+            .is_ok()
+        {
             high = middle;
         } else {
             low = middle + 1;
@@ -87,9 +91,15 @@ mod tests {
     #[test]
     fn nested_bounded_repeats_are_refused_when_read() {
         let err = BodyRegex::new("(?:a{1,50}){1,50}b").unwrap_err();
-        assert!(err.starts_with("compiles to more than 32768 bytes"), "{err}");
+        assert!(
+            err.starts_with("compiles to more than 32768 bytes"),
+            "{err}"
+        );
         let err = BodyRegex::new("(").unwrap_err();
-        assert!(err.starts_with("is not a valid regular expression"), "{err}");
+        assert!(
+            err.starts_with("is not a valid regular expression"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -110,6 +120,9 @@ mod tests {
         let started = std::time::Instant::now();
         let err = regex.is_match(&"a".repeat(1_000_000)).unwrap_err();
         assert!(started.elapsed() < std::time::Duration::from_secs(1));
-        assert!(err.contains("was not matched against the 1000000-byte response body"), "{err}");
+        assert!(
+            err.contains("was not matched against the 1000000-byte response body"),
+            "{err}"
+        );
     }
 }

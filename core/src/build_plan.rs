@@ -1,6 +1,7 @@
-//! What build-step writes, computed from its checked inputs and a model package: the rendered
-//! template and both stages' StackSet parameter lists, each validated against the parameters the
-//! rendered template declares. build-step plans twice: first with a placeholder package, before
+//! What build-step writes, computed from its checked inputs and a model package: each stage's
+//! rendered template and StackSet parameter list, the list validated against the parameters its
+//! template declares. The two templates are the same text unless exactly one stage puts its model
+//! in a VPC ([`StageContext`]). build-step plans twice: first with a placeholder package, before
 //! any AWS call, so that every bad input fails in a second; then with the package it chose.
 
 use thiserror::Error;
@@ -11,7 +12,8 @@ use crate::stack_params::ParameterList;
 use crate::stage_config::{check_distinct_stages, plan_stage, Derived, StageConfigError};
 use crate::stage_config::{StageInput, StagePlan};
 use crate::template::{
-    DeclaredParameter, PackageContext, ProjectContext, RenderContext, Template, TemplateError,
+    DeclaredParameter, PackageContext, ProjectContext, RenderContext, StageContext, Template,
+    TemplateError,
 };
 
 /// The two stages the pipeline deploys, in deployment order.
@@ -53,11 +55,18 @@ impl<'a> BuildInputs<'a> {
     }
 }
 
-/// The rendered template, the parameters it declares, and both stages' plans.
+/// A template rendered for one stage, and the parameters it declares.
+#[derive(Debug, Clone)]
+pub struct RenderedTemplate {
+    pub text: String,
+    pub declared: Vec<DeclaredParameter>,
+}
+
+/// Both stages' rendered templates and plans.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    pub template: String,
-    pub declared: Vec<DeclaredParameter>,
+    pub staging_template: RenderedTemplate,
+    pub prod_template: RenderedTemplate,
     pub staging: StagePlan,
     pub prod: StagePlan,
 }
@@ -90,6 +99,13 @@ impl Plan {
         }
     }
 
+    pub fn template(&self, stage: Stage) -> &RenderedTemplate {
+        match stage {
+            Stage::Staging => &self.staging_template,
+            Stage::Prod => &self.prod_template,
+        }
+    }
+
     /// A warning for each stage whose StackSet update SageMaker would refuse, given what the
     /// StackSet last deployed (see [`hosting::autoscaled_type_change`]).
     pub fn update_warnings(&self, deployed: &[DeployedStage]) -> Vec<String> {
@@ -97,13 +113,14 @@ impl Plan {
             .iter()
             .filter_map(|d| {
                 // A value the StackSet left to a default has the deployed template's default.
+                let declared = &self.template(d.stage).declared;
                 let before = StageValues {
                     set: &d.parameters,
-                    declared: d.declared.as_deref().unwrap_or(&self.declared),
+                    declared: d.declared.as_deref().unwrap_or(declared),
                 };
                 let after = StageValues {
                     set: &self.stage(d.stage).parameters,
-                    declared: &self.declared,
+                    declared,
                 };
                 let problem = hosting::autoscaled_type_change(&before, &after)?;
                 Some(format!("{}: {problem}", d.stage.name()))
@@ -140,34 +157,43 @@ pub enum PlanError {
     StageConfig(#[from] StageConfigError),
 }
 
-/// Renders `template` for `package` and plans both stages against its declared parameters.
+/// Renders `template` for `package` and each stage, and plans each stage against the parameters
+/// its template declares.
 pub fn plan(
     template: &Template,
     inputs: &BuildInputs<'_>,
     package: &ModelPackage,
 ) -> Result<Plan, PlanError> {
-    let context = RenderContext {
-        package: PackageContext::new(package),
-        project: ProjectContext {
-            name: inputs.project.name,
-            id: inputs.project.id,
-        },
-        generator: inputs.generator.to_owned(),
+    let render = |stage: &StageInput<'_>| -> Result<RenderedTemplate, TemplateError> {
+        let context = RenderContext {
+            package: PackageContext::new(package),
+            project: ProjectContext {
+                name: inputs.project.name,
+                id: inputs.project.id,
+            },
+            generator: inputs.generator.to_owned(),
+            stage: StageContext {
+                in_vpc: hosting::names_a_vpc(stage.config),
+            },
+        };
+        let text = template.render(&context)?;
+        let declared = template.declared_parameters(&text)?;
+        Ok(RenderedTemplate { text, declared })
     };
-    let rendered = template.render(&context)?;
-    let declared = template.declared_parameters(&rendered)?;
+    let staging_template = render(&inputs.staging)?;
+    let prod_template = render(&inputs.prod)?;
     let derived = Derived {
         project_name: inputs.project.name,
         project_id: inputs.project.id,
         model_package_arn: &package.arn,
         artifact_bucket: inputs.artifact_bucket,
     };
-    let staging = plan_stage(&declared, &inputs.staging, &derived)?;
-    let prod = plan_stage(&declared, &inputs.prod, &derived)?;
+    let staging = plan_stage(&staging_template.declared, &inputs.staging, &derived)?;
+    let prod = plan_stage(&prod_template.declared, &inputs.prod, &derived)?;
     check_distinct_stages(&[&staging, &prod])?;
     Ok(Plan {
-        template: rendered,
-        declared,
+        staging_template,
+        prod_template,
         staging,
         prod,
     })

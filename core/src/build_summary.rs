@@ -35,6 +35,7 @@ pub struct AccountsFileSummary {
 pub struct StageSummary {
     pub stage_name: String,
     pub endpoint_name: String,
+    pub template_file: String,
     pub parameter_file: String,
 }
 

@@ -86,8 +86,13 @@ impl StageValues<'_> {
 
     /// Whether the file puts the model in a VPC (names either SSM parameter).
     fn in_vpc(&self) -> bool {
-        self.explicit(VPC_SUBNETS).is_some() || self.explicit(VPC_SECURITY_GROUPS).is_some()
+        names_a_vpc(self.set)
     }
+}
+
+/// Whether a stage config puts the model in a VPC: it names either network SSM parameter.
+pub fn names_a_vpc(config: &ParameterList) -> bool {
+    config.get(VPC_SUBNETS).is_some() || config.get(VPC_SECURITY_GROUPS).is_some()
 }
 
 /// Every rule, in the order a user would fix them.

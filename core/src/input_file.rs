@@ -12,7 +12,7 @@ use std::path::Path;
 
 use thiserror::Error;
 
-/// Why an input file was not read. Each message continues "<setting> <path>: ".
+/// Why an input file was not read. Each message continues `<setting> <path>: `.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ReadError {
     #[error("file not found")]

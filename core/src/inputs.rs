@@ -110,6 +110,7 @@ registry! {
     STAGING_OU = "organizational-unit-staging-id", ORGANIZATIONAL_UNIT_STAGING_ID;
     PROD_OU = "organizational-unit-prod-id", ORGANIZATIONAL_UNIT_PROD_ID;
     EXPORT_TEMPLATE = "export-template", EXPORT_TEMPLATE_NAME;
+    EXPORT_PROD_TEMPLATE = "export-prod-template", EXPORT_TEMPLATE_PROD_NAME;
     EXPORT_STAGING_CONFIG = "export-staging-config", EXPORT_TEMPLATE_STAGING_CONFIG;
     EXPORT_PROD_CONFIG = "export-prod-config", EXPORT_TEMPLATE_PROD_CONFIG;
     EXPORT_STAGING_ACCOUNTS = "export-staging-accounts", EXPORT_STAGING_ACCOUNTS;
@@ -160,7 +161,8 @@ documented! {
     PROD_ROLE, BuildStep, "role name in the prod accounts (`RoleName` of the prod parameters)";
     STAGING_OU, BuildStep, "staging OU, for `--grant-cross-account-access`";
     PROD_OU, BuildStep, "prod OU, for `--grant-cross-account-access`";
-    EXPORT_TEMPLATE, BuildStep, "rendered endpoint template (default `template-export.yml`)";
+    EXPORT_TEMPLATE, BuildStep, "rendered endpoint template of the staging stack (default `template-export.yml`)";
+    EXPORT_PROD_TEMPLATE, BuildStep, "rendered endpoint template of the prod stack (default `prod-template-export.yml`); the same text as the staging one unless exactly one stage runs in a VPC";
     EXPORT_STAGING_CONFIG, BuildStep, "staging StackSet parameter file (default `staging-config-export.json`)";
     EXPORT_PROD_CONFIG, BuildStep, "prod StackSet parameter file (default `prod-config-export.json`)";
     EXPORT_STAGING_ACCOUNTS, BuildStep, "when set, write the staging accounts file here: a JSON array of the staging OU's ACTIVE account ids";

@@ -155,7 +155,9 @@ pub enum Problem {
     IsDirectory,
     #[error("is not a regular file (a FIFO, device or socket, which could block or never end); point the setting at a JSON file")]
     NotRegular,
-    #[error("is over {MAX_PARAMETER_FILE_BYTES} bytes, far more than any parameter file; {FORMAT_HINT}")]
+    #[error(
+        "is over {MAX_PARAMETER_FILE_BYTES} bytes, far more than any parameter file; {FORMAT_HINT}"
+    )]
     TooBig,
     #[error("cannot be read ({0}); check its permissions")]
     Unreadable(String),

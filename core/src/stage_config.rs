@@ -136,6 +136,9 @@ pub fn plan_stage(
         declared,
     };
     let effective = |key: &str| values.effective(key).map(str::to_owned);
+    // The hosting rules first: half a VPC (which makes the other half a required parameter) is
+    // better named by the rule that explains it.
+    hosting::check(&values).map_err(config_error)?;
     for decl in declared.iter().filter(|d| d.default.is_none()) {
         if parameters.get(&decl.name).is_none() {
             return Err(config_error(format!(
@@ -144,7 +147,6 @@ pub fn plan_stage(
             )));
         }
     }
-    hosting::check(&values).map_err(config_error)?;
 
     let stage_name = effective(STAGE_NAME)
         .ok_or_else(|| config_error(format!("sets no \"{STAGE_NAME}\"; add {{\"ParameterKey\": \"{STAGE_NAME}\", \"ParameterValue\": \"staging\"}}")))?;

@@ -105,7 +105,14 @@ mod tests {
         assert!(root.contains("root"), "{root}");
         let account = check_ou_id("123456789012").unwrap_err();
         assert!(account.contains("account id"), "{account}");
-        for bad in ["ou-AB12-cdefgh34", "ou-ab1-cdefgh34", "ou-ab12-cdefg", "ou-ab12", "", "o-ab12cd34ef"] {
+        for bad in [
+            "ou-AB12-cdefgh34",
+            "ou-ab1-cdefgh34",
+            "ou-ab12-cdefg",
+            "ou-ab12",
+            "",
+            "o-ab12cd34ef",
+        ] {
             assert!(check_ou_id(bad).is_err(), "{bad}");
         }
     }

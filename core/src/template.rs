@@ -49,12 +49,24 @@ pub struct Template {
     env: Environment<'static>,
 }
 
-/// What the template sees: `package`, `project` and `generator`, all strings.
+/// What the template sees: `package`, `project` and `generator`, all strings, and `stage`, what
+/// the stage it is rendered for needs from it.
 #[derive(Debug)]
 pub struct RenderContext<'a> {
     pub package: PackageContext<'a>,
     pub project: ProjectContext<'a>,
     pub generator: String,
+    pub stage: StageContext,
+}
+
+/// The one thing a stage's template differs in: CloudFormation resolves an SSM-typed parameter
+/// in every stack of the template, so the network parameters are SSM-typed only in the template
+/// of a stage that puts its model in a VPC (a default naming a public parameter would fail in
+/// Regions that lack it).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StageContext {
+    /// `stage.in_vpc`: the stage's config names the SSM parameters of its subnets and groups.
+    pub in_vpc: bool,
 }
 
 #[derive(Debug)]
@@ -97,6 +109,7 @@ impl RenderContext<'_> {
             },
             project => context! { name => project.name, id => project.id },
             generator => self.generator.as_str(),
+            stage => context! { in_vpc => self.stage.in_vpc },
         }
     }
 }
@@ -221,7 +234,8 @@ impl Template {
             source_name: self.source_name.clone(),
             message,
         };
-        let docs = bounded_yaml::load(rendered).map_err(|e| fail(format!("renders to YAML that {e}")))?;
+        let docs =
+            bounded_yaml::load(rendered).map_err(|e| fail(format!("renders to YAML that {e}")))?;
         let Some(Yaml::Hash(parameters)) = docs.first().map(|doc| &doc["Parameters"]) else {
             return Err(fail("renders a document with no Parameters section".into()));
         };
@@ -360,6 +374,7 @@ mod tests {
                     id: "i",
                 },
                 generator: "g".into(),
+                stage: StageContext::default(),
             })
             .unwrap();
         let doc = &bounded_yaml::load(&rendered).unwrap()[0];
@@ -376,6 +391,7 @@ mod tests {
                 id: "i",
             },
             generator: "g".into(),
+            stage: StageContext::default(),
         })
     }
 
@@ -425,6 +441,7 @@ mod tests {
                 package: PackageContext::new(&package()),
                 project: ProjectContext { name: "p", id: "i" },
                 generator: "g".into(),
+                stage: StageContext::default(),
             })
             .unwrap();
         let declared = template.declared_parameters(&rendered).unwrap();
@@ -514,6 +531,7 @@ mod tests {
                     package: PackageContext::new(&package()),
                     project: ProjectContext { name: "p", id: "i" },
                     generator: "g".into(),
+                    stage: StageContext::default(),
                 }
                 .to_value(),
             )

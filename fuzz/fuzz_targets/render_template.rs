@@ -10,7 +10,7 @@
 use std::sync::LazyLock;
 
 use deploy_core::template::{
-    PackageContext, ProjectContext, RenderContext, Template, MAX_TEMPLATE_BYTES,
+    PackageContext, ProjectContext, RenderContext, StageContext, Template, MAX_TEMPLATE_BYTES,
 };
 use libfuzzer_sys::fuzz_target;
 use serde_yaml::Value;
@@ -33,6 +33,7 @@ impl<'a> Fields<'a> {
             },
             project: ProjectContext { name, id },
             generator: generator.to_owned(),
+            stage: StageContext::default(),
         }
     }
 }

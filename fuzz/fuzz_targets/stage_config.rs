@@ -10,11 +10,12 @@
 use std::sync::LazyLock;
 
 use deploy_core::endpoint::MAX_ENDPOINT_NAME_LEN;
+use deploy_core::hosting;
 use deploy_core::inputs::{self, Input};
 use deploy_core::stack_params::ParameterList;
 use deploy_core::stage_config::{plan_stage, Derived, StageInput};
 use deploy_core::template::{
-    DeclaredParameter, PackageContext, ProjectContext, RenderContext, Template,
+    DeclaredParameter, PackageContext, ProjectContext, RenderContext, StageContext, Template,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -28,26 +29,31 @@ const DERIVED_FROM: [Input; 4] = [
 ];
 const PACKAGE_ARN: &str = "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn/3";
 
-static DECLARED: LazyLock<Vec<DeclaredParameter>> = LazyLock::new(|| {
+/// What the built-in template declares, rendered for a stage outside a VPC and for one inside
+/// (index `in_vpc as usize`), as build-step renders it for each stage.
+static DECLARED: LazyLock<[Vec<DeclaredParameter>; 2]> = LazyLock::new(|| {
     let template = Template::load(None).expect("the built-in template compiles");
-    let rendered = template
-        .render(&RenderContext {
-            package: PackageContext {
-                arn: PACKAGE_ARN,
-                group: "churn",
-                version: "3".into(),
-                approval_status: "Approved",
-            },
-            project: ProjectContext {
-                name: "churn",
-                id: "p-1",
-            },
-            generator: "fuzz".into(),
-        })
-        .expect("the built-in template renders");
-    template
-        .declared_parameters(&rendered)
-        .expect("the built-in template declares its parameters")
+    [false, true].map(|in_vpc| {
+        let rendered = template
+            .render(&RenderContext {
+                package: PackageContext {
+                    arn: PACKAGE_ARN,
+                    group: "churn",
+                    version: "3".into(),
+                    approval_status: "Approved",
+                },
+                project: ProjectContext {
+                    name: "churn",
+                    id: "p-1",
+                },
+                generator: "fuzz".into(),
+                stage: StageContext { in_vpc },
+            })
+            .expect("the built-in template renders");
+        template
+            .declared_parameters(&rendered)
+            .expect("the built-in template declares its parameters")
+    })
 });
 
 fuzz_target!(|data: &[u8]| {
@@ -82,7 +88,8 @@ fuzz_target!(|data: &[u8]| {
         model_package_arn: PACKAGE_ARN,
         artifact_bucket,
     };
-    let plan = match plan_stage(&DECLARED, &input, &derived) {
+    let declared = &DECLARED[usize::from(hosting::names_a_vpc(&config))];
+    let plan = match plan_stage(declared, &input, &derived) {
         Ok(plan) => plan,
         Err(err) => {
             let named = err.origin == FILE_LABEL

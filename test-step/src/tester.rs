@@ -260,7 +260,7 @@ mod tests {
                     content_type: Some("text/csv".into()),
                     accept: None,
                     expect: Expect {
-                        body_regex: Some(regex_lite::Regex::new("^\\{").unwrap()),
+                        body_regex: Some(deploy_core::body_regex::BodyRegex::new("^\\{").unwrap()),
                         ..Expect::default()
                     },
                 })

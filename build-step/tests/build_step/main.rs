@@ -71,6 +71,7 @@ impl Workspace {
             ),
             ("SAGEMAKER_EXECUTION_ROLE_PROD_NAME", "sagemaker-role-prod"),
             ("EXPORT_TEMPLATE_NAME", "template-export.yml"),
+            ("EXPORT_TEMPLATE_PROD_NAME", "prod-template-export.yml"),
             (
                 "EXPORT_TEMPLATE_STAGING_CONFIG",
                 "staging-config-export.json",
@@ -81,8 +82,9 @@ impl Workspace {
 }
 
 pub const INPUTS: [&str; 2] = ["prod-config.json", "staging-config.json"];
-pub const OUTPUTS: [&str; 3] = [
+pub const OUTPUTS: [&str; 4] = [
     "prod-config-export.json",
+    "prod-template-export.yml",
     "staging-config-export.json",
     "template-export.yml",
 ];

@@ -40,6 +40,11 @@ async fn exported_files_match_their_snapshots_and_pass_cfn_lint() {
         ws.read("prod-config-export.json")
     );
     let template = ws.file("template-export.yml");
+    assert_eq!(
+        ws.read("prod-template-export.yml"),
+        template_text,
+        "neither stage is in a VPC: one template for both"
+    );
     assert_cfn_lint_passes(&template, &[]);
     assert_cfn_lint_passes(&template, &[&ws.file("staging-config-export.json")]);
     assert_cfn_lint_passes(&template, &[&ws.file("prod-config-export.json")]);
@@ -85,7 +90,10 @@ async fn every_optional_feature_passes_cfn_lint_on_and_off() {
         ws.build_step().run().code(0);
         let template = ws.file("template-export.yml");
         assert_cfn_lint_passes(&template, &[&ws.file("staging-config-export.json")]);
-        assert_cfn_lint_passes(&template, &[&ws.file("prod-config-export.json")]);
+        assert_cfn_lint_passes(
+            &ws.file("prod-template-export.yml"),
+            &[&ws.file("prod-config-export.json")],
+        );
     }
     // All off: only the three required keys, everything else from the template's defaults.
     let ws = Workspace::new(&group.name);
@@ -99,7 +107,7 @@ async fn every_optional_feature_passes_cfn_lint_on_and_off() {
     );
     ws.build_step().env("ARTIFACT_BUCKET", "").run().code(0);
     assert_cfn_lint_passes(
-        &ws.file("template-export.yml"),
+        &ws.file("prod-template-export.yml"),
         &[&ws.file("prod-config-export.json")],
     );
 }
@@ -142,15 +150,28 @@ async fn hosting_options_pass_cfn_lint_in_every_combination_the_readme_shows() {
         {"ParameterKey": "DataCaptureKmsKeyId", "ParameterValue": "alias/sagemaker-capture"}
     ])
     .to_string();
-    for (staging, prod) in [
-        (serverless(None), vpc_prod.clone()),
-        (serverless(Some("2")), storage_prod),
+    for (staging, prod, prod_in_vpc) in [
+        (serverless(None), vpc_prod.clone(), true),
+        (serverless(Some("2")), storage_prod, false),
     ] {
         let ws = Workspace::new(&group.name);
         ws.write("staging-config.json", staging);
         ws.write("prod-config.json", prod);
         ws.build_step().run().code(0);
         let template = ws.file("template-export.yml");
+        // Only a stage in a VPC gets the SSM-typed network parameters, which CloudFormation
+        // resolves in every stack of a template; no template names a public parameter.
+        let staging_text = ws.read("template-export.yml");
+        let prod_text = ws.read("prod-template-export.yml");
+        assert!(!staging_text.contains("VpcSubnetIdsParameter"));
+        assert_eq!(
+            prod_text
+                .matches("Type: AWS::SSM::Parameter::Value<String>")
+                .count(),
+            if prod_in_vpc { 2 } else { 0 }
+        );
+        assert_eq!(staging_text == prod_text, !prod_in_vpc);
+        assert!(!staging_text.contains("/aws/service/") && !prod_text.contains("/aws/service/"));
         assert_cfn_lint_passes(&template, &[&ws.file("staging-config-export.json")]);
         // cfn-lint reads an SSM-typed parameter's value as the resolved one; CloudFormation
         // resolves the names in each target account, so lint what it would see there.
@@ -165,7 +186,8 @@ async fn hosting_options_pass_cfn_lint_in_every_combination_the_readme_shows() {
                 "sg-0123456789abcdef0",
             );
         ws.write("prod-resolved.json", prod);
-        assert_cfn_lint_passes(&template, &[&ws.file("prod-resolved.json")]);
+        let prod_template = ws.file("prod-template-export.yml");
+        assert_cfn_lint_passes(&prod_template, &[&ws.file("prod-resolved.json")]);
         let staging = ParameterList::read(
             &ws.file("staging-config-export.json"),
             deploy_core::inputs::BUILD_CONFIG,

@@ -53,6 +53,10 @@ async fn no_secret_key_or_session_token_reaches_any_output_at_trace_level() {
                 format!("staging-{format}.json"),
             )
             .env("EXPORT_TEMPLATE_PROD_CONFIG", format!("prod-{format}.json"))
+            .env(
+                "EXPORT_TEMPLATE_PROD_NAME",
+                format!("prod-template-{format}.yml"),
+            )
             .args(["-vv", "--log-format", format, "--output", "json"])
             .run();
         out.code(0).stdout_contains(&arn);
@@ -65,6 +69,8 @@ async fn no_secret_key_or_session_token_reaches_any_output_at_trace_level() {
         written,
         [
             "prod-json.json",
+            "prod-template-json.yml",
+            "prod-template-text.yml",
             "prod-text.json",
             "staging-json.json",
             "staging-text.json",

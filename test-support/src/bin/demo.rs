@@ -103,6 +103,7 @@ async fn main() -> std::process::ExitCode {
         ("ORGANIZATIONAL_UNIT_STAGING_ID", staging_ou.as_str()),
         ("ORGANIZATIONAL_UNIT_PROD_ID", prod_ou.as_str()),
         ("EXPORT_TEMPLATE_NAME", "template-export.yml"),
+        ("EXPORT_TEMPLATE_PROD_NAME", "prod-template-export.yml"),
         (
             "EXPORT_TEMPLATE_STAGING_CONFIG",
             "staging-config-export.json",

@@ -164,6 +164,7 @@ impl Pipeline {
             [
                 "prod-accounts.json",
                 "prod-config-export.json",
+                "prod-template-export.yml",
                 "staging-accounts.json",
                 "staging-config-export.json",
                 "template-export.yml"
@@ -217,22 +218,14 @@ impl Pipeline {
             &std::fs::read(artifacts.join(format!("{stage}-accounts.json"))).unwrap(),
         )
         .unwrap();
-        let template = std::fs::read_to_string(artifacts.join("template-export.yml")).unwrap();
-        // The endpoint template's network parameters default to AWS's public parameter
-        // /aws/service/global-infrastructure/current-region, which holds the region's name
-        // (https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-finding-public-parameters.html).
-        // The emulator lacks it and resolves every SSM-typed default, so the deployed copy names
-        // its public parameter for this region instead, which holds the same name.
-        let public_region = "Default: /aws/service/global-infrastructure/current-region";
-        assert_eq!(
-            template.matches(public_region).count(),
-            2,
-            "the two network parameters"
-        );
-        let template = template.replace(
-            public_region,
-            &format!("Default: /aws/service/global-infrastructure/regions/{REGION}"),
-        );
+        // The stage's template as the build wrote it (the actions' TemplatePath), deployed
+        // unchanged: it names no public SSM parameter, which the emulator (and some Regions) lack.
+        let template_file = if stage == "prod" {
+            "prod-template-export.yml"
+        } else {
+            "template-export.yml"
+        };
+        let template = std::fs::read_to_string(artifacts.join(template_file)).unwrap();
         let admin = format!(
             "arn:aws:iam::{}:role/sagemaker-{}-stackset-admin",
             test_support::seed::ACCOUNT_ID,
