@@ -83,7 +83,7 @@ pub enum PublishError {
     Template(#[from] TemplateEditError),
     #[error("cfn-lint rejected the product template to publish (kept at {}):\n{output}\nfix templates/sagemaker-project.yml; nothing was uploaded", path.display())]
     Lint { path: PathBuf, output: String },
-    #[error("cfn-lint could not run ({0}); install it with pip install cfn-lint (the README's test command does) and run again; nothing was uploaded")]
+    #[error("the pinned cfn-lint could not run ({0}); install the pinned tools with `bash scripts/ensure-tools.sh` and run again; nothing was uploaded")]
     NoLint(String),
     #[error("cannot read or write {}: {source}", path.display())]
     Io {
@@ -377,14 +377,16 @@ pub fn plan(
     })
 }
 
-/// cfn-lint on the template to publish, written to `work_dir`.
+/// The pinned cfn-lint on the template to publish, written to `work_dir`.
 fn lint(template: &str, work_dir: &Path) -> Result<(), PublishError> {
     let path = work_dir.join("sagemaker-project.yml");
     std::fs::write(&path, template).map_err(|source| PublishError::Io {
         path: path.clone(),
         source,
     })?;
-    let output = Command::new("cfn-lint")
+    // The pinned one (scripts/pins/), so the template is checked as the tests check it.
+    let cfn_lint = crate::repo_root().join(".tools/python/bin/cfn-lint");
+    let output = Command::new(&cfn_lint)
         .arg(&path)
         .output()
         .map_err(|e| PublishError::NoLint(e.to_string()))?;
