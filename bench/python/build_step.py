@@ -44,6 +44,7 @@ def parse_args():
     p.add_argument("--import-staging-config", default="staging-config.json")
     p.add_argument("--import-prod-config", default="prod-config.json")
     p.add_argument("--export-template", default=env_default("EXPORT_TEMPLATE_NAME", "template-export.yml"))
+    p.add_argument("--export-prod-template", default=env_default("EXPORT_TEMPLATE_PROD_NAME", "prod-template-export.yml"))
     p.add_argument("--export-staging-config", default=env_default("EXPORT_TEMPLATE_STAGING_CONFIG", "staging-config-export.json"))
     p.add_argument("--export-prod-config", default=env_default("EXPORT_TEMPLATE_PROD_CONFIG", "prod-config-export.json"))
     p.add_argument("--template", default=str(REPO / "templates" / "endpoint.yml.j2"))
@@ -79,7 +80,7 @@ CfnLoader.add_multi_constructor("!", lambda loader, _tag, node: (
     else loader.construct_mapping(node)))
 
 
-def render_template(path, package, project_name, project_id):
+def render_template(path, package, project_name, project_id, in_vpc):
     env = jinja2.Environment(finalize=lambda value: json.dumps(str(value)), keep_trailing_newline=True)
     template = env.from_string(Path(path).read_text())
     return template.render(
@@ -88,6 +89,7 @@ def render_template(path, package, project_name, project_id):
                  "approval_status": package["ModelApprovalStatus"]},
         project={"name": project_name, "id": project_id},
         generator="build_step.py",
+        stage={"in_vpc": in_vpc},
     )
 
 
@@ -142,15 +144,19 @@ def main():
     package = sm.describe_model_package(ModelPackageName=arn)
     log.info("chose model package %s", arn)
 
-    rendered = render_template(args.template, package, args.sagemaker_project_name, args.sagemaker_project_id)
-    declared = yaml.load(rendered, Loader=CfnLoader)["Parameters"]
-    outputs = [(args.export_template, rendered)]
+    outputs = []
     supported = package.get("InferenceSpecification", {}).get("SupportedRealtimeInferenceInstanceTypes", [])
     stages = []
-    for config, role, export in (
-        (args.import_staging_config, args.sagemaker_execution_role_staging_name, args.export_staging_config),
-        (args.import_prod_config, args.sagemaker_execution_role_prod_name, args.export_prod_config),
+    for config, role, template_export, export in (
+        (args.import_staging_config, args.sagemaker_execution_role_staging_name, args.export_template, args.export_staging_config),
+        (args.import_prod_config, args.sagemaker_execution_role_prod_name, args.export_prod_template, args.export_prod_config),
     ):
+        # Each stage's own template: the network parameters only where the stage is in a VPC.
+        keys = {e["ParameterKey"] for e in json.loads(Path(config).read_text())}
+        in_vpc = bool(keys & {"VpcSubnetIdsParameter", "VpcSecurityGroupIdsParameter"})
+        rendered = render_template(args.template, package, args.sagemaker_project_name, args.sagemaker_project_id, in_vpc)
+        declared = yaml.load(rendered, Loader=CfnLoader)["Parameters"]
+        outputs.append((template_export, rendered))
         derived = {"SageMakerProjectName": args.sagemaker_project_name,
                    "SageMakerProjectId": args.sagemaker_project_id,
                    "ModelPackageName": arn, "RoleName": role, "ArtifactBucket": args.artifact_bucket}

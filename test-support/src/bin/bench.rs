@@ -368,6 +368,7 @@ fn check_package(expected: &str) -> impl Fn(&Path) -> Result<(), String> + '_ {
         )
         .map_err(|e| e.to_string())?;
         std::fs::metadata(dir.join("template-export.yml"))
+            .and(std::fs::metadata(dir.join("prod-template-export.yml")))
             .and(std::fs::metadata(dir.join("prod-config-export.json")))
             .map_err(|e| format!("an output is missing: {e}"))?;
         match params.get("ModelPackageName") {
