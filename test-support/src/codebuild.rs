@@ -12,11 +12,13 @@
 //! directory, and no `**`), which is all the seed's buildspecs use. Keys it does not implement
 //! (`runtime-versions`, `finally`, other globs, ...) are an error, never silently ignored.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_yaml::Value;
+
+use crate::cfn_eval::{self, StackInputs};
 
 const PHASES: [&str; 4] = ["install", "pre_build", "build", "post_build"];
 
@@ -239,54 +241,38 @@ impl Buildspec {
     }
 }
 
-/// The environment variables a CodeBuild project in a CloudFormation template sets, with
-/// `!Ref`s resolved from `refs` (parameters, pseudo parameters and resources the test stands in
-/// for). A `!Ref` the test did not provide is an error naming it.
-// Test support: its callers build a plain HashMap, so no hasher parameter.
-#[allow(clippy::implicit_hasher)]
+/// The environment variables a CodeBuild project in a CloudFormation template sets, as a stack
+/// made from `inputs` (parameters, account, Region) would set them: every intrinsic resolved by
+/// [`crate::cfn_eval`].
 pub fn project_environment(
     template: &Path,
     project_logical_id: &str,
-    refs: &HashMap<&str, String>,
+    inputs: &StackInputs,
 ) -> Result<Vec<(String, String)>, String> {
     let text = std::fs::read_to_string(template)
         .map_err(|e| format!("cannot read {}: {e}", template.display()))?;
     let doc: Value = serde_yaml::from_str(&text)
         .map_err(|e| format!("{} is not YAML: {e}", template.display()))?;
-    let project = &doc["Resources"][project_logical_id];
-    if project["Type"].as_str() != Some("AWS::CodeBuild::Project") {
-        return Err(format!(
-            "{project_logical_id} is not an AWS::CodeBuild::Project"
-        ));
-    }
-    let variables = project["Properties"]["Environment"]["EnvironmentVariables"]
-        .as_sequence()
+    let stack = cfn_eval::resolve(&doc, inputs).map_err(|e| e.to_string())?;
+    let project = stack
+        .resource(project_logical_id)
+        .filter(|r| r.resource_type == "AWS::CodeBuild::Project")
+        .ok_or_else(|| format!("{project_logical_id} is not an AWS::CodeBuild::Project"))?;
+    let variables = project.properties["Environment"]["EnvironmentVariables"]
+        .as_array()
         .ok_or_else(|| format!("{project_logical_id} has no EnvironmentVariables"))?;
     variables
         .iter()
         .map(|variable| {
-            let name = variable["Name"]
-                .as_str()
-                .ok_or_else(|| format!("{project_logical_id}: a variable without a Name"))?;
-            let value = resolve(&variable["Value"], refs)
-                .map_err(|e| format!("{project_logical_id} {name}: {e}"))?;
-            Ok((name.to_owned(), value))
+            let (name, value) = (variable["Name"].as_str(), variable["Value"].as_str());
+            match (name, value) {
+                (Some(name), Some(value)) => Ok((name.to_owned(), value.to_owned())),
+                _ => Err(format!(
+                    "{project_logical_id}: a variable without a string Name and Value: {variable}"
+                )),
+            }
         })
         .collect()
-}
-
-fn resolve(value: &Value, refs: &HashMap<&str, String>) -> Result<String, String> {
-    let reference = match value {
-        Value::String(literal) => return Ok(literal.clone()),
-        Value::Number(number) => return Ok(number.to_string()),
-        Value::Tagged(tagged) if tagged.tag == "!Ref" => tagged.value.as_str(),
-        Value::Mapping(map) if map.len() == 1 => map.get("Ref").and_then(Value::as_str),
-        _ => None,
-    }
-    .ok_or_else(|| format!("the runner resolves literals and Ref only, found {value:?}"))?;
-    refs.get(reference)
-        .cloned()
-        .ok_or_else(|| format!("give the runner a value for Ref {reference}"))
 }
 
 fn mapping<'a>(value: &'a Value, what: &str) -> Result<&'a serde_yaml::Mapping, String> {

@@ -15,7 +15,15 @@
 //! from CodeBuild costs) and answer InvokeEndpoint itself as a stand-in endpoint, so that the
 //! emulator's own CPU (a few milliseconds a call, one call at a time) is not what is measured:
 //! against AWS every account's endpoint is its own service. And it can stand in for the model
-//! package group policy calls, which the emulator answers with HTTP 500.
+//! package group policy calls, which the emulator answers with HTTP 500, and for the calls the
+//! emulator lacks: Service Catalog's ([`CatalogStandIn`]) and CodePipeline's GetPipelineExecution
+//! ([`PipelineStandIn`]).
+//!
+//! Every request is recorded ([`FaultProxy::calls`], a [`RecordedCall`] each): the service and
+//! region it was signed for, its operation, account, access key, parameters and the status it got,
+//! so a test can evaluate each call against the IAM policies that would be in force. The proxy
+//! also remembers, for each key an AssumeRole through it issued, the role, session name and
+//! session policy asked for ([`FaultProxy::session_of`]).
 //!
 //! Plain std threads and blocking sockets, one thread per client connection: keep-alive is kept
 //! towards the client, each forwarded request gets its own upstream connection.
@@ -30,6 +38,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::catalog_stand_in::CatalogStandIn;
+use crate::pipeline_stand_in::{self, PipelineStandIn};
 use crate::seed::ACCOUNT_ID;
 use crate::Moto;
 
@@ -79,6 +88,46 @@ impl Fault {
     }
 }
 
+/// One request the proxy received, as an IAM evaluation needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedCall {
+    /// The service of the SigV4 credential scope (`Credential=AKID/date/region/SERVICE/aws4_request`
+    /// in the `Authorization` header, or the presigned `X-Amz-Credential`): `sagemaker`, `sts`,
+    /// `organizations`, `codepipeline`, `cloudformation`, `iam`, `s3`, `kms`...; empty when the
+    /// request is not signed.
+    pub signing_service: String,
+    /// The region of the same scope; empty when the request is not signed.
+    pub region: String,
+    /// The API name (see the module docs); `METHOD /path` for a REST call the proxy cannot name.
+    pub operation: String,
+    /// The request's account as faults match it: the access key's, except for AssumeRole, whose
+    /// account is the one of the role it asks for (its caller's account is its key's: the
+    /// [`FaultProxy::session_of`] that key, or 123456789012 for a key the proxy did not see issued).
+    pub account: String,
+    /// The SigV4 access key id; empty when the request is not signed.
+    pub access_key: String,
+    /// The parameters: an awsJson body as it was sent; awsQuery fields (query string and form,
+    /// `Action` and `Version` included) as an object of decoded strings; `{"EndpointName": name}`
+    /// for the SageMaker runtime's invocation paths; otherwise `{}`.
+    pub params: serde_json::Value,
+    /// The HTTP status the client got: moto's, a stand-in's or an injected fault's; 0 while the
+    /// answer is pending and for a reset or held request (no answer).
+    pub status: u16,
+}
+
+/// What an AssumeRole through the proxy asked for, remembered by the access key it issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssumedSession {
+    /// The `RoleArn` asked for.
+    pub role_arn: String,
+    /// The `RoleSessionName`.
+    pub session_name: String,
+    /// The session policy (`Policy`, decoded), if one was passed.
+    pub policy: Option<String>,
+    /// The role's account, which calls made with the key are in.
+    pub account: String,
+}
+
 /// The longest resource policy PutModelPackageGroupPolicy takes, in characters.
 pub const MAX_GROUP_POLICY_CHARS: usize = 20_480;
 
@@ -97,10 +146,11 @@ pub struct FaultProxy {
 struct Shared {
     upstream: u16,
     faults: Mutex<Vec<Fault>>,
-    /// (operation, account) of every request, in arrival order.
-    seen: Mutex<Vec<(String, String)>>,
-    /// Access key id -> account, from the AssumeRole answers that went through the proxy.
-    keys: Mutex<HashMap<String, String>>,
+    /// Every request, in arrival order.
+    calls: Mutex<Vec<RecordedCall>>,
+    /// Access key id -> what the AssumeRole that issued it asked for, from the AssumeRole answers
+    /// that went through the proxy.
+    keys: Mutex<HashMap<String, AssumedSession>>,
     /// Added before every answer (see [`FaultProxy::delay_every_round_trip`]).
     delay: Mutex<Duration>,
     /// The body every InvokeEndpoint gets, when the proxy stands in for the endpoints.
@@ -109,6 +159,8 @@ struct Shared {
     group_policies: Mutex<Option<HashMap<(String, String), String>>>,
     /// The Service Catalog calls the emulator lacks, when the proxy stands in for them.
     catalog: Mutex<Option<CatalogStandIn>>,
+    /// The pipeline runs GetPipelineExecution knows, when the proxy stands in for it.
+    pipelines: Mutex<Option<PipelineStandIn>>,
     stopping: AtomicBool,
 }
 
@@ -197,6 +249,33 @@ impl FaultProxy {
             .get_or_insert_with(CatalogStandIn::default);
     }
 
+    /// Answers CodePipeline's GetPipelineExecution itself (see [`PipelineStandIn`]), knowing only
+    /// the runs recorded with [`FaultProxy::record_pipeline_run`]; other CodePipeline calls still
+    /// go to the emulator.
+    pub fn stand_in_for_pipeline_runs(&self) {
+        self.shared
+            .pipelines
+            .lock()
+            .unwrap()
+            .get_or_insert_with(PipelineStandIn::default);
+    }
+
+    /// Records run `execution_id` of `pipeline`, whose `pipelineExecution.variables` are
+    /// `variables` (name, resolved value), and stands in for GetPipelineExecution if it did not.
+    pub fn record_pipeline_run(
+        &self,
+        pipeline: &str,
+        execution_id: &str,
+        variables: &[(&str, &str)],
+    ) {
+        self.shared
+            .pipelines
+            .lock()
+            .unwrap()
+            .get_or_insert_with(PipelineStandIn::default)
+            .record(pipeline, execution_id, variables);
+    }
+
     /// The Service Catalog writes made through this proxy, in order (`CreateProduct <name>`, ...).
     pub fn catalog_writes(&self) -> Vec<String> {
         let catalog = self.shared.catalog.lock().unwrap();
@@ -231,8 +310,22 @@ impl FaultProxy {
     }
 
     fn counted(&self, matches: impl Fn(&str, &str) -> bool) -> usize {
-        let seen = self.shared.seen.lock().unwrap();
-        seen.iter().filter(|(op, acct)| matches(op, acct)).count()
+        let calls = self.shared.calls.lock().unwrap();
+        calls
+            .iter()
+            .filter(|call| matches(&call.operation, &call.account))
+            .count()
+    }
+
+    /// Every request the proxy received (faulted, stood in or forwarded), in arrival order.
+    pub fn calls(&self) -> Vec<RecordedCall> {
+        self.shared.calls.lock().unwrap().clone()
+    }
+
+    /// What the AssumeRole that issued `access_key` through this proxy asked for; `None` for a
+    /// key the proxy did not see issued (moto's default `testing`, for one).
+    pub fn session_of(&self, access_key: &str) -> Option<AssumedSession> {
+        self.shared.session_of(access_key)
     }
 }
 
@@ -258,10 +351,7 @@ impl Shared {
         while let Ok(Some(request)) = read_request(&mut reader) {
             let call = Call::of(&request);
             let account = self.account_of(&request, &call);
-            self.seen
-                .lock()
-                .unwrap()
-                .push((call.operation.clone(), account.clone()));
+            let index = self.record(&request, &call, &account);
             let response = match self.take_fault(&call.operation, &account) {
                 Some(FaultKind::ConnectionReset) => return reset(&writer),
                 Some(FaultKind::Timeout) => return hold(&mut reader),
@@ -274,6 +364,12 @@ impl Shared {
                     _ if matches!(&call.protocol, Protocol::AwsJson { service } if service.contains("ServiceCatalog")) => {
                         self.answer_catalog_call(&call.operation, &request)
                     }
+                    _ if call.operation == pipeline_stand_in::STOOD_IN
+                        && matches!(&call.protocol, Protocol::AwsJson { service } if service.starts_with("CodePipeline")) =>
+                    {
+                        self.answer_pipeline_call(&call.operation, &account, &request)
+                            .unwrap_or_else(|| self.forward(&request))
+                    }
                     _ => {
                         let response = self.forward(&request);
                         if call.operation == "AssumeRole" && response.status == 200 {
@@ -283,6 +379,7 @@ impl Shared {
                     }
                 },
             };
+            self.calls.lock().unwrap()[index].status = response.status;
             let delay = *self.delay.lock().unwrap();
             if !delay.is_zero() {
                 std::thread::sleep(delay);
@@ -368,8 +465,38 @@ impl Shared {
         response
     }
 
+    /// The stand-in answer to GetPipelineExecution, or none when the proxy is not standing in.
+    fn answer_pipeline_call(
+        &self,
+        operation: &str,
+        account: &str,
+        request: &Request,
+    ) -> Option<Response> {
+        let guard = self.pipelines.lock().unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap_or_default();
+        let (status, answer) = guard.as_ref()?.answer(operation, account, &body)?;
+        Some(Call::json_response(status, &answer))
+    }
+
     fn stand_in(&self) -> Option<String> {
         self.stand_in.lock().unwrap().clone()
+    }
+
+    /// Records `request` (its status still 0) and returns its index in `calls`.
+    fn record(&self, request: &Request, call: &Call, account: &str) -> usize {
+        let (signing_service, region) = request.credential_scope();
+        let recorded = RecordedCall {
+            signing_service,
+            region,
+            operation: call.operation.clone(),
+            account: account.to_owned(),
+            access_key: request.access_key().unwrap_or_default(),
+            params: call.params(request),
+            status: 0,
+        };
+        let mut calls = self.calls.lock().unwrap();
+        calls.push(recorded);
+        calls.len() - 1
     }
 
     fn take_fault(&self, operation: &str, account: &str) -> Option<FaultKind> {
@@ -391,19 +518,32 @@ impl Shared {
         }
         request
             .access_key()
-            .and_then(|key| self.keys.lock().unwrap().get(key).cloned())
-            .unwrap_or_else(|| ACCOUNT_ID.to_owned())
+            .and_then(|key| self.session_of(&key))
+            .map_or_else(|| ACCOUNT_ID.to_owned(), |session| session.account)
     }
 
+    fn session_of(&self, access_key: &str) -> Option<AssumedSession> {
+        self.keys.lock().unwrap().get(access_key).cloned()
+    }
+
+    /// Remembers the key an AssumeRole answer issued, with what the request asked for.
     fn remember_key(&self, request: &Request, answer: &[u8]) {
         let answer = String::from_utf8_lossy(answer);
         let key = answer
             .split_once("<AccessKeyId>")
             .and_then(|(_, rest)| rest.split_once("</AccessKeyId>"))
             .map(|(key, _)| key.trim().to_owned());
-        let account = request.param("RoleArn").and_then(|arn| arn_account(&arn));
-        if let (Some(key), Some(account)) = (key, account) {
-            self.keys.lock().unwrap().insert(key, account);
+        let Some(role_arn) = request.param("RoleArn") else {
+            return;
+        };
+        if let (Some(key), Some(account)) = (key, arn_account(&role_arn)) {
+            let session = AssumedSession {
+                role_arn,
+                session_name: request.param("RoleSessionName").unwrap_or_default(),
+                policy: request.param("Policy"),
+                account,
+            };
+            self.keys.lock().unwrap().insert(key, session);
         }
     }
 
@@ -547,6 +687,24 @@ impl Call {
         }
     }
 
+    /// The request's parameters, as [`RecordedCall::params`] describes them.
+    fn params(&self, request: &Request) -> serde_json::Value {
+        let empty = || serde_json::Value::Object(serde_json::Map::new());
+        match self.protocol {
+            Protocol::AwsJson { .. } => serde_json::from_slice(&request.body)
+                .ok()
+                .filter(serde_json::Value::is_object)
+                .unwrap_or_else(empty),
+            Protocol::AwsQuery => serde_json::Value::Object(request.params()),
+            Protocol::RestJson if self.operation.starts_with("InvokeEndpoint") => {
+                let path = request.target.split('?').next().unwrap_or_default();
+                let name = path.trim_start_matches('/').split('/').nth(1).unwrap_or("");
+                serde_json::json!({"EndpointName": percent_decode(name)})
+            }
+            Protocol::RestJson => empty(),
+        }
+    }
+
     /// An awsJson answer with `status` and `body`.
     fn json_response(status: u16, body: &serde_json::Value) -> Response {
         Response {
@@ -646,6 +804,26 @@ impl Request {
 
     /// A query-string or form-body parameter (awsQuery), decoded.
     fn param(&self, name: &str) -> Option<String> {
+        self.raw_params()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| percent_decode(value))
+    }
+
+    /// Every query-string and form-body parameter (awsQuery), decoded, the first of a repeated
+    /// name winning (as in [`Request::param`]).
+    fn params(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut params = serde_json::Map::new();
+        for (key, value) in self.raw_params() {
+            let key = percent_decode(key);
+            if !params.contains_key(&key) {
+                params.insert(key, percent_decode(value).into());
+            }
+        }
+        params
+    }
+
+    /// The query string's `key=value` pairs, then a form body's, still encoded.
+    fn raw_params(&self) -> impl Iterator<Item = (&str, &str)> {
         let query = self.target.split_once('?').map_or("", |(_, q)| q);
         let form = match self.header("content-type") {
             Some(t) if t.starts_with("application/x-www-form-urlencoded") => {
@@ -657,15 +835,41 @@ impl Request {
             .split('&')
             .chain(form.split('&'))
             .filter_map(|pair| pair.split_once('='))
-            .find(|(key, _)| *key == name)
-            .map(|(_, value)| percent_decode(value))
     }
 
-    /// The access key id of the SigV4 `Authorization` header.
-    fn access_key(&self) -> Option<&str> {
-        let auth = self.header("authorization")?;
-        let (_, rest) = auth.split_once("Credential=")?;
-        rest.split('/').next()
+    /// The SigV4 credential (`AKID/date/region/service/aws4_request`): the `Authorization`
+    /// header's, or a presigned request's `X-Amz-Credential`.
+    fn credential(&self) -> Option<String> {
+        match self.header("authorization") {
+            Some(auth) => {
+                let (_, rest) = auth.split_once("Credential=")?;
+                rest.split([',', ' ']).next().map(str::to_owned)
+            }
+            None => self.param("X-Amz-Credential"),
+        }
+    }
+
+    /// The access key id of the SigV4 credential.
+    fn access_key(&self) -> Option<String> {
+        let credential = self.credential()?;
+        credential.split('/').next().map(str::to_owned)
+    }
+
+    /// The (service, region) of the SigV4 credential scope; empty strings when there is none.
+    /// A SigV4a scope (`AKID/date/service/aws4_request`) has no region: that is the
+    /// `X-Amz-Region-Set` header.
+    fn credential_scope(&self) -> (String, String) {
+        let credential = self.credential().unwrap_or_default();
+        match credential.split('/').collect::<Vec<_>>()[..] {
+            [_, _, region, service, _] => (service.to_owned(), region.to_owned()),
+            [_, _, service, _] => (
+                service.to_owned(),
+                self.header("x-amz-region-set")
+                    .unwrap_or_default()
+                    .to_owned(),
+            ),
+            _ => (String::new(), String::new()),
+        }
     }
 }
 
@@ -1044,6 +1248,147 @@ mod tests {
         );
         assert_eq!(proxy.count_in("ListModelPackageGroups", ACCOUNT_ID), 1);
         assert_eq!(proxy.count_in("ListModelPackageGroups", "111100001111"), 1);
+    }
+
+    /// An AssumeRole with a session policy, then a call with the key it issued: both recorded
+    /// with their signing scope, key, account, parameters and status, and the key's session found.
+    #[tokio::test]
+    async fn every_call_is_recorded_and_issued_keys_name_their_session() {
+        let proxy = FaultProxy::start(crate::moto());
+        let config = through(&proxy, 1).await;
+        let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sagemaker:List*","Resource":"*"}]}"#;
+        let out = aws_sdk_sts::Client::new(&config)
+            .assume_role()
+            .role_arn("arn:aws:iam::111100003333:role/recorded role+x")
+            .role_session_name("recorded-session")
+            .policy(policy)
+            .send()
+            .await
+            .unwrap();
+        let c = out.credentials().unwrap();
+        let issued = c.access_key_id().to_owned();
+        let assumed = aws_sdk_sagemaker::config::Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_owned()),
+            None,
+            "proxy-test",
+        );
+        let in_account = sdk_config_with(crate::moto(), "eu-west-1", assumed)
+            .await
+            .to_builder()
+            .endpoint_url(proxy.url())
+            .retry_config(RetryConfig::disabled())
+            .build();
+        aws_sdk_sagemaker::Client::new(&in_account)
+            .list_model_package_groups()
+            .name_contains("churn")
+            .send()
+            .await
+            .unwrap();
+        proxy.inject(Fault::new("GetCallerIdentity", FaultKind::Throttling, 1));
+        let throttled = aws_sdk_sts::Client::new(&config)
+            .get_caller_identity()
+            .send()
+            .await;
+        assert!(throttled.is_err());
+
+        let calls = proxy.calls();
+        assert_eq!(calls.len(), 3, "{calls:#?}");
+        assert_eq!(
+            calls[0],
+            RecordedCall {
+                signing_service: "sts".to_owned(),
+                region: REGION.to_owned(),
+                operation: "AssumeRole".to_owned(),
+                account: "111100003333".to_owned(),
+                access_key: "testing".to_owned(),
+                params: serde_json::json!({
+                    "Action": "AssumeRole",
+                    "Version": "2011-06-15",
+                    "RoleArn": "arn:aws:iam::111100003333:role/recorded role+x",
+                    "RoleSessionName": "recorded-session",
+                    "Policy": policy,
+                }),
+                status: 200,
+            }
+        );
+        assert_eq!(
+            calls[1],
+            RecordedCall {
+                signing_service: "sagemaker".to_owned(),
+                region: "eu-west-1".to_owned(),
+                operation: "ListModelPackageGroups".to_owned(),
+                account: "111100003333".to_owned(),
+                access_key: issued.clone(),
+                params: serde_json::json!({"NameContains": "churn"}),
+                status: 200,
+            }
+        );
+        assert_eq!(
+            (
+                calls[2].operation.as_str(),
+                calls[2].signing_service.as_str(),
+                &calls[2].params,
+                calls[2].status
+            ),
+            (
+                "GetCallerIdentity",
+                "sts",
+                &serde_json::json!({"Action": "GetCallerIdentity", "Version": "2011-06-15"}),
+                400
+            )
+        );
+        assert_eq!(
+            proxy.session_of(&issued),
+            Some(AssumedSession {
+                role_arn: "arn:aws:iam::111100003333:role/recorded role+x".to_owned(),
+                session_name: "recorded-session".to_owned(),
+                policy: Some(policy.to_owned()),
+                account: "111100003333".to_owned(),
+            })
+        );
+        assert_eq!(proxy.session_of("testing"), None);
+        // The counts read the same record.
+        assert_eq!(proxy.count_in("ListModelPackageGroups", "111100003333"), 1);
+        assert_eq!(proxy.count("GetCallerIdentity"), 1);
+    }
+
+    /// An unsigned runtime invocation: its endpoint name is its parameter, its scope empty; a
+    /// reset request is recorded with no status.
+    #[tokio::test]
+    async fn invocations_and_unanswered_requests_are_recorded() {
+        let proxy = FaultProxy::start(crate::moto());
+        proxy.stand_in_for_endpoints("{}");
+        let request = "POST /endpoints/churn-staging%2Dx/invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}";
+        let send = || {
+            let mut stream = TcpStream::connect(("127.0.0.1", proxy.port)).unwrap();
+            stream.write_all(request.as_bytes()).unwrap();
+            let mut answer = String::new();
+            let _ = stream.read_to_string(&mut answer);
+            answer
+        };
+        assert!(send().starts_with("HTTP/1.1 200 "));
+        proxy.inject(Fault::new("InvokeEndpoint", FaultKind::ConnectionReset, 1));
+        assert_eq!(send(), "");
+        let calls = proxy.calls();
+        let expected = RecordedCall {
+            signing_service: String::new(),
+            region: String::new(),
+            operation: "InvokeEndpoint".to_owned(),
+            account: ACCOUNT_ID.to_owned(),
+            access_key: String::new(),
+            params: serde_json::json!({"EndpointName": "churn-staging-x"}),
+            status: 200,
+        };
+        assert_eq!(calls[0], expected);
+        assert_eq!(
+            calls[1],
+            RecordedCall {
+                status: 0,
+                ..expected
+            }
+        );
     }
 
     #[test]

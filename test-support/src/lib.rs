@@ -8,13 +8,17 @@
 //! never through a global reset, so they can run in parallel against one emulator.
 
 pub mod catalog_stand_in;
+pub mod cfn_eval;
 pub mod cli;
 pub mod codebuild;
 pub mod corpus;
 pub mod endpoints;
 pub mod fault_matrix;
 pub mod fault_proxy;
+pub mod iam_calls;
 pub mod moto;
+pub mod pipeline_stand_in;
+pub mod policy_eval;
 pub mod secrets;
 pub mod seed;
 pub mod tools;
