@@ -93,6 +93,12 @@ pub struct Args {
     /// Deploy this package (it must be in the group and Approved) instead of the newest Approved one
     #[arg(long = input::MODEL_PACKAGE_ARN.flag, env = input::MODEL_PACKAGE_ARN.env, value_name = "ARN")]
     pub model_package_arn: Option<String>,
+    /// The pipeline whose run started this build, for --pipeline-execution-id
+    #[arg(long = input::PIPELINE_NAME.flag, env = input::PIPELINE_NAME.env, value_name = "NAME")]
+    pub pipeline_name: Option<String>,
+    /// Take the package from this pipeline run's ModelPackageArn variable (newest, or an ARN to pin)
+    #[arg(long = input::PIPELINE_EXECUTION_ID.flag, env = input::PIPELINE_EXECUTION_ID.env, value_name = "ID")]
+    pub pipeline_execution_id: Option<String>,
     /// Custom Jinja template [default: the built-in templates/endpoint.yml.j2]
     #[arg(long = input::TEMPLATE.flag, value_name = "FILE")]
     pub template: Option<PathBuf>,

@@ -21,6 +21,7 @@ use deploy_shell::cli::non_empty;
 
 use crate::cli::{Args, GrantPrincipals};
 use crate::error::BuildError;
+use crate::pipeline_run;
 
 /// What the template's metadata names as its generator.
 const GENERATOR: &str = concat!("build-step ", env!("CARGO_PKG_VERSION"));
@@ -34,14 +35,28 @@ pub struct BuildConfig {
     pub staging: StageSource,
     pub prod: StageSource,
     pub template: Template,
-    /// The package to deploy instead of the newest Approved one.
-    pub pinned_package: Option<String>,
+    /// Which package to deploy.
+    pub package: PackageChoice,
     /// The OUs whose accounts get access to the group, when the grant was asked for.
     pub grant: Option<GrantOus>,
     /// The accounts files to write (none, one or both stages).
     pub accounts_exports: Vec<AccountsExport>,
     pub dry_run: bool,
     pub aws: AwsSettings,
+}
+
+/// Which package a run deploys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PackageChoice {
+    /// The newest Approved package of the group.
+    Newest,
+    /// The package `MODEL_PACKAGE_ARN` names.
+    Pinned(String),
+    /// What the pipeline run's `ModelPackageArn` variable says (`crate::pipeline_run`).
+    FromPipelineRun {
+        pipeline: String,
+        execution_id: String,
+    },
 }
 
 /// One stage's config file, the role its stacks use, and the template and parameter file to
@@ -207,7 +222,7 @@ impl BuildConfig {
         };
         let config = Self {
             artifact_bucket: non_empty(&args.artifact_bucket).map(str::to_owned),
-            pinned_package: non_empty(&args.model_package_arn).map(str::to_owned),
+            package: package_choice(args)?,
             dry_run: args.dry_run,
             aws: AwsSettings::from_env(&args.aws)?,
             group,
@@ -330,6 +345,31 @@ fn check_outputs(
     // The file the template was read from: `--template x.yml.tera` may have read x.yml.j2.
     read.extend(template.path().map(|path| named(path, inputs::TEMPLATE)));
     Ok(check_output_set(&outputs, &read)?)
+}
+
+/// MODEL_PACKAGE_ARN (`newest`, the pipeline variable's default, counts as unset) or the pipeline
+/// run to ask, not both.
+fn package_choice(args: &Args) -> Result<PackageChoice, BuildError> {
+    let pinned = non_empty(&args.model_package_arn).filter(|arn| *arn != pipeline_run::NEWEST);
+    match (pinned, non_empty(&args.pipeline_execution_id)) {
+        (Some(_), Some(_)) => Err(BuildError::BadSetting {
+            input: inputs::MODEL_PACKAGE_ARN,
+            message: format!(
+                "and {} both say which package to deploy; give one of them",
+                inputs::PIPELINE_EXECUTION_ID
+            ),
+        }),
+        (Some(arn), None) => Ok(PackageChoice::Pinned(arn.to_owned())),
+        (None, Some(execution_id)) => Ok(PackageChoice::FromPipelineRun {
+            pipeline: required(
+                &args.pipeline_name,
+                "the pipeline whose run's variables say which package to deploy",
+                inputs::PIPELINE_NAME,
+            )?,
+            execution_id: execution_id.to_owned(),
+        }),
+        (None, None) => Ok(PackageChoice::Newest),
+    }
 }
 
 /// An OU setting's value, which must be an OU id (not the root, not an account).

@@ -36,12 +36,22 @@ pub enum BuildError {
     #[error(transparent)]
     Plan(#[from] PlanError),
     #[error(
-        "{} names the model package {arn}, which {problem}; pin an Approved package of group {group}, or unset it to deploy the newest Approved one",
-        inputs::MODEL_PACKAGE_ARN
+        "{source_name} names the model package {arn}, which {problem}; pin an Approved package of group {group}, or ask for the newest Approved one"
     )]
     PinnedPackage {
+        /// The setting or pipeline variable that named the package.
+        source_name: String,
         arn: String,
         group: String,
+        problem: String,
+    },
+    #[error(
+        "the pipeline variable ModelPackageArn of run {execution_id} of {pipeline} is \"{value}\", which {problem}; start the pipeline again with newest or the ARN of an Approved package of the group"
+    )]
+    PipelineVariable {
+        pipeline: String,
+        execution_id: String,
+        value: String,
         problem: String,
     },
     #[error(
@@ -75,7 +85,8 @@ impl Failure for BuildError {
             BuildError::NothingApproved { .. } => ExitStatus::Negative,
             BuildError::Aws(err) if err.is_missing_credentials() => ExitStatus::BadInput,
             BuildError::Aws(_) | BuildError::PolicyKeptChanging { .. } => ExitStatus::AwsError,
-            BuildError::MissingSetting { .. }
+            BuildError::PipelineVariable { .. }
+            | BuildError::MissingSetting { .. }
             | BuildError::BadSetting { .. }
             | BuildError::AccountsWithoutSource { .. }
             | BuildError::EmptyOu { .. }

@@ -15,6 +15,7 @@ pub mod config;
 pub mod deployed;
 pub mod error;
 pub mod grant;
+pub mod pipeline_run;
 pub mod registry;
 
 use std::path::Path;
@@ -24,12 +25,13 @@ use deploy_core::accounts_file;
 use deploy_core::build_plan::Stage;
 use deploy_core::build_summary::{AccountsFileSummary, StageSummary, Summary, WrittenFile};
 use deploy_core::files::write_all_atomically;
+use deploy_core::inputs;
 use deploy_core::template::ProjectContext;
 use deploy_shell::aws::{explain_failure, load_sdk_config};
 
 pub use cli::Args;
 pub use config::BuildConfig;
-use config::StageAccounts;
+use config::{PackageChoice, StageAccounts};
 pub use error::BuildError;
 
 /// Runs the whole build step and returns what it did (or, with `--dry-run`, would do).
@@ -39,6 +41,43 @@ pub async fn run(args: &Args) -> Result<Summary, BuildError> {
     match Box::pin(deploy(&config, &sdk_config)).await {
         Err(BuildError::Aws(err)) => Err(BuildError::Aws(explain_failure(&sdk_config, err).await)),
         other => other,
+    }
+}
+
+/// The package to deploy. A pipeline run's variable is read while the newest Approved package is
+/// looked up (the variable says `newest` on every run an approval starts), so the usual run waits
+/// for no extra round trip.
+async fn chosen_package(
+    config: &BuildConfig,
+    sdk_config: &SdkConfig,
+    sagemaker: &aws_sdk_sagemaker::Client,
+) -> Result<deploy_core::model_package::ModelPackage, BuildError> {
+    match &config.package {
+        PackageChoice::Newest => registry::newest_approved(sagemaker, &config.group).await,
+        PackageChoice::Pinned(arn) => {
+            let source = inputs::MODEL_PACKAGE_ARN.to_string();
+            registry::pinned(sagemaker, &config.group, arn, &source).await
+        }
+        PackageChoice::FromPipelineRun {
+            pipeline,
+            execution_id,
+        } => {
+            let codepipeline = aws_sdk_codepipeline::Client::new(sdk_config);
+            let (requested, newest) = tokio::join!(
+                pipeline_run::requested_package(&codepipeline, pipeline, execution_id),
+                registry::newest_approved(sagemaker, &config.group)
+            );
+            match requested? {
+                Some(arn) => {
+                    let source = format!(
+                        "the pipeline variable {} of run {execution_id}",
+                        pipeline_run::VARIABLE
+                    );
+                    registry::pinned(sagemaker, &config.group, &arn, &source).await
+                }
+                None => newest,
+            }
+        }
     }
 }
 
@@ -53,12 +92,7 @@ async fn deploy(config: &BuildConfig, sdk_config: &SdkConfig) -> Result<Summary,
     // What the StackSets deployed is read while the package is looked up: neither waits for the
     // other, so the check costs no round trip of its own.
     let (package, deployed) = tokio::join!(
-        async {
-            match &config.pinned_package {
-                Some(arn) => registry::pinned(&sagemaker, &config.group, arn).await,
-                None => registry::newest_approved(&sagemaker, &config.group).await,
-            }
-        },
+        chosen_package(config, sdk_config, &sagemaker),
         deployed::read(&cloudformation, &project, &config.template)
     );
     let package = package?;

@@ -66,8 +66,14 @@ pub async fn newest_approved(client: &Client, group: &str) -> Result<ModelPackag
 /// The pinned package, checked to be Approved and in `group` (a name, or an ARN for a group shared
 /// from another account: ListModelPackages, DescribeModelPackage and DescribeModelPackageGroup take
 /// either, <https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeModelPackageGroup.html>).
-pub async fn pinned(client: &Client, group: &str, arn: &str) -> Result<ModelPackage, BuildError> {
+pub async fn pinned(
+    client: &Client,
+    group: &str,
+    arn: &str,
+    source_name: &str,
+) -> Result<ModelPackage, BuildError> {
     let problem = |problem: String| BuildError::PinnedPackage {
+        source_name: source_name.to_owned(),
         arn: arn.to_owned(),
         group: group.to_owned(),
         problem,
@@ -289,6 +295,7 @@ mod tests {
             &client,
             "churn",
             "arn:aws:sagemaker:us-east-1:999999999999:model-package/churn/7",
+            "MODEL_PACKAGE_ARN",
         )
         .await
         .unwrap_err();
@@ -312,6 +319,7 @@ mod tests {
             &client,
             shared,
             "arn:aws:sagemaker:us-east-1:999999999999:model-package/churn/7",
+            "MODEL_PACKAGE_ARN",
         )
         .await;
         assert!(

@@ -26,9 +26,77 @@ pub fn group_name(group: &str) -> &str {
         .map_or(group, |(_, name)| name)
 }
 
+/// A model package's ARN, exactly: `arn:<partition>:sagemaker:<region>:<account>:model-package/
+/// <group>/<version>`, with SageMaker's name characters and a numeric version. A value from
+/// outside (a pipeline variable anyone who may start the pipeline sets) is checked against it
+/// before any call uses it.
+pub fn check_model_package_arn(arn: &str) -> Result<(), String> {
+    let shape = || {
+        let rest = arn.strip_prefix("arn:")?;
+        let mut parts = rest.splitn(6, ':');
+        let (partition, service, region, account, resource) = (
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+        );
+        let (group, version) = resource.strip_prefix("model-package/")?.split_once('/')?;
+        let name = |text: &str| {
+            (1..=63).contains(&text.len())
+                && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !text.starts_with('-')
+        };
+        (parts.next().is_none()
+            && partition.starts_with("aws")
+            && partition
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'-')
+            && service == "sagemaker"
+            && !region.is_empty()
+            && region
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && account.len() == 12
+            && account.bytes().all(|b| b.is_ascii_digit())
+            && name(group)
+            && !version.is_empty()
+            && version.len() <= 10
+            && version.bytes().all(|b| b.is_ascii_digit()))
+        .then_some(())
+    };
+    shape().ok_or_else(|| {
+        "is not a model package ARN (arn:<partition>:sagemaker:<region>:<account>:model-package/<group>/<version>)".to_owned()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn model_package_arns_are_checked_exactly() {
+        assert!(check_model_package_arn(
+            "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn/3"
+        )
+        .is_ok());
+        assert!(check_model_package_arn(
+            "arn:aws-cn:sagemaker:cn-north-1:111111111111:model-package/Churn-2/12"
+        )
+        .is_ok());
+        for bad in [
+            "newest",
+            "",
+            "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn",
+            "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn/3\",\"name\":\"X",
+            "arn:aws:sagemaker:eu-west-1:11111111111:model-package/churn/3",
+            "arn:aws:s3:eu-west-1:111111111111:model-package/churn/3",
+            "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn/3:extra",
+            "arn:aws:sagemaker:eu-west-1:111111111111:model-package/ch urn/3",
+        ] {
+            assert!(check_model_package_arn(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn a_package_arn_names_its_group_by_account_region_and_name() {

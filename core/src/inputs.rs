@@ -118,6 +118,8 @@ registry! {
     STAGING_ACCOUNT_IDS = "staging-account-ids", STAGING_ACCOUNT_IDS;
     PROD_ACCOUNT_IDS = "prod-account-ids", PROD_ACCOUNT_IDS;
     MODEL_PACKAGE_ARN = "model-package-arn", MODEL_PACKAGE_ARN;
+    PIPELINE_NAME = "pipeline-name", PIPELINE_NAME;
+    PIPELINE_EXECUTION_ID = "pipeline-execution-id", PIPELINE_EXECUTION_ID;
     GRANT_CROSS_ACCOUNT_ACCESS = "grant-cross-account-access", GRANT_CROSS_ACCOUNT_ACCESS;
     GRANT_PRINCIPALS = "grant-principals", GRANT_PRINCIPALS;
     BUILD_CONFIG = "build-config", BUILD_CONFIG;
@@ -170,6 +172,8 @@ documented! {
     STAGING_ACCOUNT_IDS, BuildStep, "comma-separated staging account ids for the accounts file, instead of walking the staging OU";
     PROD_ACCOUNT_IDS, BuildStep, "comma-separated prod account ids for the accounts file, instead of walking the prod OU";
     MODEL_PACKAGE_ARN, BuildStep, "pin this package instead of the newest Approved one";
+    PIPELINE_NAME, BuildStep, "the pipeline whose run started the build (set by the build project)";
+    PIPELINE_EXECUTION_ID, BuildStep, "that run's id (passed by the build action): build-step reads the run's `ModelPackageArn` variable, `newest` or an ARN to pin";
     GRANT_CROSS_ACCOUNT_ACCESS, BuildStep, "`true` to update the group's resource policy for the OU accounts";
     GRANT_PRINCIPALS, BuildStep, "`org-paths` (default: the OUs by their Organizations paths, constant size) or `accounts` (each ACTIVE account listed)";
     BUILD_CONFIG, TestStep, "parameter file `build-step` wrote (default `staging-config-export.json`)";

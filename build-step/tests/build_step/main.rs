@@ -6,6 +6,7 @@ mod cli;
 mod errors;
 mod faults;
 mod hostile;
+mod pipeline_run;
 mod render;
 mod scale;
 mod search;
