@@ -32,6 +32,7 @@ pub mod model_package;
 pub mod remote_text;
 pub mod report;
 pub mod session_name;
+pub mod session_policy;
 pub mod stack_params;
 pub mod stage_config;
 pub mod targets;

@@ -213,6 +213,7 @@ async fn test(config: &TestConfig, stop: &Stop, report: &mut Report) -> Result<(
             partition,
             role_name: config.role_name.clone(),
             session_name: config.session_name.clone(),
+            endpoint_name: deployment.endpoint_name.clone(),
         },
         factory: Arc::new(FromSdkConfig {
             config: sdk_config,

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{Region, SdkConfig};
 use aws_sdk_sagemaker::config::{Credentials, SharedCredentialsProvider};
+use deploy_core::session_policy;
 use deploy_core::targets::Target;
 use deploy_shell::AwsCallError;
 
@@ -63,6 +64,8 @@ pub struct RoleToAssume {
     pub partition: String,
     pub role_name: String,
     pub session_name: String,
+    /// The endpoint every session tests: its session policy allows calls on it alone.
+    pub endpoint_name: String,
 }
 
 impl RoleToAssume {
@@ -73,12 +76,14 @@ impl RoleToAssume {
         )
     }
 
-    /// AssumeRole into `account_id`; the credentials and how long they last.
+    /// AssumeRole into the target's account, with the session policy for its endpoint and Region;
+    /// the credentials and how long they last.
     async fn assume(
         &self,
-        account_id: &str,
+        target: &Target,
         now: SystemTime,
     ) -> Result<(Credentials, Option<Duration>), TargetError> {
+        let account_id = target.account_id.as_str();
         let role_arn = self.role_arn(account_id);
         tracing::info!(role = %role_arn, session = %self.session_name, "assuming the staging role");
         let out = self
@@ -86,6 +91,12 @@ impl RoleToAssume {
             .assume_role()
             .role_arn(&role_arn)
             .role_session_name(&self.session_name)
+            .policy(session_policy::for_endpoint(
+                &self.partition,
+                account_id,
+                &target.region,
+                &self.endpoint_name,
+            ))
             .send()
             .await
             .map_err(|e| {
@@ -132,7 +143,7 @@ impl Session {
         clock: Arc<dyn Clock>,
         target: Target,
     ) -> Result<Self, TargetError> {
-        let (credentials, lifetime) = role.assume(&target.account_id, SystemTime::now()).await?;
+        let (credentials, lifetime) = role.assume(&target, SystemTime::now()).await?;
         let renew_at = renew_at(clock.now(), lifetime);
         Ok(Self {
             sagemaker: factory.sagemaker(&credentials, &target.region),
@@ -190,10 +201,7 @@ impl Session {
             return Ok(());
         }
         tracing::debug!(account = %self.target.account_id, "renewing the assumed-role credentials");
-        let (credentials, lifetime) = self
-            .role
-            .assume(&self.target.account_id, SystemTime::now())
-            .await?;
+        let (credentials, lifetime) = self.role.assume(&self.target, SystemTime::now()).await?;
         self.renew_at = renew_at(self.clock.now(), lifetime);
         self.sagemaker = self.factory.sagemaker(&credentials, &self.target.region);
         self.runtime = self.factory.runtime(&credentials, &self.target.region);

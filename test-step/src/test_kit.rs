@@ -134,6 +134,7 @@ pub(crate) fn role(sts: &[&Rule]) -> RoleToAssume {
         partition: "aws".into(),
         role_name: "sagemaker-role-staging".into(),
         session_name: "build-1".into(),
+        endpoint_name: "churn-staging".into(),
     }
 }
 
