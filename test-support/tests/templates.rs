@@ -38,6 +38,7 @@ const BUILD_PROJECT_ENV: &[&str] = &[
     inputs::EXPORT_STAGING_ACCOUNTS.var(),
     inputs::EXPORT_PROD_ACCOUNTS.var(),
     inputs::GRANT_CROSS_ACCOUNT_ACCESS.var(),
+    inputs::PIPELINE_NAME.var(),
     inputs::REGION.var(),
 ];
 const TEST_PROJECT_ENV: &[&str] = &[
@@ -64,6 +65,7 @@ const PIPELINE_ROLE_CALLS: &[&str] = &[
     "cloudformation:DescribeStackSet",
     "sts:AssumeRole",
     "sts:GetCallerIdentity",
+    "codepipeline:GetPipelineExecution",
 ];
 /// What test-step calls as the assumed role in each staging account, with the resource type.
 const ASSUMED_ROLE_CALLS: &[(&str, &str)] = &[
@@ -272,7 +274,7 @@ const NAME_LIMITS: &[(&str, &str, usize)] = &[
     ("AWS::CodeCommit::Repository", "RepositoryName", 100),
     ("AWS::CodeBuild::Project", "Name", 255),
     ("AWS::CodePipeline::Pipeline", "Name", 100),
-    ("AWS::IAM::Policy", "PolicyName", 128),
+    ("AWS::IAM::Role", "RoleName", 64),
 ];
 const EVENT_TARGET_ID_LIMIT: usize = 64;
 const STACK_SET_NAME_LIMIT: usize = 128;
@@ -355,8 +357,8 @@ fn the_verify_project_sets_the_test_step_env_vars_for_prod() {
     let role = env
         .iter()
         .find(|(name, _)| *name == inputs::ROLE_NAME.var())
-        .map(|(_, value)| ref_of(value));
-    assert_eq!(role, Some(Some("SageMakerExecutionRoleProdName")));
+        .and_then(|(_, value)| text_of(value));
+    assert_eq!(role, Some("sagemaker-${SageMakerProjectId}-prod-test"));
     let buildspec = read("test/verify-prod-buildspec.yml");
     for needle in [
         "/prod-config-export.json\"",
@@ -398,34 +400,40 @@ fn self_managed_stack_sets_deploy_through_the_administration_role() {
         parameters["StackSetPermissionModel"]["Default"].as_str(),
         Some("SELF_MANAGED")
     );
-    let role = &template.resource("StackSetAdministrationRole")["Properties"];
-    assert_eq!(
-        role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"].as_str(),
-        Some("cloudformation.amazonaws.com")
-    );
-    let statement = &role["Policies"][0]["PolicyDocument"]["Statement"][0];
-    assert_eq!(statement["Action"].as_str(), Some("sts:AssumeRole"));
-    let resources: Vec<&str> = statement["Resource"]
-        .as_sequence()
-        .expect("the roles it may assume")
-        .iter()
-        .filter_map(text_of)
-        .collect();
-    assert_eq!(
-        resources,
-        [
-            "arn:${AWS::Partition}:iam::*:role/${SageMakerExecutionRoleStagingName}",
-            "arn:${AWS::Partition}:iam::*:role/${SageMakerExecutionRoleProdName}"
-        ]
-    );
+    // One administration role per stage: trusted by CloudFormation for that stage's stack set
+    // alone, it may assume that stage's deploy role alone.
+    for (role, stage) in [
+        ("StagingAdministrationRole", "staging"),
+        ("ProdAdministrationRole", "prod"),
+    ] {
+        let role = &template.resource(role)["Properties"];
+        let trust = &role["AssumeRolePolicyDocument"]["Statement"][0];
+        assert_eq!(
+            trust["Principal"]["Service"].as_str(),
+            Some("cloudformation.amazonaws.com")
+        );
+        assert_eq!(
+            text_of(&trust["Condition"]["ArnLike"]["aws:SourceArn"]),
+            Some(format!("arn:${{AWS::Partition}}:cloudformation:*:${{AWS::AccountId}}:stackset/sagemaker-${{SageMakerProjectName}}-${{SageMakerProjectId}}-deploy-{stage}:*").as_str())
+        );
+        let statement = &role["Policies"][0]["PolicyDocument"]["Statement"][0];
+        assert_eq!(statement["Action"].as_str(), Some("sts:AssumeRole"));
+        assert_eq!(
+            text_of(&statement["Resource"]),
+            Some(format!("arn:${{AWS::Partition}}:iam::*:role/sagemaker-${{SageMakerProjectId}}-{stage}-deploy").as_str())
+        );
+    }
     for action in template.stack_set_actions() {
         let execution = tagged(&action["Configuration"]["ExecutionRoleName"], "If")
             .expect("ExecutionRoleName is an !If");
-        let expected = match action_kind(action) {
-            "StackSet to staging" => "SageMakerExecutionRoleStagingName",
-            _ => "SageMakerExecutionRoleProdName",
+        let stage = match action_kind(action) {
+            "StackSet to staging" => "staging",
+            _ => "prod",
         };
-        assert_eq!(ref_of(&execution[1]), Some(expected));
+        assert_eq!(
+            text_of(&execution[1]),
+            Some(format!("sagemaker-${{SageMakerProjectId}}-{stage}-deploy").as_str())
+        );
     }
 }
 
@@ -686,22 +694,48 @@ fn the_pipeline_takes_the_package_to_deploy_as_a_variable() {
         .flat_map(|(_, _, alternatives)| alternatives)
         .find(|a| action_kind(a) == "Build")
         .expect("the build action");
-    let passed: serde_json::Value = serde_json::from_str(
-        build["Configuration"]["EnvironmentVariables"]
-            .as_str()
-            .expect("EnvironmentVariables is a JSON string"),
-    )
-    .expect("EnvironmentVariables is JSON");
+    // CodePipeline pastes a variable's value into an action's configuration as text, unescaped
+    // (https://docs.aws.amazon.com/codepipeline/latest/userguide/reference-variables.html): model
+    // that with a value that closes the JSON string, and check that no action's configuration
+    // changes, and that the build's variables are exactly the static ones.
+    let hostile = r#"x", "type": "PLAINTEXT"}, {"name": "AWS_ENDPOINT_URL_SAGEMAKER", "value": "http://attacker.example"#;
+    for (_, _, alternatives) in template.pipeline_actions() {
+        for action in alternatives {
+            let mut texts = Vec::new();
+            yaml_strings(&action["Configuration"], &mut texts);
+            for text in texts {
+                assert!(
+                    !text.contains("#{variables."),
+                    "{}: a pipeline variable is pasted into {text}",
+                    action_kind(action)
+                );
+            }
+        }
+    }
+    let configured = build["Configuration"]["EnvironmentVariables"]
+        .as_str()
+        .expect("EnvironmentVariables is a JSON string");
+    let substituted = configured
+        .replace("#{variables.ModelPackageArn}", hostile)
+        .replace(
+            "#{codepipeline.PipelineExecutionId}",
+            "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
+        );
+    let passed: serde_json::Value =
+        serde_json::from_str(&substituted).expect("EnvironmentVariables is JSON");
     assert_eq!(
         passed,
-        serde_json::json!([{"name": inputs::MODEL_PACKAGE_ARN.var(), "value": "#{variables.ModelPackageArn}", "type": "PLAINTEXT"}])
+        serde_json::json!([{"name": inputs::PIPELINE_EXECUTION_ID.var(), "value": "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0", "type": "PLAINTEXT"}])
     );
-    let buildspec = read("buildspec.yml");
-    assert!(
-        buildspec.contains(
-            r#"if [ "${MODEL_PACKAGE_ARN:-}" = newest ]; then unset MODEL_PACKAGE_ARN; fi; ./bin/build-step"#
-        ),
-        "buildspec.yml must drop the variable's default"
+    // build-step asks CodePipeline for the run's variables; the build project names the pipeline.
+    assert_eq!(
+        template.literal_env("ModelDeployBuildProject", inputs::PIPELINE_NAME.var()),
+        text_of(&pipeline["Name"]).expect("the pipeline's name")
+    );
+    assert_eq!(
+        read("buildspec.yml").matches("./bin/build-step").count(),
+        1,
+        "buildspec.yml runs build-step once, with nothing taken from the variable"
     );
 }
 
@@ -826,7 +860,7 @@ fn every_derived_name_fits_its_limit_for_a_32_character_project() {
         too_long.is_empty(),
         "names over their limit (what, longest, limit): {too_long:?}"
     );
-    assert_eq!(names.len(), 18, "{names:?}");
+    assert_eq!(names.len(), 24, "{names:?}");
 }
 
 #[test]
@@ -879,18 +913,11 @@ fn the_rules_fire_on_approved_and_rejected_packages_of_the_group_and_on_the_sour
     );
 }
 
-/// The report group permission's resources in the product's `PipelinePermissions` policy.
+/// The report group permission's resources in the test build's role.
 fn report_group_arns(template: &Template) -> Vec<&str> {
-    let policy = template.resource("PipelinePermissions");
-    assert_eq!(
-        strings(&policy["Properties"]["Roles"]),
-        ["AmazonSageMakerServiceCatalogProductsUseRole"]
-    );
-    let statement = policy["Properties"]["PolicyDocument"]["Statement"]
-        .as_sequence()
-        .expect("Statement list")
-        .iter()
-        .flat_map(branches)
+    let statement = template
+        .role_statements("TestRole")
+        .into_iter()
         .find(|s| strings(&s["Action"]).contains(&"codebuild:BatchPutTestCases"))
         .expect("a statement granting the CodeBuild report permissions");
     assert_eq!(
@@ -911,7 +938,7 @@ fn report_group_arns(template: &Template) -> Vec<&str> {
 }
 
 #[test]
-fn the_use_role_may_write_exactly_the_report_group_of_the_test_buildspec() {
+fn the_test_role_may_write_exactly_the_report_groups_of_the_test_buildspec() {
     let template = Template::load(PRODUCT);
     let reports = yaml("test/buildspec.yml")["reports"].clone();
     let groups: Vec<&str> = reports
@@ -928,10 +955,17 @@ fn the_use_role_may_write_exactly_the_report_group_of_the_test_buildspec() {
     let expected: Vec<String> = groups
         .iter()
         .map(|group| format!(
-            "arn:${{AWS::Partition}}:codebuild:${{AWS::Region}}:${{AWS::AccountId}}:report-group/${{ModelDeployTestProject}}-{group}"
+            "arn:${{AWS::Partition}}:codebuild:${{AWS::Region}}:${{AWS::AccountId}}:report-group/{}-{group}",
+            text_of(&template.resource("ModelDeployTestProject")["Properties"]["Name"])
+                .expect("the test project's name")
         ))
         .collect();
     assert_eq!(report_group_arns(&template), expected);
+    // Nobody else writes reports: the verify project has no report groups.
+    assert!(template
+        .role_statements("VerifyRole")
+        .iter()
+        .all(|s| !strings(&s["Action"]).contains(&"codebuild:BatchPutTestCases")));
 }
 
 /// Every string in a YAML tree, tags and keys included.
@@ -993,53 +1027,73 @@ fn grants<'a>(statements: &[&'a Value]) -> Vec<(&'a str, Vec<String>)> {
         .collect()
 }
 
+/// Each role of a target account does one job and trusts exactly who does it: SageMaker (in
+/// this account) runs the model, the project's administration role for the stage deploys, and the
+/// project's test (staging) or verify (prod) build tests; all by exact ARN.
 #[test]
-fn the_target_role_lets_test_step_check_and_invoke_the_endpoint() {
+fn each_target_role_trusts_exactly_the_principal_of_its_job() {
     let template = Template::load(TARGET_ROLE);
-    let role = template.resource("SageMakerCrossRole");
-    let trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    let trust = |role: &str| -> Vec<&Value> {
+        template.resource(role)["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+            .as_sequence()
+            .expect("trust statements")
+            .iter()
+            .collect()
+    };
+    let model = trust("ModelExecutionRole");
+    assert_eq!(model.len(), 1);
+    assert_eq!(
+        model[0]["Principal"]["Service"].as_str(),
+        Some("sagemaker.amazonaws.com")
+    );
+    assert_eq!(
+        ref_of(&model[0]["Condition"]["StringEquals"]["aws:SourceAccount"]),
+        Some("AWS::AccountId")
+    );
+    let deploy = trust("StackSetExecutionRole");
+    assert_eq!(deploy.len(), 1);
+    assert_eq!(
+        text_of(&deploy[0]["Condition"]["ArnEquals"]["aws:PrincipalArn"]),
+        Some("arn:${AWS::Partition}:iam::${DataScienceAccountId}:role/sagemaker-deploy-steps/sagemaker-${SageMakerProjectId}-${Stage}-stackset-admin")
+    );
+    let test = trust("TestRole");
+    assert_eq!(test.len(), 1);
+    let by_stage = tagged(&test[0]["Condition"]["ArnEquals"]["aws:PrincipalArn"], "If")
+        .expect("the tester depends on the stage");
+    assert_eq!(by_stage[0].as_str(), Some("IsProd"));
+    let callers: Vec<&str> = by_stage
         .as_sequence()
-        .expect("trust statements");
-    let statements: Vec<&Value> = trust
+        .expect("an !If list")
         .iter()
-        .flat_map(branches)
-        .filter(|s| ref_of(s) != Some("AWS::NoValue"))
-        .collect();
-    let principals: Vec<String> = statements
-        .iter()
-        .map(|s| match ref_of(&s["Principal"]["AWS"]) {
-            Some(parameter) => format!("Ref {parameter}"),
-            None if s["Principal"]["AWS"].is_null() => {
-                strings(&s["Principal"]["Service"]).join(",")
-            }
-            None => "the data science account".to_owned(),
-        })
+        .skip(1)
+        .filter_map(text_of)
         .collect();
     assert_eq!(
-        principals,
+        callers,
         [
-            "sagemaker.amazonaws.com",
-            "Ref PipelineExecutionRoleArn",
-            "the data science account"
-        ],
-        "SageMaker, test-step and, for SELF_MANAGED StackSets, CloudFormation"
+            "arn:${AWS::Partition}:iam::${DataScienceAccountId}:role/sagemaker-deploy-steps/sagemaker-${SageMakerProjectId}-verify",
+            "arn:${AWS::Partition}:iam::${DataScienceAccountId}:role/sagemaker-deploy-steps/sagemaker-${SageMakerProjectId}-test"
+        ]
     );
-    let narrowed = tagged(
-        &statements[2]["Condition"]["ArnLike"]["aws:PrincipalArn"],
-        "Sub",
-    )
-    .and_then(|sub| sub[0].as_str());
+    for role in ["ModelExecutionRole", "StackSetExecutionRole", "TestRole"] {
+        assert!(
+            template.resource(role)["Properties"]["ManagedPolicyArns"].is_null(),
+            "{role}: no managed policy (such as AmazonS3ReadOnlyAccess)"
+        );
+        for statement in trust(role) {
+            assert!(
+                !serde_yaml::to_string(statement).unwrap().contains('*'),
+                "{role} trusts a pattern: {statement:?}"
+            );
+        }
+    }
+    // The tester describes and invokes, and nothing else.
+    let granted = grants(&template.role_statements("TestRole"));
+    let actions: BTreeSet<&str> = granted.iter().map(|(a, _)| *a).collect();
     assert_eq!(
-        narrowed,
-        Some("arn:${AWS::Partition}:iam::${ModelAccountId}:role/sagemaker-*-stackset-admin"),
-        "only the StackSet administration roles, whose names the product gives"
+        actions,
+        ASSUMED_ROLE_CALLS.iter().map(|(a, _)| *a).collect()
     );
-    assert!(
-        role["Properties"]["ManagedPolicyArns"].is_null(),
-        "no AmazonS3ReadOnlyAccess"
-    );
-
-    let granted = grants(&template.role_statements("SageMakerCrossRole"));
     for (action, resource_type) in ASSUMED_ROLE_CALLS {
         let resource =
             format!("arn:${{AWS::Partition}}:sagemaker:*:${{AWS::AccountId}}:{resource_type}/*");
@@ -1050,17 +1104,12 @@ fn the_target_role_lets_test_step_check_and_invoke_the_endpoint() {
             "{TARGET_ROLE} does not grant {action} on {resource}"
         );
     }
-    let pass_role: Vec<_> = granted
-        .iter()
+    // The deploying role passes the model's role, and no other.
+    let pass_role: Vec<_> = grants(&template.role_statements("StackSetExecutionRole"))
+        .into_iter()
         .filter(|(a, _)| *a == "iam:PassRole")
         .collect();
-    assert_eq!(
-        pass_role,
-        [&(
-            "iam:PassRole",
-            vec!["arn:${AWS::Partition}:iam::${AWS::AccountId}:role/sagemaker-role-${SageMakerRoleSuffix}".to_owned()]
-        )]
-    );
+    assert_eq!(pass_role.len(), 1);
 }
 
 #[test]
@@ -1094,7 +1143,7 @@ fn the_target_role_can_create_every_resource_type_of_the_endpoint_template() {
         .collect();
     assert_eq!(types.len(), creators.len(), "{types:?}");
     let template = Template::load(TARGET_ROLE);
-    let granted = grants(&template.role_statements("SageMakerCrossRole"));
+    let granted = grants(&template.role_statements("StackSetExecutionRole"));
     for action in types {
         assert!(
             granted.iter().any(|(a, _)| *a == action),
@@ -1181,7 +1230,6 @@ fn every_aws_fact_is_dated_sourced_and_what_the_templates_use() {
     let iam_readme = read("templates/iam/README.md");
     for name in [
         "AmazonSageMakerServiceCatalogProductsLaunchRole",
-        "AmazonSageMakerServiceCatalogProductsUseRole",
         "AmazonSageMakerAdmin-ServiceCatalogProductsServiceRolePolicy",
     ] {
         assert!(fact_about("managed policy").contains(name), "{name}");
@@ -1221,10 +1269,16 @@ fn build_step_reads_back_the_stack_sets_the_pipeline_deploys() {
 #[test]
 fn the_target_role_grants_vpc_and_key_permissions_only_when_its_parameters_ask() {
     let template = Template::load(TARGET_ROLE);
-    let statements = template.resource("SageMakerCrossRole")["Properties"]["Policies"][0]
-        ["PolicyDocument"]["Statement"]
-        .as_sequence()
-        .expect("Statement list");
+    // The model's role uses the network and the capture key; the deploying role the volume key
+    // and the network parameters.
+    let statements: Vec<&Value> = ["ModelExecutionRole", "StackSetExecutionRole"]
+        .iter()
+        .flat_map(|role| {
+            template.resource(role)["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+                .as_sequence()
+                .expect("Statement list")
+        })
+        .collect();
     // (condition, statement) of the statement with this Sid, when an !If gates it.
     let gated = |sid: &str| -> Option<(&str, &Value)> {
         statements.iter().find_map(|s| {
@@ -1269,7 +1323,10 @@ fn the_target_role_grants_vpc_and_key_permissions_only_when_its_parameters_ask()
         Some("true"),
         "the role may create grants for AWS services only"
     );
-    let granted = grants(&template.role_statements("SageMakerCrossRole"));
+    let granted: Vec<_> = ["ModelExecutionRole", "StackSetExecutionRole"]
+        .iter()
+        .flat_map(|role| grants(&template.role_statements(role)))
+        .collect();
     let resources_of = |action: &str| -> Vec<String> {
         granted
             .iter()
@@ -1416,7 +1473,7 @@ fn iam_documents_parse_and_every_placeholder_is_documented() {
         [
             "artifact-bucket-policy.json",
             "launch-role-inline-policy.json",
-            "use-role-inline-policy.json"
+            "permissions-boundary-policy.json"
         ]
     );
     let mut used = BTreeSet::new();
@@ -1458,18 +1515,23 @@ fn iam_documents_parse_and_every_placeholder_is_documented() {
     );
 }
 
+/// The binaries' roles in the data science account grant the binaries' calls and, in the services
+/// the binaries call, nothing else; the tests assume only their own stage's tester.
 #[test]
-fn the_use_role_grants_the_binaries_calls_and_no_other_sagemaker_organizations_or_sts_action() {
-    let granted = json_grants(&policy("use-role-inline-policy.json"));
-    // The pipeline itself needs many CloudFormation actions; in these services only the binaries'.
+fn the_binaries_roles_grant_their_calls_and_no_other_sagemaker_organizations_or_sts_action() {
+    let template = Template::load(PRODUCT);
+    let granted: Vec<(&str, Vec<String>)> = ["BuildRole", "TestRole", "VerifyRole"]
+        .iter()
+        .flat_map(|role| grants(&template.role_statements(role)))
+        .collect();
     let exclusive = |a: &&str| {
-        ["sagemaker:", "organizations:", "sts:"]
+        ["sagemaker:", "organizations:", "sts:", "codepipeline:"]
             .iter()
             .any(|p| a.starts_with(p))
     };
     let binaries: BTreeSet<&str> = granted
         .iter()
-        .map(|(action, _)| action.as_str())
+        .map(|(action, _)| *action)
         .filter(exclusive)
         .collect();
     assert_eq!(
@@ -1480,39 +1542,25 @@ fn the_use_role_grants_the_binaries_calls_and_no_other_sagemaker_organizations_o
             .filter(exclusive)
             .collect()
     );
-    let resources_of = |action: &str| -> Vec<String> {
-        granted
-            .iter()
-            .filter(|(a, _)| a == action)
-            .flat_map(|(_, r)| r.clone())
-            .collect()
-    };
-    // build-step's update check reads the project's StackSets.
-    assert!(
-        resources_of("cloudformation:DescribeStackSet").contains(
-            &"arn:${Partition}:cloudformation:${Region}:${AccountId}:stackset/sagemaker-*"
-                .to_owned()
-        ),
-        "{:?}",
-        resources_of("cloudformation:DescribeStackSet")
-    );
-    assert_eq!(
-        resources_of("sts:AssumeRole"),
-        [
-            "arn:${Partition}:iam::*:role/${StagingRoleName}",
-            "arn:${Partition}:iam::*:role/${ProdRoleName}"
-        ]
-    );
-    for action in [
-        "organizations:ListAccountsForParent",
-        "organizations:ListOrganizationalUnitsForParent",
-    ] {
+    for (role, stage) in [("TestRole", "staging"), ("VerifyRole", "prod")] {
+        let assumed: Vec<String> = grants(&template.role_statements(role))
+            .into_iter()
+            .filter(|(a, _)| *a == "sts:AssumeRole")
+            .flat_map(|(_, r)| r)
+            .collect();
         assert_eq!(
-            resources_of(action),
-            ["arn:${Partition}:organizations::${ManagementAccountId}:ou/${OrganizationId}/ou-*"],
-            "{action}"
+            assumed,
+            [format!("arn:${{AWS::Partition}}:iam::*:role/sagemaker-${{SageMakerProjectId}}-{stage}-test")]
         );
     }
+    // build-step's update check reads the project's StackSets, and changes none.
+    let build: Vec<(&str, Vec<String>)> = grants(&template.role_statements("BuildRole"));
+    assert!(
+        build
+            .iter()
+            .all(|(a, _)| !a.starts_with("cloudformation:")
+                || *a == "cloudformation:DescribeStackSet")
+    );
 }
 
 #[test]

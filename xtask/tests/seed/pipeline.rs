@@ -5,27 +5,40 @@
 //! reaches staging, its endpoint is tested on exactly those accounts, and the reports parse; a
 //! failed production verification is rolled back as CodePipeline's stage rollback does it.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use aws_sdk_cloudformation::types::{Capability, Parameter, PermissionModels};
 use aws_sdk_sagemaker::types::ModelApprovalStatus;
 use deploy_core::stack_params::ParameterList;
+use serde_json::Value as Json;
+use test_support::cfn_eval::{self, ResolvedTemplate, StackInputs};
 use test_support::codebuild::{project_environment, BuildResult, Buildspec};
-use test_support::endpoints::{deploy_endpoint, queue_json_answers, STAGING_ROLE};
+use test_support::endpoints::{deploy_endpoint, queue_json_answers};
+use test_support::fault_proxy::FaultProxy;
+use test_support::iam_calls::{denied_calls, RolePolicies, Roles};
 use test_support::seed::{
-    assume_account, sdk_config, sdk_config_with, GroupSeed, Organization, REGION,
+    assume_account, sdk_config, sdk_config_with, GroupSeed, Organization, ACCOUNT_ID, REGION,
 };
 use test_support::{moto, Moto};
 
 use crate::unzip_seed;
 
 const PRODUCT_TEMPLATE: &str = "templates/sagemaker-project.yml";
-const PROD_ROLE: &str = "sagemaker-role-prod";
+const TARGET_ROLES_TEMPLATE: &str = "templates/target-account-role.yml";
+/// The boundary the platform team names at launch (the product requires one).
+const BOUNDARY: &str = "arn:aws:iam::123456789012:policy/sagemaker-deploy-steps-boundary";
+/// The role Organizations creates in every account it creates, which the platform team uses to
+/// deploy the role template into the stage accounts.
+const ORGANIZATION_ROLE: &str = "OrganizationAccountAccessRole";
 
 /// One project's pipeline: its own group, staging OU and accounts, so runs do not collide.
 struct Pipeline {
     moto: &'static Moto,
+    /// Every call the buildspecs make goes through it; it stands in for GetPipelineExecution.
+    proxy: FaultProxy,
+    /// The product as CloudFormation would create it for this project.
+    product: ResolvedTemplate,
     project: String,
     project_id: String,
     staging_ou: String,
@@ -57,13 +70,19 @@ impl Pipeline {
                 .await;
         let seed = tempfile::tempdir().unwrap();
         unzip_seed(seed.path());
-        Self {
+        let project_id: String = format!("p-{}", project.replace('-', ""))
+            .chars()
+            .take(16)
+            .collect();
+        let product = launch(&group.name, &project_id, &staging_ou, &prod_ou);
+        let proxy = FaultProxy::start(moto);
+        proxy.stand_in_for_pipeline_runs();
+        let pipeline = Self {
             moto,
+            proxy,
+            product,
             project: group.name.clone(),
-            project_id: format!("p-{}", project.replace('-', ""))
-                .chars()
-                .take(16)
-                .collect(),
+            project_id,
             staging_ou,
             staging_accounts,
             prod_ou,
@@ -72,27 +91,174 @@ impl Pipeline {
             newest_approved,
             seed,
             work: tempfile::tempdir().unwrap(),
+        };
+        for (stage, accounts) in [
+            ("staging", &pipeline.staging_accounts),
+            ("prod", &pipeline.prod_accounts),
+        ] {
+            for account in accounts {
+                pipeline.create_account_roles(stage, account).await;
+            }
+        }
+        pipeline
+    }
+
+    /// The product's parameters for this project, as the launch passes them.
+    fn launch_inputs(&self) -> StackInputs {
+        launch_inputs(
+            &self.project,
+            &self.project_id,
+            &self.staging_ou,
+            &self.prod_ou,
+        )
+    }
+
+    /// The Configuration of the pipeline action `name`, as CloudFormation creates it.
+    fn action(&self, name: &str) -> &Json {
+        let pipeline = &self
+            .product
+            .resource("ModelDeployPipeline")
+            .unwrap()
+            .properties;
+        pipeline["Stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|stage| stage["Actions"].as_array().unwrap())
+            .find(|action| action["Name"] == name)
+            .map_or_else(
+                || panic!("the pipeline has an action {name}"),
+                |action| &action["Configuration"],
+            )
+    }
+
+    /// The role template's parameters for `account` of `stage`.
+    fn account_role_parameters(&self, stage: &str, account: &str) -> Vec<(&'static str, String)> {
+        vec![
+            ("SageMakerProjectName", self.project.clone()),
+            ("SageMakerProjectId", self.project_id.clone()),
+            ("Stage", stage.to_owned()),
+            // The seed's stage configs name their stage as the pipeline does.
+            ("StageName", stage.to_owned()),
+            ("DataScienceAccountId", ACCOUNT_ID.to_owned()),
+            (
+                "PermissionsBoundaryArn",
+                BOUNDARY.replace(ACCOUNT_ID, account),
+            ),
+            (
+                "ModelArtifactBucketArn",
+                format!("arn:aws:s3:::sagemaker-{REGION}-{ACCOUNT_ID}"),
+            ),
+            (
+                "ModelImageRepositoryArns",
+                format!("arn:aws:ecr:{REGION}:{ACCOUNT_ID}:repository/models"),
+            ),
+        ]
+    }
+
+    /// Every role of the project, in the data science account and in each stage account, with
+    /// the policies IAM would hold for it.
+    fn role_policies(&self) -> ProjectRoles {
+        let mut roles = Vec::new();
+        let product_roles = self.product.of_type("AWS::IAM::Role");
+        roles.extend(product_roles.map(|r| RolePolicies::of_role(r).unwrap()));
+        let text = std::fs::read_to_string(xtask::repo_root().join(TARGET_ROLES_TEMPLATE)).unwrap();
+        let template: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+        for (stage, accounts) in [
+            ("staging", &self.staging_accounts),
+            ("prod", &self.prod_accounts),
+        ] {
+            for account in accounts {
+                let mut inputs = StackInputs::new(account, REGION);
+                for (key, value) in self.account_role_parameters(stage, account) {
+                    inputs = inputs.parameter(key, &value);
+                }
+                let stack = cfn_eval::resolve(&template, &inputs).unwrap();
+                let account_roles = stack.of_type("AWS::IAM::Role");
+                roles.extend(account_roles.map(|r| RolePolicies::of_role(r).unwrap()));
+            }
+        }
+        ProjectRoles {
+            roles,
+            project_id: self.project_id.clone(),
         }
     }
 
-    /// What the product template's `!Ref`s resolve to for this project.
-    fn refs(&self) -> HashMap<&'static str, String> {
-        HashMap::from([
-            ("SageMakerProjectName", self.project.clone()),
-            ("SageMakerProjectId", self.project_id.clone()),
-            ("SageMakerExecutionRoleStagingName", STAGING_ROLE.to_owned()),
-            ("SageMakerExecutionRoleProdName", PROD_ROLE.to_owned()),
-            ("OrganizationalUnitStagingId", self.staging_ou.clone()),
-            ("OrganizationalUnitProdId", self.prod_ou.clone()),
-            (
-                "MlOpsArtifactsBucket",
-                format!("sagemaker-project-{}", self.project_id),
-            ),
-            ("AWS::Region", REGION.to_owned()),
-            // The emulator answers the group-policy calls with HTTP 500; the grant's merge is
-            // covered by build-step's tests with SDK-level fakes.
-            ("GrantCrossAccountAccess", "false".to_owned()),
-        ])
+    /// Every call the CodeBuild project `project` made through the proxy since call `first`,
+    /// evaluated against the role the product gives that project in production (and, for calls
+    /// in a target account, the role assumed there with test-step's session policy).
+    fn assert_calls_allowed(&self, project: &str, first: usize) {
+        let calls = self.proxy.calls();
+        let calls = &calls[first..];
+        assert!(!calls.is_empty(), "{project} made no AWS call");
+        let service_role = self.product.resource(project).unwrap().properties["ServiceRole"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let roles = self.role_policies();
+        let runner = roles
+            .role(&service_role)
+            .unwrap_or_else(|| panic!("{service_role}"));
+        let denied = denied_calls(calls, runner, &|key| self.proxy.session_of(key), &roles);
+        assert!(
+            denied.is_empty(),
+            "{project}'s calls that its production role may not make:\n{}",
+            denied.join("\n")
+        );
+    }
+
+    /// The roles template, deployed as the platform team does it into `account` of `stage`
+    /// (with the account's OrganizationAccountAccessRole), so the StackSets and the tests run
+    /// with the split roles: the deploy role, the model's execution role and test-step's role.
+    async fn create_account_roles(&self, stage: &str, account: &str) {
+        let credentials = assume_account(self.moto, account, ORGANIZATION_ROLE).await;
+        let config = sdk_config_with(self.moto, REGION, credentials).await;
+        let template = std::fs::read_to_string(xtask::repo_root().join(TARGET_ROLES_TEMPLATE))
+            .expect("the roles template");
+        let parameters = self.account_role_parameters(stage, account);
+        let cfn = aws_sdk_cloudformation::Client::new(&config);
+        let stack = format!("sagemaker-{}-{stage}-roles", self.project_id);
+        cfn.create_stack()
+            .stack_name(&stack)
+            .template_body(template)
+            .set_parameters(Some(
+                parameters
+                    .iter()
+                    .map(|(k, v)| {
+                        Parameter::builder()
+                            .parameter_key(*k)
+                            .parameter_value(v)
+                            .build()
+                    })
+                    .collect(),
+            ))
+            .capabilities(Capability::CapabilityNamedIam)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("the roles stack in {account}: {e:?}"));
+        let resources = cfn
+            .list_stack_resources()
+            .stack_name(&stack)
+            .send()
+            .await
+            .expect("ListStackResources");
+        let mut roles: Vec<&str> = resources
+            .stack_resource_summaries()
+            .iter()
+            .filter(|r| r.resource_type() == Some("AWS::IAM::Role"))
+            .filter_map(|r| r.physical_resource_id())
+            .collect();
+        roles.sort_unstable();
+        let id = &self.project_id;
+        assert_eq!(
+            roles,
+            [
+                format!("sagemaker-{id}-{stage}-deploy"),
+                format!("sagemaker-{id}-{stage}-model"),
+                format!("sagemaker-{id}-{stage}-test"),
+            ],
+            "the roles stack in {account}"
+        );
     }
 
     /// Runs `buildspec` (relative to the seed) with `project`'s environment from the product
@@ -116,13 +282,13 @@ impl Pipeline {
         action_env: &[(&str, &str)],
     ) -> (BuildResult, PathBuf) {
         let template = xtask::repo_root().join(PRODUCT_TEMPLATE);
-        let mut env = project_environment(&template, project, &self.refs()).unwrap();
+        let mut env = project_environment(&template, project, &self.launch_inputs()).unwrap();
         env.extend(
             action_env
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
         );
-        env.extend(self.moto.env());
+        env.extend(self.proxy.env());
         env.push((
             "CODEBUILD_BUILD_ID".into(),
             format!("{project}:0b5e6c1a-local"),
@@ -139,12 +305,15 @@ impl Pipeline {
         }
         let spec = Buildspec::read(&self.seed.path().join(buildspec)).unwrap();
         let artifacts = self.work.path().join(project);
-        (spec.run(self.seed.path(), &env, &artifacts), artifacts)
+        let first_call = self.proxy.calls().len();
+        let result = spec.run(self.seed.path(), &env, &artifacts);
+        self.assert_calls_allowed(project, first_call);
+        (result, artifacts)
     }
 
-    /// Build stage: the five artifacts, checked to name the newest approved package.
+    /// Build stage: the six artifacts, checked to name the newest approved package.
     fn build(&self) -> PathBuf {
-        let artifacts = self.build_run("build", &[]);
+        let artifacts = self.build_run("build", "newest");
         let staging = Self::staging_parameters(&artifacts);
         assert_eq!(
             staging.get("ModelPackageName"),
@@ -153,11 +322,44 @@ impl Pipeline {
         artifacts
     }
 
+    /// The build action of a pipeline run started with `ModelPackageArn=<variable>`: the run is
+    /// recorded where GetPipelineExecution answers, and the action's environment is its
+    /// `EnvironmentVariables` configuration with CodePipeline's variables substituted as text, as
+    /// CodePipeline does (https://docs.aws.amazon.com/codepipeline/latest/userguide/reference-variables.html).
+    fn build_action(&self, variable: &str) -> (BuildResult, PathBuf) {
+        // CodePipeline's execution ids are UUIDs; one per build run of this process.
+        static RUNS: AtomicU32 = AtomicU32::new(0);
+        let pipeline_name = self
+            .product
+            .resource("ModelDeployPipeline")
+            .unwrap()
+            .properties["Name"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let number = RUNS.fetch_add(1, Ordering::SeqCst);
+        let execution_id = format!("{number:08x}-4d2f-4c3b-9a8e-0b5e6c1a4d2f");
+        self.proxy.record_pipeline_run(
+            &pipeline_name,
+            &execution_id,
+            &[("ModelPackageArn", variable)],
+        );
+        let configured = self.action("BuildDeploymentTemplates")["EnvironmentVariables"]
+            .as_str()
+            .unwrap()
+            .replace("#{codepipeline.PipelineExecutionId}", &execution_id);
+        let variables: Vec<Json> = serde_json::from_str(&configured).unwrap();
+        let action_env: Vec<(&str, &str)> = variables
+            .iter()
+            .map(|v| (v["name"].as_str().unwrap(), v["value"].as_str().unwrap()))
+            .collect();
+        self.codebuild_with("ModelDeployBuildProject", "buildspec.yml", &[], &action_env)
+    }
+
     /// One build stage run, its artifacts kept under `run` (a later run does not replace them:
     /// a stage rollback redeploys an earlier run's artifacts).
-    fn build_run(&self, run: &str, action_env: &[(&str, &str)]) -> PathBuf {
-        let (result, artifacts) =
-            self.codebuild_with("ModelDeployBuildProject", "buildspec.yml", &[], action_env);
+    fn build_run(&self, run: &str, variable: &str) -> PathBuf {
+        let (result, artifacts) = self.build_action(variable);
         assert!(result.succeeded, "the build stage failed:\n{}", result.log);
         assert_eq!(
             result.artifacts.keys().collect::<Vec<_>>(),
@@ -226,11 +428,15 @@ impl Pipeline {
             "template-export.yml"
         };
         let template = std::fs::read_to_string(artifacts.join(template_file)).unwrap();
-        let admin = format!(
-            "arn:aws:iam::{}:role/sagemaker-{}-stackset-admin",
-            test_support::seed::ACCOUNT_ID,
-            self.project_id
-        );
+        // The roles the stage's StackSet action names, as CloudFormation created the product.
+        let action = self.action(if stage == "prod" {
+            "DeployProd"
+        } else {
+            "DeployStaging"
+        });
+        assert_eq!(action["StackSetName"], name.as_str());
+        let admin = action["AdministrationRoleArn"].as_str().unwrap();
+        let execution_role = action["ExecutionRoleName"].as_str().unwrap();
         let exists = cfn
             .describe_stack_set()
             .stack_set_name(&name)
@@ -247,11 +453,6 @@ impl Pipeline {
                 .expect("UpdateStackSet");
             return;
         }
-        let execution_role = if stage == "prod" {
-            PROD_ROLE
-        } else {
-            STAGING_ROLE
-        };
         cfn.create_stack_set()
             .stack_set_name(&name)
             .template_body(template)
@@ -357,7 +558,7 @@ impl Pipeline {
         expected.sort();
         assert_eq!(deployed, expected, "the staging StackSet's accounts");
         for account in &self.staging_accounts {
-            let credentials = assume_account(self.moto, account, STAGING_ROLE).await;
+            let credentials = assume_account(self.moto, account, ORGANIZATION_ROLE).await;
             let config = sdk_config_with(self.moto, REGION, credentials).await;
             let stacks = aws_sdk_cloudformation::Client::new(&config)
                 .describe_stacks()
@@ -408,6 +609,49 @@ impl Pipeline {
         let junit = roxml::Junit::read(&junit_files[0]);
         (result, report, junit)
     }
+}
+
+/// The project's roles, for [`denied_calls`]: the endpoint stack tags each resource it creates
+/// with the project id (the emulator's stand-in endpoints carry no tags).
+struct ProjectRoles {
+    roles: Vec<RolePolicies>,
+    project_id: String,
+}
+
+impl Roles for ProjectRoles {
+    fn role(&self, arn: &str) -> Option<&RolePolicies> {
+        self.roles.iter().find(|r| r.arn == arn)
+    }
+
+    fn resource_tags(&self, _account: &str, resource_arn: &str) -> Vec<(String, String)> {
+        if resource_arn.contains(":endpoint") || resource_arn.contains(":model/") {
+            vec![("sagemaker:project-id".to_owned(), self.project_id.clone())]
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+/// The product's parameters for a project, as the launch passes them: a permissions boundary,
+/// the OUs, and no group policy grant (the emulator answers the group-policy calls with HTTP 500;
+/// build-step's tests cover the grant through a stand-in).
+fn launch_inputs(project: &str, project_id: &str, staging_ou: &str, prod_ou: &str) -> StackInputs {
+    StackInputs::new(ACCOUNT_ID, REGION)
+        .stack_name(&format!("SC-{ACCOUNT_ID}-pp-{project_id}"))
+        .parameter("SageMakerProjectName", project)
+        .parameter("SageMakerProjectId", project_id)
+        .parameter("PermissionsBoundaryArn", BOUNDARY)
+        .parameter("OrganizationalUnitStagingId", staging_ou)
+        .parameter("OrganizationalUnitProdId", prod_ou)
+        .parameter("GrantCrossAccountAccess", "false")
+}
+
+/// The product template as CloudFormation would create it for the project.
+fn launch(project: &str, project_id: &str, staging_ou: &str, prod_ou: &str) -> ResolvedTemplate {
+    let text = std::fs::read_to_string(xtask::repo_root().join(PRODUCT_TEMPLATE)).unwrap();
+    let template: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let inputs = launch_inputs(project, project_id, staging_ou, prod_ou);
+    cfn_eval::resolve(&template, &inputs).expect("the product resolves for the project")
 }
 
 /// An OU `name` under the root with two ACTIVE accounts named `<prefix>-0` and `<prefix>-1`.
@@ -527,9 +771,10 @@ async fn a_wrong_answer_from_the_newest_package_fails_the_test_stage_with_a_read
     );
 }
 
-/// Rollback without a commit: the build action passes the pipeline's ModelPackageArn variable as
-/// MODEL_PACKAGE_ARN. Its default, "newest", deploys the newest Approved package; a start with an
-/// older Approved version's ARN deploys that one, from the same repository.
+/// Rollback without a commit: build-step reads the run's ModelPackageArn variable. Its default,
+/// "newest", deploys the newest Approved package; a start with an older Approved version's ARN
+/// deploys that one, from the same repository; a quoted value that would add build variables if
+/// it were pasted into the action's JSON is refused by build-step instead.
 #[tokio::test]
 async fn the_pipeline_variable_deploys_the_newest_or_any_approved_version() {
     let pipeline = Pipeline::new("seed-e2e-variable").await;
@@ -537,12 +782,7 @@ async fn the_pipeline_variable_deploys_the_newest_or_any_approved_version() {
         ("newest", &pipeline.newest_approved),
         (pipeline.first_approved.as_str(), &pipeline.first_approved),
     ] {
-        let (result, artifacts) = pipeline.codebuild_with(
-            "ModelDeployBuildProject",
-            "buildspec.yml",
-            &[],
-            &[("MODEL_PACKAGE_ARN", value)],
-        );
+        let (result, artifacts) = pipeline.build_action(value);
         assert!(
             result.succeeded,
             "the build failed for {value}:\n{}",
@@ -555,6 +795,23 @@ async fn the_pipeline_variable_deploys_the_newest_or_any_approved_version() {
         );
         std::fs::remove_dir_all(&artifacts).unwrap();
     }
+    let injected = format!(
+        r#"{}", "type": "PLAINTEXT"}}, {{"name": "PROD_ACCOUNT_IDS", "value": "999999999999"#,
+        pipeline.first_approved
+    );
+    let (result, artifacts) = pipeline.build_action(&injected);
+    assert!(
+        !result.succeeded,
+        "an injected variable built:\n{}",
+        result.log
+    );
+    assert_eq!(result.failed_phase.as_deref(), Some("build"));
+    assert!(
+        result.log.contains("the pipeline variable ModelPackageArn"),
+        "{}",
+        result.log
+    );
+    std::fs::remove_dir_all(&artifacts).ok();
 }
 
 /// Two runs and a rollback: run 1 deploys version 1 (by the pipeline variable) to production,
@@ -569,7 +826,7 @@ async fn a_failed_prod_verification_rolls_production_back_to_the_version_that_pa
     let pipeline = Pipeline::new("seed-e2e-rollback").await;
     let version_1 = pipeline.first_approved.clone();
 
-    let run_1 = pipeline.build_run("run-1", &[("MODEL_PACKAGE_ARN", &version_1)]);
+    let run_1 = pipeline.build_run("run-1", &version_1);
     pipeline.deploy_stack_set("prod", &run_1).await;
     pipeline.name_prod_endpoints(&version_1).await;
     let (result, report) = pipeline.verify_prod(&run_1);
@@ -581,7 +838,7 @@ async fn a_failed_prod_verification_rolls_production_back_to_the_version_that_pa
     assert_eq!(report["summary"]["passed"], 2, "{report:#}");
     assert_eq!(report["targets_from"], "accounts_file");
 
-    let run_2 = pipeline.build_run("run-2", &[("MODEL_PACKAGE_ARN", "newest")]);
+    let run_2 = pipeline.build_run("run-2", "newest");
     pipeline.deploy_stack_set("prod", &run_2).await;
     assert_eq!(
         pipeline.stack_set_package("prod").await,
