@@ -3,7 +3,7 @@
 //! unescaped, so a variable passed in the build action's `EnvironmentVariables` JSON could add or
 //! replace build variables; the build action passes only the run's id (which CodePipeline
 //! generates), and the value arrives here as a JSON string of the API's answer
-//! (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_GetPipelineExecution.html).
+//! (<https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_GetPipelineExecution.html>).
 //! A value that is not `newest` must be a model package ARN before anything uses it.
 
 use aws_sdk_codepipeline::Client;
@@ -14,12 +14,12 @@ use deploy_shell::AwsCallError;
 use crate::error::BuildError;
 
 /// The pipeline variable that names the package (the product template declares it).
-pub const VARIABLE: &str = "ModelPackageArn";
+pub(crate) const VARIABLE: &str = "ModelPackageArn";
 /// Its default, which a pipeline variable needs: the newest Approved package.
-pub const NEWEST: &str = "newest";
+pub(crate) const NEWEST: &str = "newest";
 
 /// The package the run pins, or None for the newest Approved one.
-pub async fn requested_package(
+pub(crate) async fn requested_package(
     client: &Client,
     pipeline: &str,
     execution_id: &str,

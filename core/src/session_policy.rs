@@ -2,13 +2,13 @@
 //! no more than describe and invoke its project's endpoints, and each session may do only what
 //! test-step calls, on the one endpoint it tests, in the one Region. A session's permissions are
 //! the intersection of the role's policies and the session policy
-//! (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session), so a
+//! (<https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session>), so a
 //! flaw in a target account's role does not widen what a test run can do there.
 
 use serde_json::json;
 
 /// What AWS takes for a session policy, packed: 2,048 characters
-/// (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html#API_AssumeRole_RequestParameters).
+/// (<https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html#API_AssumeRole_RequestParameters>).
 pub const MAX_SESSION_POLICY_CHARS: usize = 2048;
 
 /// The session policy for testing `endpoint_name` in `account_id` and `region`. SageMaker writes

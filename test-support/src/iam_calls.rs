@@ -1,7 +1,7 @@
 //! The IAM request behind each call the fault proxy recorded, so a test can evaluate every call a
 //! binary made against the role it runs as in production (the emulator enforces no IAM). Each
 //! call becomes the action, resource ARN and condition keys the Service Authorization Reference
-//! lists for it (https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html,
+//! lists for it (<https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html>,
 //! the pages for SageMaker, Organizations, CodePipeline, CloudFormation and STS); a call this
 //! module does not know is an error naming it, so a new call cannot go unchecked.
 //!
