@@ -2,8 +2,8 @@
 //! variables are named as the seed's CodeBuild projects set them, so the binaries drop into the
 //! existing pipeline unchanged. The clap attributes take their names from these constants, and
 //! every message that names an input prints one, so a message names an input exactly as `--help`
-//! does (`SOURCE_MODEL_PACKAGE_GROUP_NAME (--model-package-group-name)`). A test keeps the README's
-//! configuration table identical to the variables here.
+//! does (`SOURCE_MODEL_PACKAGE_GROUP_NAME (--model-package-group-name)`). A test keeps the
+//! environment variables table of `docs/configuration.md` identical to the variables here.
 
 use std::fmt;
 
@@ -57,7 +57,7 @@ pub enum ReadBy {
     Both,
 }
 
-/// An environment variable as the README's configuration table shows it.
+/// An environment variable as the table in `docs/configuration.md` shows it.
 #[derive(Debug, Clone, Copy)]
 pub struct EnvVar {
     pub input: Input,
@@ -93,7 +93,7 @@ macro_rules! registry {
 
 macro_rules! documented {
     ($($name:ident, $read_by:ident, $meaning:literal;)*) => {
-        /// Every environment variable either binary reads, in README order.
+        /// Every environment variable either binary reads, in the order of `docs/configuration.md`.
         pub const ENV_VARS: &[EnvVar] = &[
             $(EnvVar { input: $name, read_by: ReadBy::$read_by, meaning: $meaning },)*
         ];
@@ -226,9 +226,9 @@ mod tests {
     }
 
     #[test]
-    fn the_readme_table_mirrors_the_registry() {
-        let readme = include_str!("../../README.md");
-        let listed: Vec<&str> = readme
+    fn the_configuration_table_mirrors_the_registry() {
+        let configuration = include_str!("../../docs/configuration.md");
+        let listed: Vec<&str> = configuration
             .lines()
             .filter_map(|line| line.strip_prefix("| `"))
             .filter_map(|rest| rest.split('`').next())
@@ -237,7 +237,7 @@ mod tests {
         let registry: Vec<&str> = ENV_VARS.iter().map(|v| v.input.var()).collect();
         assert_eq!(
             listed, registry,
-            "README configuration table and inputs::ENV_VARS differ"
+            "docs/configuration.md's environment variables table and inputs::ENV_VARS differ"
         );
     }
 }

@@ -17,8 +17,8 @@
 //! prod account, or may update the prod stack set. The test shows that only the pipeline role
 //! (which CodePipeline runs the project's pipeline as, DeployProd coming after the approval), the
 //! prod administration role (which CloudFormation takes for the prod stack set) and the prod
-//! deploy role can; that no role may answer the approval; and that the README's table of roles
-//! matches the templates.
+//! deploy role can; that no role may answer the approval; and that the table of roles in
+//! `docs/iam.md` matches the templates.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -625,15 +625,15 @@ fn no_role_may_answer_the_approval() {
     }
 }
 
-/// The table of roles in the README's IAM section: one row per role the templates create, in
-/// the account the row names, trusted by the service or role the row names.
+/// The table of roles in `docs/iam.md`, before its first `##` section: one row per role the
+/// templates create, in the account the row names, trusted by the service or role the row names.
 #[test]
-fn the_readme_table_of_roles_matches_the_templates() {
-    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
-    let section = readme
-        .split("## IAM: one job per role, one path to production")
+fn the_iam_doc_table_of_roles_matches_the_templates() {
+    let doc = std::fs::read_to_string(repo_root().join("docs/iam.md")).unwrap();
+    let section = doc
+        .split("# IAM: one job per role, one path to production")
         .nth(1)
-        .expect("the README has the IAM section");
+        .expect("docs/iam.md has the IAM heading");
     let rows: BTreeMap<String, (String, String)> = section
         .lines()
         .take_while(|line| !line.starts_with("## "))
@@ -671,19 +671,19 @@ fn the_readme_table_of_roles_matches_the_templates() {
     assert_eq!(
         rows.keys().collect::<Vec<_>>(),
         expected.keys().collect::<Vec<_>>(),
-        "the README's roles"
+        "the roles of docs/iam.md"
     );
     for (name, (account, trusted)) in &expected {
         let (row_account, row_trusted) = &rows[name];
         assert_eq!(row_account, account, "the account of {name}");
         assert!(
             row_trusted.starts_with(trusted.as_str()),
-            "{name} is trusted by {trusted}, the README says {row_trusted}"
+            "{name} is trusted by {trusted}, docs/iam.md says {row_trusted}"
         );
     }
 }
 
-/// How the README names who a role trusts: the service, or the role family of an ARN condition.
+/// How docs/iam.md names who a role trusts: the service, or the role family of an ARN condition.
 fn trusted_by(role: &Role) -> String {
     let document = role.trust_document.to_string();
     let services = [

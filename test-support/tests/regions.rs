@@ -4,7 +4,7 @@
 //! offered there). cfn-lint's checks of a template in a Region depend on those schemas, so the
 //! Regions are grouped by the schemas of the template's types and cfn-lint runs once per group, in
 //! its first Region (a few runs instead of one per Region, each seconds long). The Regions left out
-//! are named in the README's "Regions and partitions", and this test keeps that list true. The
+//! are named in docs/aws-facts.md's "Regions and partitions", and this test keeps that list true. The
 //! isolated partitions are not checked.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -123,11 +123,11 @@ fn rendered_endpoint_template(in_vpc: bool) -> String {
 fn every_template_lints_in_every_region_that_offers_its_resource_types() {
     let regions = regions();
     let work = tempfile::tempdir().unwrap();
-    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
-    let section = readme
-        .split("### Regions and partitions")
+    let facts = std::fs::read_to_string(repo_root().join("docs/aws-facts.md")).unwrap();
+    let section = facts
+        .split("## Regions and partitions")
         .nth(1)
-        .expect("the README has a Regions and partitions section")
+        .expect("docs/aws-facts.md has a Regions and partitions section")
         .split("\n## ")
         .next()
         .unwrap_or_default()
@@ -163,7 +163,7 @@ fn every_template_lints_in_every_region_that_offers_its_resource_types() {
         for region in &missing {
             assert!(
                 section.contains(&format!("`{region}`")),
-                "{name} cannot be deployed in {region} (a resource type is missing there by cfn-lint's data): the README's Regions and partitions must name it"
+                "{name} cannot be deployed in {region} (a resource type is missing there by cfn-lint's data): docs/aws-facts.md's Regions and partitions must name it"
             );
         }
         left_out.extend(missing);
@@ -173,7 +173,7 @@ fn every_template_lints_in_every_region_that_offers_its_resource_types() {
         if !offered.contains_key("AWS::CodeCommit::Repository") {
             assert!(
                 section.contains(&format!("`{region}`")),
-                "CodeCommit is not offered in {region}: the README's Regions and partitions must name it"
+                "CodeCommit is not offered in {region}: docs/aws-facts.md's Regions and partitions must name it"
             );
             left_out.insert(region.clone());
         }
@@ -183,7 +183,7 @@ fn every_template_lints_in_every_region_that_offers_its_resource_types() {
         if section.contains(&format!("`{region}`")) {
             assert!(
                 left_out.contains(region),
-                "the README names {region}, where every template can be deployed"
+                "docs/aws-facts.md names {region}, where every template can be deployed"
             );
         }
     }

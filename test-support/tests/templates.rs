@@ -1152,13 +1152,13 @@ fn the_target_role_can_create_every_resource_type_of_the_endpoint_template() {
     }
 }
 
-/// The README's table of AWS facts: (fact, as of, source) per row.
+/// The table of AWS facts in `docs/aws-facts.md`: (fact, as of, source) per row.
 fn aws_facts() -> Vec<(String, String, String)> {
-    let readme = read("README.md");
-    let section = readme
-        .split("## AWS facts this project relies on")
+    let doc = read("docs/aws-facts.md");
+    let section = doc
+        .split("# AWS facts this project relies on")
         .nth(1)
-        .expect("the README has its AWS facts section");
+        .expect("docs/aws-facts.md has its AWS facts heading");
     section
         .split("\n## ")
         .next()
@@ -1224,7 +1224,7 @@ fn every_aws_fact_is_dated_sourced_and_what_the_templates_use() {
     assert!(
         comment.contains("reopened on 2025-11-24")
             && fact_about("CodeCommit").contains("2025-11-24"),
-        "the product template's comment and the README state the same date"
+        "the product template's comment and docs/aws-facts.md state the same date"
     );
     // The roles and the managed policy the IAM documents complement.
     let iam_readme = read("templates/iam/README.md");
