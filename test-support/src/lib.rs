@@ -7,7 +7,6 @@
 //! missing emulator is never a silent skip. Tests isolate through unique names and account ids,
 //! never through a global reset, so they can run in parallel against one emulator.
 
-pub mod catalog_stand_in;
 pub mod cfn_eval;
 pub mod cli;
 pub mod codebuild;
@@ -17,11 +16,14 @@ pub mod fault_matrix;
 pub mod fault_proxy;
 pub mod iam_calls;
 pub mod moto;
-pub mod pipeline_stand_in;
 pub mod policy_eval;
 pub mod secrets;
 pub mod seed;
 pub mod tools;
+
+// The fault proxy's Service Catalog and CodePipeline stand-ins, at the paths they had before they
+// moved in with its other stand-ins.
+pub use fault_proxy::stand_ins::{catalog as catalog_stand_in, pipeline as pipeline_stand_in};
 
 pub use cli::{Cli, CliOutput};
 pub use moto::{moto, Moto};

@@ -8,10 +8,17 @@
 //! and products are created in the emulator (CreatePortfolio, CreateProduct, ListPortfolios work
 //! there); the stand-in learns each product from the CreateProduct that went through the proxy.
 //! Every write it answers is recorded, so a test can say that a second run wrote nothing.
+//!
+//! It lives with the fault proxy's other stand-ins (its `StandIn` impl is at the end); the crate
+//! keeps it public as `test_support::catalog_stand_in`.
 
 use std::collections::HashMap;
 
 use serde_json::{json, Value};
+
+use super::StandIn;
+use crate::fault_proxy::http::{Request, Response};
+use crate::fault_proxy::protocol::{answer_json, Call};
 
 /// The operations the stand-in answers; the rest go to the emulator.
 pub const STOOD_IN: [&str; 12] = [
@@ -83,6 +90,12 @@ fn text(body: &Value, key: &str) -> String {
     body[key].as_str().unwrap_or_default().to_owned()
 }
 
+/// A list of `{"Key": .., "Value": ..}` tags as pairs; none when `list` is not a list.
+fn tags(list: &Value) -> Vec<(String, String)> {
+    let tags = list.as_array().into_iter().flatten();
+    tags.map(|t| (text(t, "Key"), text(t, "Value"))).collect()
+}
+
 impl CatalogStandIn {
     /// Learns the product a CreateProduct request made, from the request and the emulator's answer.
     pub fn created(&mut self, request: &Value, answer: &Value) {
@@ -90,12 +103,7 @@ impl CatalogStandIn {
             .as_str()
             .unwrap_or_default()
             .to_owned();
-        let tags = request["Tags"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|t| (text(t, "Key"), text(t, "Value")))
-            .collect();
+        let tags = tags(&request["Tags"]);
         let parameters = &request["ProvisioningArtifactParameters"];
         let artifacts = parameters["Name"]
             .as_str()
@@ -154,12 +162,7 @@ impl CatalogStandIn {
                 }
             }
             "UpdateProduct" => {
-                let tags: Vec<(String, String)> = body["AddTags"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|t| (text(t, "Key"), text(t, "Value")))
-                    .collect();
+                let tags = tags(&body["AddTags"]);
                 let Some(p) = self.product(body, "Id") else {
                     return Some(not_found("product"));
                 };
@@ -335,4 +338,37 @@ impl CatalogStandIn {
         };
         Some(answer)
     }
+}
+
+/// Service Catalog's awsJson calls (`AWS242ServiceCatalogService.<operation>`): the stood-in ones
+/// answered, a created product or portfolio learned from the emulator's answer.
+impl StandIn for CatalogStandIn {
+    fn answer(&mut self, call: &Call, request: &Request, _: &str) -> Option<Response> {
+        if !is_catalog(call) {
+            return None;
+        }
+        answer_json(request, |body| {
+            CatalogStandIn::answer(self, &call.operation, body)
+        })
+    }
+
+    fn forwarded(&mut self, call: &Call, request: &Request, response: &Response) {
+        if !is_catalog(call) || response.status != 200 {
+            return;
+        }
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or_default();
+        match call.operation.as_str() {
+            "CreateProduct" => {
+                let answer = serde_json::from_slice(&response.body).unwrap_or_default();
+                self.created(&body, &answer);
+            }
+            "CreatePortfolio" => self.forwarded_write(&call.operation, &body),
+            _ => {}
+        }
+    }
+}
+
+fn is_catalog(call: &Call) -> bool {
+    call.json_service()
+        .is_some_and(|service| service.contains("ServiceCatalog"))
 }

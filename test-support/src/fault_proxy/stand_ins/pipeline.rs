@@ -14,10 +14,17 @@
 //! [`crate::fault_proxy::FaultProxy::record_pipeline_run`]), and only those runs exist here. The
 //! reference's pattern for execution ids (a UUID) is not checked, so a test may use readable ids;
 //! every other CodePipeline call goes on to the emulator.
+//!
+//! It lives with the fault proxy's other stand-ins; the crate keeps it public as
+//! `test_support::pipeline_stand_in`.
 
 use std::collections::HashMap;
 
 use serde_json::{json, Value};
+
+use super::StandIn;
+use crate::fault_proxy::http::{Request, Response};
+use crate::fault_proxy::protocol::{answer_json, Call};
 
 /// The operation the stand-in answers.
 pub const STOOD_IN: &str = "GetPipelineExecution";
@@ -100,6 +107,20 @@ impl PipelineStandIn {
                 "executionMode": EXECUTION_MODE,
             }}),
         ))
+    }
+}
+
+/// CodePipeline's awsJson calls (`CodePipeline_20150709.<operation>`): GetPipelineExecution
+/// answered.
+impl StandIn for PipelineStandIn {
+    fn answer(&mut self, call: &Call, request: &Request, account: &str) -> Option<Response> {
+        let service = call.json_service().unwrap_or_default();
+        if !service.starts_with("CodePipeline") {
+            return None;
+        }
+        answer_json(request, |body| {
+            PipelineStandIn::answer(self, &call.operation, account, body)
+        })
     }
 }
 
