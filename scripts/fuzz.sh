@@ -14,7 +14,7 @@ set -euo pipefail
 source "$(dirname "$0")/ensure-tools.sh"
 
 seconds="${1:-${FUZZ_SECONDS:-20}}"
-targets=(stage_config manifest render_template inputs)
+targets=(stage_config manifest render_template inputs verdict)
 
 ensure_fuzz_tools
 cd "$REPO_ROOT"

@@ -35,7 +35,7 @@ step "cargo test (unit, emulator integration, snapshots, cfn-lint, local CodeBui
 INSTA_UPDATE=no cargo test --locked --workspace --all-targets --quiet
 step "benchmark, quick mode: one ListModelPackages call per build-step run, binaries within budget"
 bash bench/run.sh --quick
-step "fuzzing: stage configs, payload manifests, template rendering, durations and session names (10 s each)"
+step "fuzzing: stage configs, payload manifests, template rendering, durations and session names, the verdict (10 s each)"
 fuzz_log=$(mktemp)
 trap 'rm -f "$fuzz_log"' EXIT
 # Everything but the summary line now; the summary stays the last line of the run.

@@ -7,8 +7,17 @@
 //!
 //! Used by build-step: `build_plan`, `stage_config`, `hosting`, `template`, `access_policy`, `build_summary`,
 //! `model_package`. Used by test-step: `manifest`, `targets`, `session_name`, `model_check`,
-//! `report`, `duration`. Shared: `accounts_file`, `inputs`, `exit`, `format`, `files`, `stack_params`, `endpoint`,
+//! `report` (the report model, rendered as JSON, JUnit and text), `verdict` (what passes, and the
+//! statuses, exit code and messages that follow), `duration`. Shared: `accounts_file`, `inputs`, `exit`, `format`, `files`, `stack_params`, `endpoint`,
 //! `arn`.
+//!
+//! `manifest` is in three parts: `manifest::parse` (the manifest's text, with bodies from any
+//! source: `Manifest::parse`, which the fuzz target calls), `manifest::load` (the payloads
+//! directory) and `manifest::check` (the answer checks). Also used by test-step:
+//! `session_policy` (each target's session policy) and `body_regex` (the manifest's bounded
+//! regexes). Shared with the AWS shell: `remote_text` (text an answer brought, quoted bounded).
+//! Used by xtask and the bench: `budget`. Used inside this crate: `input_file` (how every input
+//! file is read) and `bounded_yaml` (the template's YAML, bounded).
 
 pub mod access_policy;
 pub mod accounts_file;
@@ -37,6 +46,7 @@ pub mod stack_params;
 pub mod stage_config;
 pub mod targets;
 pub mod template;
+pub mod verdict;
 
 /// The payload bodies' type, for code that hands them on.
 pub use bytes::Bytes;

@@ -24,63 +24,63 @@ use deploy_shell::AwsArgs;
 pub struct Args {
     /// SageMaker project name; must match SageMakerProjectName of the build config
     #[arg(long = input::PROJECT_NAME.flag, env = input::PROJECT_NAME.env, value_name = "NAME")]
-    pub sagemaker_project_name: Option<String>,
+    pub(crate) sagemaker_project_name: Option<String>,
     /// SageMaker project id; must match SageMakerProjectId of the build config
     #[arg(long = input::PROJECT_ID.flag, env = input::PROJECT_ID.env, value_name = "ID")]
-    pub sagemaker_project_id: Option<String>,
+    pub(crate) sagemaker_project_id: Option<String>,
     /// StackSet parameter file build-step wrote (in CodeBuild under $CODEBUILD_SRC_DIR_BuildArtifact)
     #[arg(long = input::BUILD_CONFIG.flag, env = input::BUILD_CONFIG.env, value_name = "FILE", default_value = DEFAULT_BUILD_CONFIG, value_parser = path_or_default(DEFAULT_BUILD_CONFIG))]
-    pub build_config: PathBuf,
+    pub(crate) build_config: PathBuf,
     /// JSON test report to write
     #[arg(long = input::EXPORT_TEST_RESULTS.flag, env = input::EXPORT_TEST_RESULTS.env, value_name = "FILE", default_value = DEFAULT_TEST_RESULTS, value_parser = path_or_default(DEFAULT_TEST_RESULTS))]
-    pub export_test_results: PathBuf,
+    pub(crate) export_test_results: PathBuf,
     /// JUnit XML report to write (for a CodeBuild reports: section)
     #[arg(long = input::JUNIT_REPORT.flag, value_name = "FILE", default_value = DEFAULT_JUNIT_REPORT)]
-    pub junit_report: PathBuf,
+    pub(crate) junit_report: PathBuf,
     /// One-line summary to write (verdicts and the worst p99), for the approval's message
     #[arg(long = input::SUMMARY_FILE.flag, value_name = "FILE")]
-    pub summary_file: Option<PathBuf>,
+    pub(crate) summary_file: Option<PathBuf>,
     /// Role to assume in each account [default: RoleName of the build config]
     #[arg(long = input::ROLE_NAME.flag, env = input::ROLE_NAME.env, value_name = "ROLE")]
-    pub sagemaker_execution_role_name: Option<String>,
+    pub(crate) sagemaker_execution_role_name: Option<String>,
     /// Organizational unit whose ACTIVE accounts (child OUs included) are tested
     #[arg(long = input::OU.flag, env = input::OU.env, value_name = "OU")]
-    pub organizational_unit_id: Option<String>,
+    pub(crate) organizational_unit_id: Option<String>,
     /// Accounts file build-step wrote (a JSON array of account ids): test exactly these accounts
     /// instead of the OU's
     #[arg(long = input::ACCOUNTS_FILE.flag, env = input::ACCOUNTS_FILE.env, value_name = "FILE")]
-    pub accounts_file: Option<String>,
+    pub(crate) accounts_file: Option<String>,
     /// Test this account instead of the OU's (repeatable, or comma-separated)
     #[arg(long = input::ACCOUNT_IDS.flag, value_name = "ACCOUNT", value_delimiter = ',')]
-    pub account_ids: Vec<String>,
+    pub(crate) account_ids: Vec<String>,
     /// Regions to test in (repeatable, or comma-separated) [default: the current region]
     #[arg(long = input::REGIONS.flag, value_name = "REGION", value_delimiter = ',')]
-    pub regions: Vec<String>,
+    pub(crate) regions: Vec<String>,
     /// Directory holding manifest.json and the request bodies it names
     #[arg(long = input::PAYLOADS.flag, value_name = "DIR", default_value = DEFAULT_PAYLOADS)]
-    pub payloads: PathBuf,
+    pub(crate) payloads: PathBuf,
     /// Longest wait for an endpoint to be InService, per target (for example 30m, 90s, 1h30m; at most 24h)
     #[arg(long = input::WAIT_TIMEOUT.flag, value_name = "DURATION", default_value = "30m", value_parser = at_most_a_day)]
-    pub wait_timeout: Duration,
+    pub(crate) wait_timeout: Duration,
     /// Longest the whole run may take; then, as on SIGTERM or SIGINT, the targets not finished are
     /// reported as interrupted and the run exits 4 (the default ends 5 minutes before the test
     /// CodeBuild project's 60-minute timeout; at most 24h)
     #[arg(long = input::DEADLINE.flag, value_name = "DURATION", default_value = DEFAULT_DEADLINE, value_parser = at_most_a_day)]
-    pub deadline: Duration,
+    pub(crate) deadline: Duration,
     /// Invocations per payload, for the latency figures
     #[arg(long = input::INVOCATIONS.flag, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
-    pub invocations: u32,
+    pub(crate) invocations: u32,
     /// Targets (account x region) making AWS calls at once (at most 256)
     #[arg(long = input::CONCURRENCY.flag, value_name = "N", default_value_t = DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u32).range(1..=MAX_CONCURRENCY))]
-    pub concurrency: u32,
+    pub(crate) concurrency: u32,
     /// Report format on stdout
     #[arg(long = input::OUTPUT.flag, value_enum, default_value_t = Format::Text)]
     pub output: Format,
     /// The build that names the assumed-role sessions (CodeBuild sets it)
     #[arg(long = input::BUILD_ID.flag, env = input::BUILD_ID.env, value_name = "ID", hide = true)]
-    pub codebuild_build_id: Option<String>,
+    pub(crate) codebuild_build_id: Option<String>,
     #[command(flatten)]
-    pub aws: AwsArgs,
+    pub(crate) aws: AwsArgs,
     #[command(flatten)]
     pub log: LogArgs,
 }
@@ -93,20 +93,20 @@ pub struct Args {
 /// AssumeRole calls in flight, one burst at the start that STS's token bucket absorbs (and the
 /// SDK retries a throttled one with backoff), while 50 staging accounts take one round of the
 /// calls a single account takes.
-pub const DEFAULT_CONCURRENCY: u32 = 64;
+pub(crate) const DEFAULT_CONCURRENCY: u32 = 64;
 /// The most `--concurrency` takes: enough for hundreds of targets in a few rounds, with each
 /// in-flight target's clients and connection in memory.
-pub const MAX_CONCURRENCY: i64 = 256;
+pub(crate) const MAX_CONCURRENCY: i64 = 256;
 
-pub const DEFAULT_BUILD_CONFIG: &str = "staging-config-export.json";
-pub const DEFAULT_TEST_RESULTS: &str = "test-results.json";
-pub const DEFAULT_JUNIT_REPORT: &str = "test-results.xml";
-pub const DEFAULT_PAYLOADS: &str = "test/payloads";
+pub(crate) const DEFAULT_BUILD_CONFIG: &str = "staging-config-export.json";
+pub(crate) const DEFAULT_TEST_RESULTS: &str = "test-results.json";
+pub(crate) const DEFAULT_JUNIT_REPORT: &str = "test-results.xml";
+pub(crate) const DEFAULT_PAYLOADS: &str = "test/payloads";
 /// Five minutes inside the test CodeBuild project's `TimeoutInMinutes: 60`, to write and upload
 /// the reports before CodeBuild stops the build.
-pub const DEFAULT_DEADLINE: &str = "55m";
+pub(crate) const DEFAULT_DEADLINE: &str = "55m";
 /// The longest duration a flag takes: longer than any build, and far from overflowing a timer.
-pub const MAX_DURATION: Duration = Duration::from_hours(24);
+pub(crate) const MAX_DURATION: Duration = Duration::from_hours(24);
 
 fn at_most_a_day(text: &str) -> Result<Duration, String> {
     parse_duration_at_most(text, MAX_DURATION)

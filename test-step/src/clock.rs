@@ -8,14 +8,14 @@ use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 /// A source of "now" and a way to wait.
-pub trait Clock: Send + Sync {
+pub(crate) trait Clock: Send + Sync {
     fn now(&self) -> Instant;
     fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
 }
 
 /// The real clock and tokio's timer.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
+pub(crate) struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> Instant {
@@ -30,7 +30,7 @@ impl Clock for SystemClock {
 /// A clock that only moves when something sleeps on it (or a test advances it).
 #[cfg(test)]
 #[derive(Debug)]
-pub struct FakeClock {
+pub(crate) struct FakeClock {
     start: Instant,
     state: std::sync::Mutex<FakeState>,
 }
@@ -55,17 +55,17 @@ impl Default for FakeClock {
 #[cfg(test)]
 impl FakeClock {
     /// Moves time forward without a sleep (a slow call, for example).
-    pub fn advance(&self, by: Duration) {
+    pub(crate) fn advance(&self, by: Duration) {
         self.lock().elapsed += by;
     }
 
     /// Every sleep so far, in order.
-    pub fn sleeps(&self) -> Vec<Duration> {
+    pub(crate) fn sleeps(&self) -> Vec<Duration> {
         self.lock().sleeps.clone()
     }
 
     /// Time since the clock was made.
-    pub fn elapsed(&self) -> Duration {
+    pub(crate) fn elapsed(&self) -> Duration {
         self.lock().elapsed
     }
 

@@ -6,15 +6,15 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use deploy_core::endpoint::endpoint_name;
 use deploy_core::files::{check_output_set, write_all_atomically, NamedPath, WriteError};
 use deploy_core::inputs;
 use deploy_core::manifest::{Manifest, MANIFEST_FILE};
-use deploy_core::report::{
-    junit_part_path, junit_reports, Report, Setup, MAX_CASES_PER_REPORT, MAX_REPORT_GROUPS,
+use deploy_core::report::junit::{
+    junit_part_path, junit_reports, MAX_CASES_PER_REPORT, MAX_REPORT_GROUPS,
 };
+use deploy_core::report::{Report, Setup};
 use deploy_core::session_name::session_name;
 use deploy_core::stack_params::{ParameterList, Problem};
 use deploy_shell::aws::AwsSettings;
@@ -26,44 +26,43 @@ use crate::targets::{regions_from_args, AccountSource};
 use crate::wait::WaitPolicy;
 
 /// Everything a run needs, checked.
-pub struct TestConfig {
-    pub deployment: Deployment,
-    pub role_name: String,
-    pub accounts: AccountSource,
+pub(crate) struct TestConfig {
+    pub(crate) deployment: Deployment,
+    pub(crate) role_name: String,
+    pub(crate) accounts: AccountSource,
     /// The regions asked for; empty means the current region.
-    pub regions: Vec<String>,
-    pub manifest: Arc<Manifest>,
-    pub session_name: String,
-    pub invocations: u32,
-    pub concurrency: usize,
-    pub wait: WaitPolicy,
-    pub deadline: Duration,
-    pub aws: AwsSettings,
+    pub(crate) regions: Vec<String>,
+    pub(crate) manifest: Arc<Manifest>,
+    pub(crate) session_name: String,
+    pub(crate) invocations: u32,
+    pub(crate) concurrency: usize,
+    pub(crate) wait: WaitPolicy,
+    pub(crate) aws: AwsSettings,
 }
 
 /// What the build config says about the deployment under test.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Deployment {
-    pub stage: String,
-    pub project_name: String,
-    pub endpoint_name: String,
-    pub model_package_name: String,
-    pub role_name: Option<String>,
+pub(crate) struct Deployment {
+    pub(crate) stage: String,
+    pub(crate) project_name: String,
+    pub(crate) endpoint_name: String,
+    pub(crate) model_package_name: String,
+    pub(crate) role_name: Option<String>,
 }
 
 /// Where the two reports go, checked to be writable names before anything else.
 #[derive(Debug, Clone)]
-pub struct ReportFiles {
-    pub json: PathBuf,
-    pub junit: PathBuf,
+pub(crate) struct ReportFiles {
+    pub(crate) json: PathBuf,
+    pub(crate) junit: PathBuf,
     /// The one-line summary (`--summary-file`), when asked for.
-    pub summary: Option<PathBuf>,
+    pub(crate) summary: Option<PathBuf>,
 }
 
 impl TestConfig {
     /// Checks every input that can be checked without AWS (see the module doc). What it has read
     /// is recorded in `setup` as it goes, so a run stopped by bad input still reports it.
-    pub fn load(args: &Args, setup: &mut Setup) -> Result<Self, TestError> {
+    pub(crate) fn load(args: &Args, setup: &mut Setup) -> Result<Self, TestError> {
         let deployment = Deployment::read(args)?;
         setup.stage = Some(deployment.stage.clone());
         setup.project_name = Some(deployment.project_name.clone());
@@ -105,14 +104,13 @@ impl TestConfig {
             invocations: args.invocations,
             concurrency: args.concurrency as usize,
             wait: WaitPolicy::with_timeout(args.wait_timeout),
-            deadline: args.deadline,
             aws: AwsSettings::from_env(&args.aws)?,
         })
     }
 }
 
 /// What the report knows before any input is read.
-pub fn initial_setup(args: &Args) -> Setup {
+pub(crate) fn initial_setup(args: &Args) -> Setup {
     Setup {
         build_config: args.build_config.display().to_string(),
         payloads: args.payloads.display().to_string(),
@@ -194,7 +192,7 @@ impl ReportFiles {
     /// would only add a second error. The two reports are an output set (see
     /// `deploy_core::files`) that may not replace the build config or the manifest, nor land in
     /// the payloads directory, whose files the run reads.
-    pub fn check(args: &Args) -> Result<Self, TestError> {
+    pub(crate) fn check(args: &Args) -> Result<Self, TestError> {
         let files = Self {
             json: args.export_test_results.clone(),
             junit: args.junit_report.clone(),
@@ -260,7 +258,7 @@ impl ReportFiles {
     /// Writes the reports (and the summary, when asked for), atomically and together. Past 500 test cases the JUnit report is
     /// several documents (`test-results.xml`, `test-results-2.xml`, …), one per report group of
     /// the test buildspec, so CodeBuild keeps every case.
-    pub fn write(&self, report: &Report) -> Result<(), WriteError> {
+    pub(crate) fn write(&self, report: &Report) -> Result<(), WriteError> {
         let json = report.to_json();
         let junit = junit_reports(report);
         if junit.len() > MAX_REPORT_GROUPS {
@@ -275,7 +273,7 @@ impl ReportFiles {
         let parts: Vec<PathBuf> = (0..junit.len().min(MAX_REPORT_GROUPS))
             .map(|index| junit_part_path(&self.junit, index))
             .collect();
-        let headline = format!("{}\n", report.headline());
+        let summary_line = format!("{}\n", report.summary_line());
         let mut files = vec![(self.json.as_path(), json.as_bytes())];
         files.extend(
             parts
@@ -286,7 +284,7 @@ impl ReportFiles {
         files.extend(
             self.summary
                 .as_deref()
-                .map(|path| (path, headline.as_bytes())),
+                .map(|path| (path, summary_line.as_bytes())),
         );
         write_all_atomically(&files)
     }

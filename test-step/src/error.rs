@@ -58,8 +58,7 @@ pub enum TestError {
 impl Failure for TestError {
     fn exit_status(&self) -> ExitStatus {
         match self {
-            TestError::Aws(err) if err.is_missing_credentials() => ExitStatus::BadInput,
-            TestError::Aws(_) => ExitStatus::AwsError,
+            TestError::Aws(err) => err.exit_status(),
             TestError::Interrupted(_) => ExitStatus::Interrupted,
             TestError::MissingSetting { .. }
             | TestError::NoAccounts

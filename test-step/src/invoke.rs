@@ -9,28 +9,29 @@ use aws_smithy_types::Blob;
 use deploy_core::manifest::Case;
 use deploy_core::remote_text::{contained, MAX_MESSAGE_CHARS};
 use deploy_core::report::{seconds, CaseReport, CaseStatus, FirstCall, Latency};
+use deploy_core::verdict::Cause;
 use deploy_shell::AwsCallError;
 
 use crate::clock::Clock;
-use crate::outcome::TargetError;
+use crate::outcome::aws_error;
 use crate::session::Session;
 
 /// What every case's invocations on one target share, and the target's first call.
-pub struct Invoker<'a> {
-    pub clock: &'a dyn Clock,
-    pub endpoint_name: &'a str,
-    pub invocations: u32,
+pub(crate) struct Invoker<'a> {
+    pub(crate) clock: &'a dyn Clock,
+    pub(crate) endpoint_name: &'a str,
+    pub(crate) invocations: u32,
     /// The endpoint is serverless without provisioned concurrency: its first call may include a
     /// cold start, kept out of the latency figures.
-    pub serverless: bool,
+    pub(crate) serverless: bool,
     /// The target's first invocation, once it has been made, when it succeeded.
-    pub first_call: Option<FirstCall>,
+    pub(crate) first_call: Option<FirstCall>,
     invoked: bool,
 }
 
 impl<'a> Invoker<'a> {
     /// An invoker for one target that has not been called yet.
-    pub fn new(
+    pub(crate) fn new(
         clock: &'a dyn Clock,
         endpoint_name: &'a str,
         invocations: u32,
@@ -48,11 +49,11 @@ impl<'a> Invoker<'a> {
 
     /// `--invocations` calls with one case's body; stops at the first unmet expectation or model
     /// error (the case failed) and gives up on the target at an AWS error (it cannot be tested).
-    pub async fn case(
+    pub(crate) async fn case(
         &mut self,
         session: &mut Session,
         case: &Case,
-    ) -> Result<CaseReport, TargetError> {
+    ) -> Result<CaseReport, Cause> {
         let mut report = CaseReport::not_run(case, self.invocations);
         report.status = CaseStatus::Passed;
         let mut latencies = Vec::with_capacity(self.invocations as usize);
@@ -128,11 +129,10 @@ impl<'a> Invoker<'a> {
                             break;
                         }
                         _ => {
-                            return Err(TargetError::Error(format!(
-                                "case \"{}\": {}",
-                                case.name,
-                                session.explain(&err)
-                            )))
+                            return Err(aws_error(
+                                &err,
+                                format!("case \"{}\": {}", case.name, session.explain(&err)),
+                            ))
                         }
                     }
                 }

@@ -9,22 +9,28 @@
 //! payload (`invoke`). The JSON and JUnit reports (`deploy_core::report`) are written atomically in
 //! every case, failed targets and stopped runs included, before the exit code says what happened.
 //!
+//! What passes, and every status, count, exit code and message that follows from it, is
+//! `deploy_core::verdict`'s: the stages end a target short of passing with its typed cause, and
+//! `tester` only orchestrates.
+//!
 //! Modules, leaves first: `clock` and `outcome` (what every stage shares), `session`, `wait`,
-//! `model_check`, `invoke`, `tester`; `cli`, `error`, `targets` and `config` for the inputs.
+//! `model_check`, `invoke`, `slots`, `stop`, `tester`; `cli`, `error`, `targets` and `config` for
+//! the inputs. Only what the binary and the integration tests use is public: [`Args`], [`run`],
+//! [`Finished`] and [`TestError`] (with the [`StopReason`] it may hold).
 
-pub mod cli;
-pub mod clock;
-pub mod config;
-pub mod error;
-pub mod invoke;
-pub mod model_check;
-pub mod outcome;
-pub mod session;
-pub mod slots;
-pub mod stop;
-pub mod targets;
-pub mod tester;
-pub mod wait;
+mod cli;
+mod clock;
+mod config;
+mod error;
+mod invoke;
+mod model_check;
+mod outcome;
+mod session;
+mod slots;
+mod stop;
+mod targets;
+mod tester;
+mod wait;
 
 #[cfg(test)]
 mod test_kit;
@@ -32,8 +38,10 @@ mod test_kit;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
+use deploy_core::report::junit::MAX_CASES_PER_REPORT;
 use deploy_core::report::{seconds, Report};
 use deploy_core::targets::cross;
+use deploy_core::verdict::stands_without_reports;
 use deploy_core::{ExitStatus, Format};
 use deploy_shell::aws::{explain_failure, load_sdk_config};
 use deploy_shell::finish::{Failure, Summary};
@@ -46,15 +54,13 @@ pub use error::TestError;
 use session::{ClientFactory, FromSdkConfig, RoleToAssume};
 use slots::Slots;
 use stop::Stop;
+pub use stop::StopReason;
 use tester::{test_all, Tester};
-
-/// CodeBuild keeps at most this many test cases per report.
-const CODEBUILD_MAX_TEST_CASES: usize = 500;
 
 /// A run that got as far as testing, with the report on disk.
 pub struct Finished {
-    pub report: Report,
-    pub files: ReportFiles,
+    report: Report,
+    files: ReportFiles,
 }
 
 impl Summary for Finished {
@@ -68,35 +74,8 @@ impl Summary for Finished {
 
     /// The one-paragraph message for stderr when targets did not all pass.
     fn failure(&self) -> Option<String> {
-        let s = &self.report.summary;
-        let where_ = format!(
-            "see {} and {}",
-            self.files.json.display(),
-            self.files.junit.display()
-        );
-        match self.exit_status() {
-            ExitStatus::Success => None,
-            ExitStatus::Negative => Some(format!(
-                "{} of {} targets failed their tests{}; {where_}",
-                s.failed,
-                s.targets,
-                if s.errors > 0 {
-                    format!(" and {} could not be tested", s.errors)
-                } else {
-                    String::new()
-                }
-            )),
-            ExitStatus::Interrupted => Some(format!(
-                "stopped by {} before every target finished: {} of {} targets passed, the others are reported as interrupted or could not be tested; {where_}",
-                self.report.interrupted.as_deref().unwrap_or("a signal"),
-                s.passed,
-                s.targets
-            )),
-            _ => Some(format!(
-                "{} of {} targets could not be tested because of AWS or network errors (after retries); {where_}",
-                s.errors, s.targets
-            )),
-        }
+        self.report
+            .failure_paragraph(&self.files.json, &self.files.junit)
     }
 }
 
@@ -135,11 +114,11 @@ pub async fn run(args: &Args) -> Result<Finished, TestError> {
 }
 
 /// What a failed report write does to a finished run: a pass without its reports is not a pass
-/// (exit 2), but a verdict of failed or untested targets stands (logged, the code kept), since the
-/// pipeline must stop either way and the code is what tells it why.
+/// (exit 2), but a verdict of failed or untested targets stands (logged, the code kept); the rule
+/// is `deploy_core::verdict::stands_without_reports`.
 fn keep_verdict(report: &Report, written: Result<(), WriteError>) -> Result<(), TestError> {
     match written {
-        Err(err) if report.exit_status() == ExitStatus::Success => Err(err.into()),
+        Err(err) if !stands_without_reports(report.exit_status()) => Err(err.into()),
         Err(err) => {
             tracing::error!(
                 "{}; the exit code still says what the tests found",
@@ -193,9 +172,9 @@ async fn test(config: &TestConfig, stop: &Stop, report: &mut Report) -> Result<(
     };
     let targets = cross(&accounts, &regions);
     let cases = targets.len() * config.manifest.cases.len();
-    if cases > CODEBUILD_MAX_TEST_CASES {
+    if cases > MAX_CASES_PER_REPORT {
         tracing::warn!(
-            "{cases} test cases (targets x payloads): CodeBuild keeps at most {CODEBUILD_MAX_TEST_CASES} per report"
+            "{cases} test cases (targets x payloads): CodeBuild keeps at most {MAX_CASES_PER_REPORT} per report"
         );
     }
     let deployment = &config.deployment;

@@ -5,18 +5,18 @@
 
 use aws_sdk_sagemaker::types::ProductionVariantServerlessConfig as ServerlessConfig;
 use deploy_core::report::{ModelCheck, VariantModel};
+use deploy_core::verdict::Cause;
 use deploy_shell::AwsCallError;
 
-use crate::outcome::TargetError;
 use crate::session::Session;
 
 /// Describes what `endpoint`'s config `config_name` serves and judges it against `expected`.
-pub async fn check_model(
+pub(crate) async fn check_model(
     session: &mut Session,
     endpoint: &str,
     config_name: &str,
     expected: &str,
-) -> Result<ModelCheck, TargetError> {
+) -> Result<ModelCheck, Cause> {
     let sagemaker = session.sagemaker().await?;
     let config = sagemaker
         .describe_endpoint_config()
@@ -26,7 +26,7 @@ pub async fn check_model(
         .map_err(|e| {
             let err = AwsCallError::new("sagemaker:DescribeEndpointConfig", e);
             session.describe_failure(&err, |detail| {
-                format!("endpoint {endpoint} uses the endpoint config {config_name}, which does not exist ({detail})")
+                Cause::ServesAnotherPackage(format!("endpoint {endpoint} uses the endpoint config {config_name}, which does not exist ({detail})"))
             })
         })?;
     let mut variants = Vec::new();
@@ -54,7 +54,7 @@ pub async fn check_model(
             .map_err(|e| {
                 let err = AwsCallError::new("sagemaker:DescribeModel", e);
                 session.describe_failure(&err, |detail| {
-                    format!("the model {model_name} of variant {variant_name} (endpoint config {config_name}) does not exist ({detail})")
+                    Cause::ServesAnotherPackage(format!("the model {model_name} of variant {variant_name} (endpoint config {config_name}) does not exist ({detail})"))
                 })
             })?;
         let model_package_names = model

@@ -12,25 +12,26 @@ use aws_config::{Region, SdkConfig};
 use aws_sdk_sagemaker::config::{Credentials, SharedCredentialsProvider};
 use deploy_core::session_policy;
 use deploy_core::targets::Target;
+use deploy_core::verdict::{AwsErrorKind, Cause};
 use deploy_shell::AwsCallError;
 
 use crate::clock::Clock;
-use crate::outcome::TargetError;
+use crate::outcome::aws_error;
 
 /// Credentials are renewed when they have less than this left.
-pub const RENEW_BEFORE_EXPIRY: Duration = Duration::from_mins(5);
+pub(crate) const RENEW_BEFORE_EXPIRY: Duration = Duration::from_mins(5);
 
 /// Builds the per-target clients from assumed credentials.
-pub trait ClientFactory: Send + Sync {
+pub(crate) trait ClientFactory: Send + Sync {
     fn sagemaker(&self, credentials: &Credentials, region: &str) -> aws_sdk_sagemaker::Client;
     fn runtime(&self, credentials: &Credentials, region: &str) -> aws_sdk_sagemakerruntime::Client;
 }
 
 /// The binary's factory: the loaded `SdkConfig` with the target's credentials and region, and for
 /// the runtime client the longer InvokeEndpoint timeouts.
-pub struct FromSdkConfig {
-    pub config: SdkConfig,
-    pub invoke_timeouts: TimeoutConfig,
+pub(crate) struct FromSdkConfig {
+    pub(crate) config: SdkConfig,
+    pub(crate) invoke_timeouts: TimeoutConfig,
 }
 
 impl FromSdkConfig {
@@ -59,17 +60,17 @@ impl ClientFactory for FromSdkConfig {
 
 /// Who to become in each account.
 #[derive(Clone)]
-pub struct RoleToAssume {
-    pub sts: aws_sdk_sts::Client,
-    pub partition: String,
-    pub role_name: String,
-    pub session_name: String,
+pub(crate) struct RoleToAssume {
+    pub(crate) sts: aws_sdk_sts::Client,
+    pub(crate) partition: String,
+    pub(crate) role_name: String,
+    pub(crate) session_name: String,
     /// The endpoint every session tests: its session policy allows calls on it alone.
-    pub endpoint_name: String,
+    pub(crate) endpoint_name: String,
 }
 
 impl RoleToAssume {
-    pub fn role_arn(&self, account_id: &str) -> String {
+    pub(crate) fn role_arn(&self, account_id: &str) -> String {
         format!(
             "arn:{}:iam::{account_id}:role/{}",
             self.partition, self.role_name
@@ -82,7 +83,7 @@ impl RoleToAssume {
         &self,
         target: &Target,
         now: SystemTime,
-    ) -> Result<(Credentials, Option<Duration>), TargetError> {
+    ) -> Result<(Credentials, Option<Duration>), Cause> {
         let account_id = target.account_id.as_str();
         let role_arn = self.role_arn(account_id);
         tracing::info!(role = %role_arn, session = %self.session_name, "assuming the staging role");
@@ -101,15 +102,17 @@ impl RoleToAssume {
             .await
             .map_err(|e| {
                 let err = AwsCallError::new("sts:AssumeRole", e);
-                TargetError::Error(format!(
+                let message = format!(
                     "cannot assume {role_arn} (session {}): {err} Check that the role exists in account {account_id} and that its trust policy lets this build's role assume it.",
                     self.session_name
-                ))
+                );
+                aws_error(&err, message)
             })?;
         let Some(c) = out.credentials() else {
-            return Err(TargetError::Error(format!(
-                "sts:AssumeRole for {role_arn} returned no credentials"
-            )));
+            return Err(Cause::Aws {
+                kind: AwsErrorKind::Service,
+                message: format!("sts:AssumeRole for {role_arn} returned no credentials"),
+            });
         };
         let expiry = SystemTime::try_from(*c.expiration()).ok();
         let credentials = Credentials::new(
@@ -126,7 +129,7 @@ impl RoleToAssume {
 }
 
 /// One target's clients, renewed before their credentials expire.
-pub struct Session {
+pub(crate) struct Session {
     role: RoleToAssume,
     factory: Arc<dyn ClientFactory>,
     clock: Arc<dyn Clock>,
@@ -137,12 +140,12 @@ pub struct Session {
 }
 
 impl Session {
-    pub async fn open(
+    pub(crate) async fn open(
         role: RoleToAssume,
         factory: Arc<dyn ClientFactory>,
         clock: Arc<dyn Clock>,
         target: Target,
-    ) -> Result<Self, TargetError> {
+    ) -> Result<Self, Cause> {
         let (credentials, lifetime) = role.assume(&target, SystemTime::now()).await?;
         let renew_at = renew_at(clock.now(), lifetime);
         Ok(Self {
@@ -156,14 +159,14 @@ impl Session {
         })
     }
 
-    pub async fn sagemaker(&mut self) -> Result<aws_sdk_sagemaker::Client, TargetError> {
+    pub(crate) async fn sagemaker(&mut self) -> Result<aws_sdk_sagemaker::Client, Cause> {
         self.renew_if_due().await?;
         Ok(self.sagemaker.clone())
     }
 
     /// The message for a failed call made with this session's credentials. AccessDenied names the
     /// assumed role: it is that role's policy in the target account that lacks the permission.
-    pub fn explain(&self, err: &AwsCallError) -> String {
+    pub(crate) fn explain(&self, err: &AwsCallError) -> String {
         if !err.is_access_denied() {
             return err.to_string();
         }
@@ -179,24 +182,24 @@ impl Session {
     /// What a failed Describe call made with this session means: SageMaker answers one for a
     /// resource that does not exist with a ValidationException, so the target fails with
     /// `missing(detail)`; any other error means the target could not be tested.
-    pub fn describe_failure(
+    pub(crate) fn describe_failure(
         &self,
         err: &AwsCallError,
-        missing: impl FnOnce(&str) -> String,
-    ) -> TargetError {
+        missing: impl FnOnce(&str) -> Cause,
+    ) -> Cause {
         if err.code() == Some("ValidationException") {
-            TargetError::Failed(missing(&err.detail))
+            missing(&err.detail)
         } else {
-            TargetError::Error(self.explain(err))
+            aws_error(err, self.explain(err))
         }
     }
 
-    pub async fn runtime(&mut self) -> Result<aws_sdk_sagemakerruntime::Client, TargetError> {
+    pub(crate) async fn runtime(&mut self) -> Result<aws_sdk_sagemakerruntime::Client, Cause> {
         self.renew_if_due().await?;
         Ok(self.runtime.clone())
     }
 
-    async fn renew_if_due(&mut self) -> Result<(), TargetError> {
+    async fn renew_if_due(&mut self) -> Result<(), Cause> {
         if self.renew_at.is_none_or(|at| self.clock.now() < at) {
             return Ok(());
         }

@@ -9,15 +9,15 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// The run's slots.
 #[derive(Debug, Clone)]
-pub struct Slots(Arc<Semaphore>);
+pub(crate) struct Slots(Arc<Semaphore>);
 
 impl Slots {
-    pub fn new(concurrency: usize) -> Self {
+    pub(crate) fn new(concurrency: usize) -> Self {
         Self(Arc::new(Semaphore::new(concurrency.max(1))))
     }
 
     /// A target's claim, not yet holding a slot.
-    pub fn claim(&self) -> Slot {
+    pub(crate) fn claim(&self) -> Slot {
         Slot {
             slots: self.0.clone(),
             held: None,
@@ -26,21 +26,21 @@ impl Slots {
 
     /// Slots in use right now.
     #[cfg(test)]
-    pub fn in_use(&self, concurrency: usize) -> usize {
+    pub(crate) fn in_use(&self, concurrency: usize) -> usize {
         concurrency - self.0.available_permits()
     }
 }
 
 /// One target's claim on a slot.
 #[derive(Debug)]
-pub struct Slot {
+pub(crate) struct Slot {
     slots: Arc<Semaphore>,
     held: Option<OwnedSemaphorePermit>,
 }
 
 impl Slot {
     /// Waits for a free slot, unless this claim holds one already.
-    pub async fn hold(&mut self) {
+    pub(crate) async fn hold(&mut self) {
         if self.held.is_none() {
             // The semaphore is never closed, so acquiring cannot fail.
             self.held = self.slots.clone().acquire_owned().await.ok();
@@ -48,7 +48,7 @@ impl Slot {
     }
 
     /// Gives the slot back while the target only waits.
-    pub fn release(&mut self) {
+    pub(crate) fn release(&mut self) {
         self.held = None;
     }
 }

@@ -11,7 +11,7 @@ use deploy_core::duration::human;
 use deploy_core::inputs;
 use tokio::sync::watch;
 
-/// What stopped the run.
+/// What stopped the run (public as part of [`crate::TestError::Interrupted`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StopReason {
     Terminated,
@@ -35,11 +35,11 @@ impl fmt::Display for StopReason {
 
 /// Resolves once the run must stop; cheap to clone into every task.
 #[derive(Debug, Clone)]
-pub struct Stop(watch::Receiver<Option<StopReason>>);
+pub(crate) struct Stop(watch::Receiver<Option<StopReason>>);
 
 impl Stop {
     /// Listens for SIGTERM and SIGINT from now on, and for `deadline` to pass.
-    pub fn watch(deadline: Duration) -> std::io::Result<Self> {
+    pub(crate) fn watch(deadline: Duration) -> std::io::Result<Self> {
         use tokio::signal::unix::{signal, SignalKind};
         let mut terminate = signal(SignalKind::terminate())?;
         let mut interrupt = signal(SignalKind::interrupt())?;
@@ -57,20 +57,20 @@ impl Stop {
 
     /// A stop that comes when `receiver` says so (for tests).
     #[cfg(test)]
-    pub fn from_receiver(receiver: watch::Receiver<Option<StopReason>>) -> Self {
+    pub(crate) fn from_receiver(receiver: watch::Receiver<Option<StopReason>>) -> Self {
         Self(receiver)
     }
 
     /// A stop that never comes (for tests of everything else).
     #[cfg(test)]
-    pub fn never() -> Self {
+    pub(crate) fn never() -> Self {
         let (sender, receiver) = watch::channel(None);
         std::mem::forget(sender);
         Self(receiver)
     }
 
     /// Why the run must stop, once it must.
-    pub async fn reason(&self) -> StopReason {
+    pub(crate) async fn reason(&self) -> StopReason {
         let mut receiver = self.0.clone();
         loop {
             if let Some(reason) = *receiver.borrow_and_update() {

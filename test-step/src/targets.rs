@@ -18,7 +18,7 @@ use crate::error::TestError;
 
 /// Where the accounts come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AccountSource {
+pub(crate) enum AccountSource {
     UnderOu(String),
     Listed(BTreeSet<String>),
     FromFile {
@@ -30,7 +30,7 @@ pub enum AccountSource {
 impl AccountSource {
     /// The `--account-id` list or the accounts file when one is given (checked, and not both),
     /// else the OU.
-    pub fn from_args(
+    pub(crate) fn from_args(
         account_ids: &[String],
         ou: &Option<String>,
         accounts_file: &Option<String>,
@@ -90,7 +90,7 @@ impl AccountSource {
     }
 
     /// The OU, when the accounts come from one (the report names it).
-    pub fn organizational_unit(&self) -> Option<&str> {
+    pub(crate) fn organizational_unit(&self) -> Option<&str> {
         match self {
             Self::UnderOu(ou) => Some(ou),
             Self::Listed(_) | Self::FromFile { .. } => None,
@@ -98,7 +98,7 @@ impl AccountSource {
     }
 
     /// Where the accounts come from, as the report's `targets_from` says it.
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Self::UnderOu(_) => "organizational_unit",
             Self::Listed(_) => "account_ids",
@@ -107,7 +107,7 @@ impl AccountSource {
     }
 
     /// The accounts file, when the accounts come from one.
-    pub fn file(&self) -> Option<&std::path::Path> {
+    pub(crate) fn file(&self) -> Option<&std::path::Path> {
         match self {
             Self::FromFile { path, .. } => Some(path),
             _ => None,
@@ -115,7 +115,7 @@ impl AccountSource {
     }
 
     /// The accounts to test, sorted and without duplicates; walks the OU when that is the source.
-    pub async fn resolve(
+    pub(crate) async fn resolve(
         &self,
         organizations: impl FnOnce() -> aws_sdk_organizations::Client,
     ) -> Result<BTreeSet<String>, TestError> {
@@ -145,7 +145,7 @@ impl AccountSource {
 
 /// The `--regions` asked for, checked and without repeats, in the order given; empty means the
 /// current region.
-pub fn regions_from_args(regions: &[String]) -> Result<Vec<String>, TestError> {
+pub(crate) fn regions_from_args(regions: &[String]) -> Result<Vec<String>, TestError> {
     let mut checked: Vec<String> = Vec::new();
     for region in regions.iter().map(|r| r.trim()).filter(|r| !r.is_empty()) {
         check_region(region).map_err(|message| TestError::BadSetting {

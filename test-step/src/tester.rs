@@ -1,7 +1,8 @@
-//! Testing targets (an account and a region each): assume the role, wait for the endpoint, check
-//! that it serves the exported model package, invoke it with every case of the manifest. Whatever
-//! happens, a target ends as a [`TargetReport`]: a failure or an AWS error in one account never
-//! stops the others, and the report always has every case of every target. Targets run
+//! Testing targets (an account and a region each), as orchestration: assume the role, wait for
+//! the endpoint, check that it serves the exported model package, invoke it with every case of
+//! the manifest. Whatever happens, a target ends as a [`TargetReport`] settled by
+//! `deploy_core::verdict` from how its test ended: a failure or an AWS error in one account
+//! never stops the others, and the report always has every case of every target. Targets run
 //! concurrently, at most `--concurrency` making calls at once (`slots`), and their reports come
 //! back in target order; a stop (`stop`) ends the run with the targets not yet finished as errors
 //! that say what stopped them.
@@ -9,94 +10,70 @@
 use std::sync::Arc;
 
 use deploy_core::manifest::Manifest;
-use deploy_core::report::{
-    seconds, CaseReport, CaseStatus, CheckStatus, TargetReport, TargetStatus,
-};
+use deploy_core::report::{seconds, CheckStatus, TargetReport, TargetStatus};
 use deploy_core::targets::Target;
+use deploy_core::verdict::Cause;
 use tokio::task::JoinSet;
 
 use crate::clock::Clock;
 use crate::invoke::Invoker;
 use crate::model_check::check_model;
-use crate::outcome::TargetError;
 use crate::session::{ClientFactory, RoleToAssume, Session};
 use crate::slots::{Slot, Slots};
 use crate::stop::{Stop, StopReason};
 use crate::wait::{WaitPolicy, WaitRecord, Waiter};
 
 /// Everything every target's test shares.
-pub struct Tester {
-    pub role: RoleToAssume,
-    pub factory: Arc<dyn ClientFactory>,
-    pub clock: Arc<dyn Clock>,
-    pub progress: Arc<dyn Fn(String) + Send + Sync>,
-    pub wait: WaitPolicy,
-    pub endpoint_name: String,
-    pub model_package_name: String,
-    pub manifest: Arc<Manifest>,
-    pub invocations: u32,
+pub(crate) struct Tester {
+    pub(crate) role: RoleToAssume,
+    pub(crate) factory: Arc<dyn ClientFactory>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) progress: Arc<dyn Fn(String) + Send + Sync>,
+    pub(crate) wait: WaitPolicy,
+    pub(crate) endpoint_name: String,
+    pub(crate) model_package_name: String,
+    pub(crate) manifest: Arc<Manifest>,
+    pub(crate) invocations: u32,
 }
 
 impl Tester {
-    /// A report for `target` with `status` and nothing measured yet.
-    pub fn blank_report(&self, target: &Target, status: TargetStatus) -> TargetReport {
+    /// The report of a target whose test did not finish, for `cause`: every case not run.
+    fn unfinished(&self, target: &Target, cause: Cause) -> TargetReport {
+        let mut report = self.blank_report(target);
+        report.settle(Err(cause), &self.manifest.cases, self.invocations);
+        report
+    }
+
+    /// A report for `target` with nothing measured yet, an error until it is settled.
+    fn blank_report(&self, target: &Target) -> TargetReport {
         TargetReport::new(
             target,
             &self.endpoint_name,
             self.role.role_arn(&target.account_id),
-            status,
+            TargetStatus::Error,
         )
     }
 
     /// Tests one target, holding `slot` while it makes calls; never fails: the outcome is in
     /// the report.
-    pub async fn test(&self, target: &Target, slot: &mut Slot) -> TargetReport {
+    pub(crate) async fn test(&self, target: &Target, slot: &mut Slot) -> TargetReport {
         slot.hold().await;
         let started = self.clock.now();
-        let mut report = self.blank_report(target, TargetStatus::Passed);
+        let mut report = self.blank_report(target);
         let mut record = WaitRecord::default();
-        let outcome = self.run(target, slot, &mut report, &mut record).await;
+        let ended = self.run(target, slot, &mut report, &mut record).await;
         report.endpoint_status = record.last_status;
         report.wait_seconds = seconds(record.waited);
         report.polls = record.polls;
-        // Every case appears in the report, run or not.
-        for case in self.manifest.cases.iter().skip(report.cases.len()) {
-            report
-                .cases
-                .push(CaseReport::not_run(case, self.invocations));
-        }
-        match outcome {
-            Err(TargetError::Failed(message)) => {
-                report.status = TargetStatus::Failed;
-                report.error = Some(message);
-            }
-            Err(TargetError::Error(message)) => {
-                report.status = TargetStatus::Error;
-                report.error = Some(message);
-            }
-            Ok(()) => {
-                let failed = report
-                    .cases
-                    .iter()
-                    .filter(|c| c.status != CaseStatus::Passed)
-                    .count();
-                if failed > 0 {
-                    report.status = TargetStatus::Failed;
-                    report.error = Some(format!(
-                        "{failed} of {} payload cases failed",
-                        report.cases.len()
-                    ));
-                }
-            }
-        }
+        let outcome = report.settle(ended, &self.manifest.cases, self.invocations);
         report.duration_seconds = seconds(self.clock.now().saturating_duration_since(started));
         let label = format!("account {} region {}", target.account_id, target.region);
-        match (&report.error, report.status) {
-            (None, _) => tracing::info!("{label}: passed"),
-            (Some(error), TargetStatus::Error) => {
-                tracing::warn!("{label}: could not be tested: {error}");
+        match outcome.cause() {
+            None => tracing::info!("{label}: passed"),
+            Some(cause) if cause.status() == TargetStatus::Error => {
+                tracing::warn!("{label}: could not be tested: {cause}");
             }
-            (Some(error), _) => tracing::warn!("{label}: failed: {error}"),
+            Some(cause) => tracing::warn!("{label}: failed: {cause}"),
         }
         report
     }
@@ -107,7 +84,7 @@ impl Tester {
         slot: &mut Slot,
         report: &mut TargetReport,
         record: &mut WaitRecord,
-    ) -> Result<(), TargetError> {
+    ) -> Result<(), Cause> {
         let mut session = Session::open(
             self.role.clone(),
             self.factory.clone(),
@@ -135,7 +112,7 @@ impl Tester {
         let message = (!serves_package).then(|| check.stale_message(&self.endpoint_name));
         report.model_check = Some(check);
         if let Some(message) = message {
-            return Err(TargetError::Failed(message));
+            return Err(Cause::ServesAnotherPackage(message));
         }
         let mut invoker = Invoker::new(
             self.clock.as_ref(),
@@ -154,14 +131,14 @@ impl Tester {
 
 /// Every target's report, in target order, and what stopped the run if something did.
 #[derive(Debug)]
-pub struct Tested {
-    pub reports: Vec<TargetReport>,
-    pub stopped: Option<StopReason>,
+pub(crate) struct Tested {
+    pub(crate) reports: Vec<TargetReport>,
+    pub(crate) stopped: Option<StopReason>,
 }
 
 /// Tests every target, at most as many making calls at once as `slots` allows, until all are done
 /// or `stop` comes.
-pub async fn test_all(
+pub(crate) async fn test_all(
     tester: Arc<Tester>,
     targets: &[Target],
     slots: &Slots,
@@ -190,25 +167,17 @@ pub async fn test_all(
             }
         }
     }
-    let unfinished = |target: &Target| {
-        let error = match stopped {
-            Some(reason) => format!("interrupted by {reason} before this target finished"),
-            None => "the test of this target stopped unexpectedly (see the log)".to_owned(),
-        };
-        let mut report = tester.blank_report(target, TargetStatus::Error);
-        report.error = Some(error);
-        report.cases = tester
-            .manifest
-            .cases
-            .iter()
-            .map(|case| CaseReport::not_run(case, tester.invocations))
-            .collect();
-        report
+    // A target that did not finish is settled like any other, from why it did not.
+    let cause = match stopped {
+        Some(reason) => Cause::Stopped {
+            by: reason.to_string(),
+        },
+        None => Cause::Aborted,
     };
     let reports = reports
         .into_iter()
         .zip(targets)
-        .map(|(report, target)| report.unwrap_or_else(|| unfinished(target)))
+        .map(|(report, target)| report.unwrap_or_else(|| tester.unfinished(target, cause.clone())))
         .collect();
     Tested { reports, stopped }
 }
@@ -234,6 +203,7 @@ mod tests {
     use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
     use aws_smithy_types::Blob;
     use deploy_core::manifest::{Case, Expect};
+    use deploy_core::report::CaseStatus;
 
     use super::*;
     use crate::clock::FakeClock;
@@ -244,10 +214,14 @@ mod tests {
 
     struct Kit {
         clock: Arc<FakeClock>,
+        /// The AssumeRole answers, counting the calls.
+        sts: Rule,
         tester: Tester,
     }
 
-    fn kit(sts: &[&Rule], sagemaker: &[&Rule], runtime: &[&Rule], invocations: u32) -> Kit {
+    /// A tester of two cases whose clients answer with the mocks: `sts` for AssumeRole, then
+    /// `sagemaker` and `runtime`.
+    fn kit_with_sts(sts: Rule, sagemaker: &[&Rule], runtime: &[&Rule], invocations: u32) -> Kit {
         let clock = Arc::new(FakeClock::default());
         let manifest = Manifest {
             path: "manifest.json".into(),
@@ -267,7 +241,7 @@ mod tests {
                 .collect(),
         };
         let tester = Tester {
-            role: role(sts),
+            role: role(&[&sts]),
             factory: Factory::new(sagemaker, runtime),
             clock: clock.clone(),
             progress: Arc::new(|_| {}),
@@ -277,7 +251,32 @@ mod tests {
             manifest: Arc::new(manifest),
             invocations,
         };
-        Kit { clock, tester }
+        Kit { clock, sts, tester }
+    }
+
+    /// [`kit_with_sts`] with credentials that last an hour.
+    fn kit(sagemaker: &[&Rule], runtime: &[&Rule], invocations: u32) -> Kit {
+        kit_with_sts(
+            assume_role(Duration::from_hours(1)),
+            sagemaker,
+            runtime,
+            invocations,
+        )
+    }
+
+    /// DescribeEndpoint answering InService.
+    fn in_service() -> Rule {
+        mock!(aws_sdk_sagemaker::Client::describe_endpoint)
+            .then_output(|| endpoint(EndpointStatus::InService))
+    }
+
+    /// The common case: an InService endpoint whose model check answers with `model` (from
+    /// `serving`), invoked through `invoke`.
+    fn in_service_kit(model: &[Rule], invoke: &Rule, invocations: u32) -> Kit {
+        let describe = in_service();
+        let mut sagemaker = vec![&describe];
+        sagemaker.extend(model);
+        kit(&sagemaker, &[invoke], invocations)
     }
 
     impl Kit {
@@ -292,11 +291,10 @@ mod tests {
     /// The wait's schedule and progress lines are `wait`'s tests; here, what the report keeps.
     #[tokio::test]
     async fn b5_an_updating_endpoint_is_waited_for_then_tested_and_the_wait_reported() {
-        let sts = assume_role(Duration::from_hours(1));
         let describe = in_service_after(EndpointStatus::Updating, 6);
         let model = serving(PACKAGE);
         let invoke = answers("{\"predictions\": [0.2]}");
-        let kit = kit(&[&sts], &[&describe, &model[0], &model[1]], &[&invoke], 1);
+        let kit = kit(&[&describe, &model[0], &model[1]], &[&invoke], 1);
 
         let report = kit.test().await;
 
@@ -310,7 +308,6 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_endpoint_fails_the_target_with_its_failure_reason_and_no_case_run() {
-        let sts = assume_role(Duration::from_hours(1));
         let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint).then_output(|| {
             DescribeEndpointOutput::builder()
                 .endpoint_name("churn-staging")
@@ -318,7 +315,7 @@ mod tests {
                 .failure_reason("Image 1.dkr.ecr/x:latest does not exist")
                 .build()
         });
-        let kit = kit(&[&sts], &[&describe], &[], 1);
+        let kit = kit(&[&describe], &[], 1);
 
         let report = kit.test().await;
 
@@ -334,11 +331,10 @@ mod tests {
 
     #[tokio::test]
     async fn throttling_after_the_sdk_retries_is_an_error_not_a_failure() {
-        let sts = assume_role(Duration::from_hours(1));
         let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint).then_error(|| {
             DescribeEndpointError::generic(error("ThrottlingException", "Rate exceeded"))
         });
-        let kit = kit(&[&sts], &[&describe], &[], 1);
+        let kit = kit(&[&describe], &[], 1);
 
         let report = kit.test().await;
 
@@ -357,16 +353,12 @@ mod tests {
 
     #[tokio::test]
     async fn an_invocation_throttled_after_retries_stops_the_target_as_an_error() {
-        let sts = assume_role(Duration::from_hours(1));
-        let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
-            .then_output(|| endpoint(EndpointStatus::InService));
-        let model = serving(PACKAGE);
         let invoke = mock!(aws_sdk_sagemakerruntime::Client::invoke_endpoint).then_error(|| {
             aws_sdk_sagemakerruntime::operation::invoke_endpoint::InvokeEndpointError::generic(
                 error("ThrottlingException", "Rate exceeded"),
             )
         });
-        let kit = kit(&[&sts], &[&describe, &model[0], &model[1]], &[&invoke], 3);
+        let kit = in_service_kit(&serving(PACKAGE), &invoke, 3);
 
         let report = kit.test().await;
 
@@ -387,7 +379,7 @@ mod tests {
                 "not authorized to perform sts:AssumeRole",
             ))
         });
-        let kit = kit(&[&sts], &[], &[], 1);
+        let kit = kit_with_sts(sts, &[], &[], 1);
 
         let report = kit.test().await;
 
@@ -400,11 +392,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_denied_call_names_the_assumed_role_whose_policy_lacks_it() {
-        let sts = assume_role(Duration::from_hours(1));
         let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint).then_error(|| {
             DescribeEndpointError::generic(error("AccessDeniedException", "not authorized"))
         });
-        let kit = kit(&[&sts], &[&describe], &[], 1);
+        let kit = kit(&[&describe], &[], 1);
 
         let report = kit.test().await;
 
@@ -417,11 +408,15 @@ mod tests {
 
     #[tokio::test]
     async fn credentials_are_renewed_during_a_long_wait() {
-        let sts = assume_role(Duration::from_mins(10));
         let describe = in_service_after(EndpointStatus::Creating, 43);
         let model = serving(PACKAGE);
         let invoke = answers("{}");
-        let kit = kit(&[&sts], &[&describe, &model[0], &model[1]], &[&invoke], 1);
+        let kit = kit_with_sts(
+            assume_role(Duration::from_mins(10)),
+            &[&describe, &model[0], &model[1]],
+            &[&invoke],
+            1,
+        );
 
         let report = kit.test().await;
 
@@ -429,17 +424,15 @@ mod tests {
         assert!(kit.clock.elapsed() >= Duration::from_mins(20));
         // First at 0, then about every 5 minutes (10-minute credentials renewed 5 minutes early).
         assert!(
-            (4..=6).contains(&sts.num_calls()),
+            (4..=6).contains(&kit.sts.num_calls()),
             "{} AssumeRole calls",
-            sts.num_calls()
+            kit.sts.num_calls()
         );
     }
 
     #[tokio::test]
     async fn every_variant_must_serve_the_exported_package() {
-        let sts = assume_role(Duration::from_hours(1));
-        let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
-            .then_output(|| endpoint(EndpointStatus::InService));
+        let describe = in_service();
         let config = mock!(aws_sdk_sagemaker::Client::describe_endpoint_config).then_output(|| {
             DescribeEndpointConfigOutput::builder()
                 .production_variants(
@@ -486,12 +479,7 @@ mod tests {
                     )
                     .build()
             });
-        let kit = kit(
-            &[&sts],
-            &[&describe, &config, &new_model, &old_model],
-            &[],
-            1,
-        );
+        let kit = kit(&[&describe, &config, &new_model, &old_model], &[], 1);
 
         let report = kit.test().await;
 
@@ -510,10 +498,6 @@ mod tests {
 
     #[tokio::test]
     async fn a_model_error_fails_the_case_and_points_at_the_model_log() {
-        let sts = assume_role(Duration::from_hours(1));
-        let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
-            .then_output(|| endpoint(EndpointStatus::InService));
-        let model = serving(PACKAGE);
         let invoke = mock!(aws_sdk_sagemakerruntime::Client::invoke_endpoint)
             .sequence()
             .output(|| {
@@ -533,7 +517,7 @@ mod tests {
             })
             .repeatedly()
             .build();
-        let kit = kit(&[&sts], &[&describe, &model[0], &model[1]], &[&invoke], 3);
+        let kit = in_service_kit(&serving(PACKAGE), &invoke, 3);
 
         let report = kit.test().await;
 
@@ -569,10 +553,6 @@ mod tests {
     /// on one line, whatever it holds.
     #[tokio::test]
     async fn a_model_error_message_is_contained_in_the_report() {
-        let sts = assume_role(Duration::from_hours(1));
-        let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
-            .then_output(|| endpoint(EndpointStatus::InService));
-        let model = serving(PACKAGE);
         let flood = format!("Traceback\nforged: line\r\n{}", "x".repeat(10_000));
         let message = flood.clone();
         let invoke = mock!(aws_sdk_sagemakerruntime::Client::invoke_endpoint).then_error(move || {
@@ -583,7 +563,7 @@ mod tests {
                     .build(),
             )
         });
-        let kit = kit(&[&sts], &[&describe, &model[0], &model[1]], &[&invoke], 1);
+        let kit = in_service_kit(&serving(PACKAGE), &invoke, 1);
 
         let report = kit.test().await;
 
@@ -596,10 +576,6 @@ mod tests {
 
     #[tokio::test]
     async fn latency_percentiles_come_from_timing_each_invocation() {
-        let sts = assume_role(Duration::from_hours(1));
-        let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
-            .then_output(|| endpoint(EndpointStatus::InService));
-        let model = serving(PACKAGE);
         let clock = Arc::new(FakeClock::default());
         let calls = Arc::new(Mutex::new(0u64));
         let (call_clock, call_count) = (clock.clone(), calls.clone());
@@ -614,7 +590,7 @@ mod tests {
                     .build()
             },
         );
-        let mut kit = kit(&[&sts], &[&describe, &model[0], &model[1]], &[&invoke], 10);
+        let mut kit = in_service_kit(&serving(PACKAGE), &invoke, 10);
         kit.tester.clock = clock;
 
         let report = kit.test().await;
@@ -639,9 +615,6 @@ mod tests {
 
     #[tokio::test]
     async fn a_serverless_endpoints_first_call_is_a_cold_start_kept_out_of_the_latency() {
-        let sts = assume_role(Duration::from_hours(1));
-        let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
-            .then_output(|| endpoint(EndpointStatus::InService));
         let clock = Arc::new(FakeClock::default());
         let calls = Arc::new(Mutex::new(0u64));
         let (call_clock, call_count) = (clock.clone(), calls.clone());
@@ -663,7 +636,7 @@ mod tests {
             } else {
                 serving(PACKAGE)
             };
-            let mut kit = kit(&[&sts], &[&describe, &model[0], &model[1]], &[&invoke], 3);
+            let mut kit = in_service_kit(&model, &invoke, 3);
             kit.tester.clock = clock.clone();
 
             let report = kit.test().await;
@@ -779,8 +752,7 @@ mod tests {
         concurrency: usize,
         rendezvous: usize,
     ) -> (Tested, Arc<CountingClock>, usize) {
-        let sts = assume_role(Duration::from_hours(1));
-        let mut kit = kit(&[&sts], &[], &[], 1);
+        let mut kit = kit(&[], &[], 1);
         let slots = Slots::new(concurrency);
         let clock = Arc::new(CountingClock::new(&slots, concurrency, rendezvous));
         kit.tester.clock = clock.clone();
@@ -791,6 +763,7 @@ mod tests {
                 region: "us-east-1".into(),
             })
             .collect();
+        let sts = kit.sts.clone();
         let tested = test_all(Arc::new(kit.tester), &targets, &slots, &Stop::never()).await;
         (tested, clock, sts.num_calls())
     }
@@ -850,10 +823,9 @@ mod tests {
     /// with every case not run.
     #[tokio::test]
     async fn a_stop_reports_every_unfinished_target_as_interrupted() {
-        let sts = assume_role(Duration::from_hours(1));
         let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
             .then_output(|| endpoint(EndpointStatus::Creating));
-        let kit = kit(&[&sts], &[&describe], &[], 1);
+        let kit = kit(&[&describe], &[], 1);
         let (sender, receiver) = tokio::sync::watch::channel(None);
         let stop = Stop::from_receiver(receiver);
         let (targets, slots) = ([target()], Slots::new(4));

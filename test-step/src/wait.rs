@@ -12,24 +12,24 @@ use deploy_core::duration::human;
 use deploy_core::inputs;
 use deploy_core::remote_text::{contained, MAX_MESSAGE_CHARS};
 use deploy_core::targets::Target;
+use deploy_core::verdict::Cause;
 use deploy_shell::AwsCallError;
 
 use crate::clock::Clock;
-use crate::outcome::TargetError;
 use crate::session::Session;
 use crate::slots::Slot;
 
 /// How to wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WaitPolicy {
-    pub timeout: Duration,
-    pub first_delay: Duration,
-    pub max_delay: Duration,
-    pub progress_every: Duration,
+pub(crate) struct WaitPolicy {
+    pub(crate) timeout: Duration,
+    pub(crate) first_delay: Duration,
+    pub(crate) max_delay: Duration,
+    pub(crate) progress_every: Duration,
 }
 
 impl WaitPolicy {
-    pub fn with_timeout(timeout: Duration) -> Self {
+    pub(crate) fn with_timeout(timeout: Duration) -> Self {
         Self {
             timeout,
             first_delay: Duration::from_secs(5),
@@ -41,35 +41,35 @@ impl WaitPolicy {
 
 /// What the wait saw, kept for the report whatever the outcome.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct WaitRecord {
-    pub polls: u32,
-    pub waited: Duration,
-    pub last_status: Option<String>,
+pub(crate) struct WaitRecord {
+    pub(crate) polls: u32,
+    pub(crate) waited: Duration,
+    pub(crate) last_status: Option<String>,
 }
 
 /// An InService endpoint, as the model check needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InService {
-    pub endpoint_config_name: String,
+pub(crate) struct InService {
+    pub(crate) endpoint_config_name: String,
 }
 
-pub struct Waiter<'a> {
-    pub clock: &'a dyn Clock,
-    pub policy: WaitPolicy,
-    pub progress: &'a (dyn Fn(String) + Send + Sync),
+pub(crate) struct Waiter<'a> {
+    pub(crate) clock: &'a dyn Clock,
+    pub(crate) policy: WaitPolicy,
+    pub(crate) progress: &'a (dyn Fn(String) + Send + Sync),
 }
 
 impl Waiter<'_> {
     /// Polls DescribeEndpoint until `endpoint` is InService, fails, or the timeout passes,
     /// giving `slot` back while it sleeps between polls.
-    pub async fn until_in_service(
+    pub(crate) async fn until_in_service(
         &self,
         session: &mut Session,
         slot: &mut Slot,
         target: &Target,
         endpoint: &str,
         record: &mut WaitRecord,
-    ) -> Result<InService, TargetError> {
+    ) -> Result<InService, Cause> {
         let start = self.clock.now();
         let deadline = start + self.policy.timeout;
         let mut delay = self.policy.first_delay;
@@ -92,9 +92,9 @@ impl Waiter<'_> {
                 Err(err) => {
                     let err = AwsCallError::new("sagemaker:DescribeEndpoint", err);
                     let failure = session.describe_failure(&err, |detail| {
-                        format!("{place} does not exist ({detail}); check the StackSet's stack instance for this account and region")
+                        Cause::NotInService(format!("{place} does not exist ({detail}); check the StackSet's stack instance for this account and region"))
                     });
-                    if matches!(failure, TargetError::Failed(_)) {
+                    if matches!(failure, Cause::NotInService(_)) {
                         record.last_status = None;
                     }
                     return Err(failure);
@@ -117,7 +117,7 @@ impl Waiter<'_> {
                         );
                     }
                     let Some(config) = out.endpoint_config_name().filter(|c| !c.is_empty()) else {
-                        return Err(TargetError::Failed(format!(
+                        return Err(Cause::NotInService(format!(
                             "{place} is InService but DescribeEndpoint names no endpoint config"
                         )));
                     };
@@ -133,7 +133,7 @@ impl Waiter<'_> {
                     let now = self.clock.now();
                     let waited = now.saturating_duration_since(start);
                     if now >= deadline {
-                        return Err(TargetError::Failed(format!(
+                        return Err(Cause::NotInService(format!(
                             "{place} is still {status_name} after {}, the {}; check its progress in the SageMaker console or raise {}",
                             human(waited),
                             inputs::WAIT_TIMEOUT,
@@ -167,7 +167,7 @@ impl Waiter<'_> {
                     delay = (delay * 2).min(self.policy.max_delay);
                 }
                 _ => {
-                    return Err(TargetError::Failed(format!(
+                    return Err(Cause::NotInService(format!(
                         "{place} is {status_name}: {}",
                         reason.unwrap_or_else(|| "SageMaker gives no FailureReason".into())
                     )));
@@ -195,7 +195,7 @@ mod tests {
 
     /// What one wait did: its result, its record, every sleep and every progress line.
     struct Waited {
-        result: Result<InService, TargetError>,
+        result: Result<InService, Cause>,
         record: WaitRecord,
         sleeps: Vec<u64>,
         elapsed: Duration,
@@ -283,7 +283,7 @@ mod tests {
 
         assert_eq!(
             waited.result,
-            Err(TargetError::Failed("endpoint churn-staging in account 222222222222 region eu-west-1 is Failed: Image 1.dkr.ecr/x:latest does not exist".into()))
+            Err(Cause::NotInService("endpoint churn-staging in account 222222222222 region eu-west-1 is Failed: Image 1.dkr.ecr/x:latest does not exist".into()))
         );
         assert!(
             waited.sleeps.is_empty(),
@@ -299,7 +299,7 @@ mod tests {
             let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint)
                 .then_output(move || endpoint(status.clone()));
             let waited = wait(&describe, HALF_AN_HOUR).await;
-            let Err(TargetError::Failed(error)) = waited.result else {
+            let Err(Cause::NotInService(error)) = waited.result else {
                 panic!("{shown}: {:?}", waited.result);
             };
             assert!(
@@ -317,7 +317,7 @@ mod tests {
 
         let waited = wait(&describe, Duration::from_mins(1)).await;
 
-        let Err(TargetError::Failed(error)) = waited.result else {
+        let Err(Cause::NotInService(error)) = waited.result else {
             panic!("{:?}", waited.result);
         };
         assert!(
@@ -346,7 +346,7 @@ mod tests {
 
         assert_eq!(
             waited.result,
-            Err(TargetError::Failed("endpoint churn-staging in account 222222222222 region eu-west-1 does not exist (Could not find endpoint \"churn-staging\".); check the StackSet's stack instance for this account and region".into()))
+            Err(Cause::NotInService("endpoint churn-staging in account 222222222222 region eu-west-1 does not exist (Could not find endpoint \"churn-staging\".); check the StackSet's stack instance for this account and region".into()))
         );
         assert_eq!(waited.record.last_status, None);
         assert_eq!(waited.record.polls, 1);

@@ -1,15 +1,21 @@
-//! A strict little XML reader for the JUnit report: enough of XML 1.0 to prove the file is
-//! well-formed (tags nest and match, attributes are quoted, every `&` starts a known entity, no
-//! control characters) and to walk it. The report uses no comments, CDATA or DTD, so those are
-//! rejected rather than skipped.
+//! The JUnit report read back with `roxmltree`, the XML reader xtask's tests use too: it proves
+//! the file is well-formed XML 1.0 (tags nest and match, attributes are quoted, every `&` starts a
+//! known entity, only characters XML can carry). The report must also start with the declaration
+//! it is written with, and its root element must close (which roxmltree 0.14 does not check). The tree is copied into plain owned [`Element`]s, so a parsed report
+//! outlives its text.
 
 use std::collections::BTreeMap;
+
+/// What the report writes first.
+const DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Element {
     pub name: String,
     pub attrs: BTreeMap<String, String>,
+    /// The child elements, in order.
     pub children: Vec<Element>,
+    /// The text directly inside, entities resolved.
     pub text: String,
 }
 
@@ -38,171 +44,46 @@ impl Element {
             child.descendants(name, found);
         }
     }
+
+    fn of(node: roxmltree::Node<'_, '_>) -> Self {
+        Self {
+            name: node.tag_name().name().to_owned(),
+            attrs: node
+                .attributes()
+                .iter()
+                .map(|a| (a.name().to_owned(), a.value().to_owned()))
+                .collect(),
+            children: node
+                .children()
+                .filter(roxmltree::Node::is_element)
+                .map(Self::of)
+                .collect(),
+            text: node
+                .children()
+                .filter(roxmltree::Node::is_text)
+                .filter_map(|t| t.text())
+                .collect(),
+        }
+    }
 }
 
+/// The root element of a JUnit document, or why the document is not one.
 pub(crate) fn parse(xml: &str) -> Result<Element, String> {
-    if let Some(bad) = xml
-        .chars()
-        .find(|&c| (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r'))
+    if !xml.starts_with(DECLARATION) {
+        return Err("the document does not start with the XML declaration".into());
+    }
+    let document = roxmltree::Document::parse(xml).map_err(|e| e.to_string())?;
+    let root = document.root_element();
+    // roxmltree 0.14 accepts a root element the text ends inside of: it must close, then only
+    // white space may follow.
+    let end = root.range().end;
+    let closing = format!("</{}>", root.tag_name().name());
+    if !(xml[..end].ends_with(&closing) || xml[..end].ends_with("/>"))
+        || !xml[end..].trim().is_empty()
     {
-        return Err(format!("control character {bad:?} in the document"));
+        return Err(format!("<{}> is never closed", root.tag_name().name()));
     }
-    let rest = xml
-        .strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>")
-        .ok_or("the document does not start with the XML declaration")?;
-    let mut reader = Reader { rest };
-    reader.skip_space();
-    let root = reader.element()?;
-    reader.skip_space();
-    if !reader.rest.is_empty() {
-        return Err(format!(
-            "content after the root element: {:.40}",
-            reader.rest
-        ));
-    }
-    Ok(root)
-}
-
-struct Reader<'a> {
-    rest: &'a str,
-}
-
-impl Reader<'_> {
-    fn skip_space(&mut self) {
-        self.rest = self.rest.trim_start();
-    }
-
-    fn eat(&mut self, prefix: &str) -> bool {
-        match self.rest.strip_prefix(prefix) {
-            Some(rest) => {
-                self.rest = rest;
-                true
-            }
-            None => false,
-        }
-    }
-
-    fn name(&mut self) -> Result<String, String> {
-        let end = self
-            .rest
-            .find(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':')))
-            .unwrap_or(self.rest.len());
-        if end == 0 {
-            return Err(format!("expected a name at {:.40}", self.rest));
-        }
-        let name = self.rest[..end].to_owned();
-        self.rest = &self.rest[end..];
-        Ok(name)
-    }
-
-    fn element(&mut self) -> Result<Element, String> {
-        if !self.eat("<") {
-            return Err(format!("expected an element at {:.40}", self.rest));
-        }
-        let name = self.name()?;
-        let mut attrs = BTreeMap::new();
-        loop {
-            let had_space = self.rest.starts_with(char::is_whitespace);
-            self.skip_space();
-            if self.eat("/>") {
-                return Ok(Element {
-                    name,
-                    attrs,
-                    children: Vec::new(),
-                    text: String::new(),
-                });
-            }
-            if self.eat(">") {
-                break;
-            }
-            if !had_space {
-                return Err(format!(
-                    "attributes of <{name}> must be separated by spaces"
-                ));
-            }
-            let key = self.name()?;
-            if !self.eat("=\"") {
-                return Err(format!("attribute {key} of <{name}> is not double-quoted"));
-            }
-            let end = self
-                .rest
-                .find('"')
-                .ok_or_else(|| format!("attribute {key} of <{name}> is not closed"))?;
-            let raw = &self.rest[..end];
-            if raw.contains('<') {
-                return Err(format!("raw < in attribute {key} of <{name}>"));
-            }
-            let value = unescape(raw)?;
-            self.rest = &self.rest[end + 1..];
-            if attrs.insert(key.clone(), value).is_some() {
-                return Err(format!("attribute {key} of <{name}> appears twice"));
-            }
-        }
-        let mut children = Vec::new();
-        let mut text = String::new();
-        loop {
-            let next = self
-                .rest
-                .find('<')
-                .ok_or_else(|| format!("<{name}> is never closed"))?;
-            text.push_str(&unescape(&self.rest[..next])?);
-            self.rest = &self.rest[next..];
-            if self.eat("</") {
-                let closing = self.name()?;
-                if closing != name {
-                    return Err(format!("<{name}> closed by </{closing}>"));
-                }
-                self.skip_space();
-                if !self.eat(">") {
-                    return Err(format!("</{name}> is not closed with >"));
-                }
-                return Ok(Element {
-                    name,
-                    attrs,
-                    children,
-                    text,
-                });
-            }
-            if self.rest.starts_with("<!") || self.rest.starts_with("<?") {
-                return Err("comments, CDATA and processing instructions are not expected".into());
-            }
-            children.push(self.element()?);
-        }
-    }
-}
-
-fn unescape(raw: &str) -> Result<String, String> {
-    let mut out = String::new();
-    let mut rest = raw;
-    while let Some(at) = rest.find('&') {
-        out.push_str(&rest[..at]);
-        let end = rest[at..]
-            .find(';')
-            .ok_or_else(|| format!("unterminated entity in {raw:?}"))?;
-        let entity = &rest[at + 1..at + end];
-        let c = match entity {
-            "amp" => '&',
-            "lt" => '<',
-            "gt" => '>',
-            "quot" => '"',
-            "apos" => '\'',
-            _ => {
-                let code = if let Some(hex) = entity.strip_prefix("#x") {
-                    u32::from_str_radix(hex, 16).ok()
-                } else if let Some(dec) = entity.strip_prefix('#') {
-                    dec.parse().ok()
-                } else {
-                    None
-                };
-                code.and_then(char::from_u32)
-                    .ok_or_else(|| format!("unknown entity &{entity}; in {raw:?}"))?
-            }
-        };
-        out.push(c);
-        rest = &rest[at + end + 1..];
-    }
-    out.push_str(rest);
-    Ok(out)
+    Ok(Element::of(root))
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! endpoints created through assumed roles. One test binary for the crate. Every test reads both
 //! reports back and checks them for completeness, whatever the exit code.
 
+mod contracts;
 mod discovery;
 mod faults;
 mod hostile;
