@@ -12,7 +12,7 @@ use crate::error::BuildError;
 
 /// The accounts of `export`'s stage. An OU that does not exist, or holds no ACTIVE account, is
 /// bad input naming the OU.
-pub async fn resolve(
+pub(crate) async fn resolve(
     organizations: &aws_sdk_organizations::Client,
     export: &AccountsExport,
 ) -> Result<BTreeSet<String>, BuildError> {

@@ -12,12 +12,12 @@ use deploy_shell::cli::path_or_default;
 use deploy_shell::logging::LogArgs;
 use deploy_shell::AwsArgs;
 
-pub const DEFAULT_IMPORT_STAGING_CONFIG: &str = "staging-config.json";
-pub const DEFAULT_IMPORT_PROD_CONFIG: &str = "prod-config.json";
-pub const DEFAULT_EXPORT_TEMPLATE: &str = "template-export.yml";
-pub const DEFAULT_EXPORT_PROD_TEMPLATE: &str = "prod-template-export.yml";
-pub const DEFAULT_EXPORT_STAGING_CONFIG: &str = "staging-config-export.json";
-pub const DEFAULT_EXPORT_PROD_CONFIG: &str = "prod-config-export.json";
+pub(crate) const DEFAULT_IMPORT_STAGING_CONFIG: &str = "staging-config.json";
+pub(crate) const DEFAULT_IMPORT_PROD_CONFIG: &str = "prod-config.json";
+pub(crate) const DEFAULT_EXPORT_TEMPLATE: &str = "template-export.yml";
+pub(crate) const DEFAULT_EXPORT_PROD_TEMPLATE: &str = "prod-template-export.yml";
+pub(crate) const DEFAULT_EXPORT_STAGING_CONFIG: &str = "staging-config-export.json";
+pub(crate) const DEFAULT_EXPORT_PROD_CONFIG: &str = "prod-config-export.json";
 
 /// How the cross-account grant names the accounts it lets in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

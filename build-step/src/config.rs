@@ -27,7 +27,7 @@ use crate::pipeline_run;
 const GENERATOR: &str = concat!("build-step ", env!("CARGO_PKG_VERSION"));
 
 /// Everything a run needs, checked.
-pub struct BuildConfig {
+pub(crate) struct BuildConfig {
     pub group: String,
     pub project_name: String,
     pub project_id: String,
@@ -47,7 +47,7 @@ pub struct BuildConfig {
 
 /// Which package a run deploys.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PackageChoice {
+pub(crate) enum PackageChoice {
     /// The newest Approved package of the group.
     Newest,
     /// The package `MODEL_PACKAGE_ARN` names.
@@ -61,7 +61,7 @@ pub enum PackageChoice {
 
 /// One stage's config file, the role its stacks use, and the template and parameter file to
 /// write.
-pub struct StageSource {
+pub(crate) struct StageSource {
     pub file: PathBuf,
     pub file_input: Input,
     pub config: ParameterList,
@@ -73,7 +73,7 @@ pub struct StageSource {
 
 /// One stage's accounts file: where to write it and where its accounts come from.
 #[derive(Debug, Clone)]
-pub struct AccountsExport {
+pub(crate) struct AccountsExport {
     pub stage: Stage,
     pub path: PathBuf,
     pub input: Input,
@@ -84,7 +84,7 @@ pub struct AccountsExport {
 
 /// Where a stage's accounts come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StageAccounts {
+pub(crate) enum StageAccounts {
     /// The ACTIVE accounts under this OU (named by `input`), child OUs included.
     UnderOu { ou: String, input: Input },
     /// The accounts listed in `input`, checked.
@@ -143,7 +143,7 @@ impl AccountsSettings<'_> {
 
 /// The staging and prod OUs of `--grant-cross-account-access`, and how the grant names them.
 #[derive(Debug, Clone)]
-pub struct GrantOus {
+pub(crate) struct GrantOus {
     pub staging: String,
     pub prod: String,
     pub principals: GrantPrincipals,
@@ -151,7 +151,7 @@ pub struct GrantOus {
 
 impl BuildConfig {
     /// Checks every input that can be checked without AWS (see the module doc).
-    pub fn load(args: &Args) -> Result<Self, BuildError> {
+    pub(crate) fn load(args: &Args) -> Result<Self, BuildError> {
         let group = required(
             &args.model_package_group_name,
             "the model package group",
@@ -240,7 +240,7 @@ impl BuildConfig {
     }
 
     /// Both stages' rendered templates and plans for `package`.
-    pub fn plan(&self, package: &ModelPackage) -> Result<build_plan::Plan, BuildError> {
+    pub(crate) fn plan(&self, package: &ModelPackage) -> Result<build_plan::Plan, BuildError> {
         let labels = Stage::ALL.map(|stage| self.stage(stage).label());
         let [staging_label, prod_label] = labels;
         let inputs = BuildInputs {
@@ -256,7 +256,7 @@ impl BuildConfig {
         Ok(build_plan::plan(&self.template, &inputs, package)?)
     }
 
-    pub fn stage(&self, stage: Stage) -> &StageSource {
+    pub(crate) fn stage(&self, stage: Stage) -> &StageSource {
         match stage {
             Stage::Staging => &self.staging,
             Stage::Prod => &self.prod,

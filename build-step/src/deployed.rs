@@ -15,13 +15,13 @@ use deploy_shell::AwsCallError;
 /// What was read: the stages whose StackSet exists, and a warning for each one that could not be
 /// read.
 #[derive(Debug, Default)]
-pub struct Deployed {
+pub(crate) struct Deployed {
     pub stages: Vec<DeployedStage>,
     pub unread: Vec<String>,
 }
 
 /// The parameters of both stages' StackSets.
-pub async fn read(
+pub(crate) async fn read(
     client: &aws_sdk_cloudformation::Client,
     project: &ProjectContext<'_>,
     template: &Template,

@@ -83,8 +83,8 @@ impl Failure for BuildError {
     fn exit_status(&self) -> ExitStatus {
         match self {
             BuildError::NothingApproved { .. } => ExitStatus::Negative,
-            BuildError::Aws(err) if err.is_missing_credentials() => ExitStatus::BadInput,
-            BuildError::Aws(_) | BuildError::PolicyKeptChanging { .. } => ExitStatus::AwsError,
+            BuildError::Aws(err) => err.exit_status(),
+            BuildError::PolicyKeptChanging { .. } => ExitStatus::AwsError,
             BuildError::PipelineVariable { .. }
             | BuildError::MissingSetting { .. }
             | BuildError::BadSetting { .. }

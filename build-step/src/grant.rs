@@ -24,7 +24,7 @@ use crate::registry;
 
 /// Lets every ACTIVE account of the OUs use the group's packages. With `dry_run` only the project's
 /// statements are computed and shown; nothing is read from or written to the policy.
-pub async fn grant_access(
+pub(crate) async fn grant_access(
     sagemaker: &Client,
     organizations: &aws_sdk_organizations::Client,
     group: &str,

@@ -7,16 +7,19 @@
 //! (each stage's template and parameter file, and the accounts files asked for) atomically at
 //! the very end, so any failure leaves no output behind. The rules themselves (planning,
 //! validation, rendering, the policy document) are `deploy_core`'s; this crate is the command
-//! line and the AWS calls around them.
+//! line and the AWS calls around them. Its modules are private: the binary and the tests use
+//! [`run`], [`Args`] and [`BuildError`] alone.
 
-pub mod accounts;
-pub mod cli;
-pub mod config;
-pub mod deployed;
-pub mod error;
-pub mod grant;
-pub mod pipeline_run;
-pub mod registry;
+#![forbid(unsafe_code)]
+
+mod accounts;
+mod cli;
+mod config;
+mod deployed;
+mod error;
+mod grant;
+mod pipeline_run;
+mod registry;
 
 use std::path::Path;
 
@@ -30,8 +33,7 @@ use deploy_core::template::ProjectContext;
 use deploy_shell::aws::{explain_failure, load_sdk_config};
 
 pub use cli::Args;
-pub use config::BuildConfig;
-use config::{PackageChoice, StageAccounts};
+use config::{BuildConfig, PackageChoice, StageAccounts};
 pub use error::BuildError;
 
 /// Runs the whole build step and returns what it did (or, with `--dry-run`, would do).

@@ -3,58 +3,59 @@
 //! ship the oldest package, B2), following NextToken only while a page is empty (B1): the number of
 //! calls does not grow with the group. A pinned ARN is described and checked instead.
 
-use std::collections::HashSet;
-
 use aws_sdk_sagemaker::types::{ModelApprovalStatus, ModelPackageSortBy, SortOrder};
 use aws_sdk_sagemaker::Client;
 use deploy_core::arn::{group_name, group_of_package};
 use deploy_core::model_package::{ModelPackage, APPROVED};
+use deploy_shell::pages::first_item;
 use deploy_shell::AwsCallError;
 
 use crate::error::BuildError;
 
 /// Page size for the Approved-package search: small, because only the first hit matters.
-pub const PAGE_SIZE: i32 = 10;
+pub(crate) const PAGE_SIZE: i32 = 10;
 
 /// The newest Approved package of `group`.
-pub async fn newest_approved(client: &Client, group: &str) -> Result<ModelPackage, BuildError> {
-    let mut next_token: Option<String> = None;
-    let mut seen_tokens = HashSet::new();
-    loop {
+pub(crate) async fn newest_approved(
+    client: &Client,
+    group: &str,
+) -> Result<ModelPackage, BuildError> {
+    // Only a page's first summary matters: the list is sorted newest first. A page may be empty
+    // and still carry a NextToken; a token seen before would loop for ever over the same pages.
+    let newest = first_item("sagemaker:ListModelPackages", |next_token| {
         tracing::debug!(
             group,
             page_size = PAGE_SIZE,
             following_token = next_token.is_some(),
             "ListModelPackages (Approved, newest first)"
         );
-        let page = client
+        let request = client
             .list_model_packages()
             .model_package_group_name(group)
             .model_approval_status(ModelApprovalStatus::Approved)
             .sort_by(ModelPackageSortBy::CreationTime)
             .sort_order(SortOrder::Descending)
             .max_results(PAGE_SIZE)
-            .set_next_token(next_token)
-            .send()
-            .await
-            .map_err(|e| AwsCallError::new("sagemaker:ListModelPackages", e))?;
-        if let Some(arn) = page
-            .model_package_summary_list()
-            .first()
-            .and_then(|s| s.model_package_arn())
-        {
-            return describe(client, arn).await;
+            .set_next_token(next_token);
+        async move {
+            let page = request
+                .send()
+                .await
+                .map_err(|e| AwsCallError::new("sagemaker:ListModelPackages", e))?;
+            let first = page
+                .model_package_summary_list()
+                .first()
+                .and_then(|s| s.model_package_arn())
+                .map(str::to_owned);
+            Ok((
+                first.into_iter().collect(),
+                page.next_token().map(str::to_owned),
+            ))
         }
-        match page.next_token() {
-            Some(token) if !token.is_empty() => {
-                // A token seen before would loop for ever over the same empty pages.
-                if !seen_tokens.insert(token.to_owned()) {
-                    return Err(AwsCallError::repeated_token("sagemaker:ListModelPackages").into());
-                }
-                next_token = Some(token.to_owned());
-            }
-            _ => break,
-        }
+    })
+    .await?;
+    if let Some(arn) = newest {
+        return describe(client, &arn).await;
     }
     // Nothing approved: say whether the group is empty or missing (only on this failure path).
     group_arn(client, group).await?;
@@ -66,7 +67,7 @@ pub async fn newest_approved(client: &Client, group: &str) -> Result<ModelPackag
 /// The pinned package, checked to be Approved and in `group` (a name, or an ARN for a group shared
 /// from another account: ListModelPackages, DescribeModelPackage and DescribeModelPackageGroup take
 /// either, <https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeModelPackageGroup.html>).
-pub async fn pinned(
+pub(crate) async fn pinned(
     client: &Client,
     group: &str,
     arn: &str,
@@ -108,7 +109,7 @@ pub async fn pinned(
 }
 
 /// The ARN of `group`, or [`BuildError::GroupMissing`].
-pub async fn group_arn(client: &Client, group: &str) -> Result<String, BuildError> {
+pub(crate) async fn group_arn(client: &Client, group: &str) -> Result<String, BuildError> {
     match client
         .describe_model_package_group()
         .model_package_group_name(group)

@@ -22,6 +22,7 @@ use thiserror::Error;
 
 use deploy_core::inputs;
 use deploy_core::remote_text::{contained, MAX_MESSAGE_CHARS};
+use deploy_core::ExitStatus;
 
 /// Attempts per call, the first included (`AWS_MAX_ATTEMPTS` overrides it). Standard (not
 /// adaptive) retry: these tools make a handful of calls, so client-side rate limiting has nothing
@@ -349,6 +350,16 @@ impl AwsCallError {
         self.kind == FailureKind::Credentials
     }
 
+    /// How a run this error stopped ends: bad input (2) when the call failed for want of usable
+    /// credentials, a setup problem the user fixes; an AWS or network failure (3) otherwise.
+    pub fn exit_status(&self) -> ExitStatus {
+        if self.is_missing_credentials() {
+            ExitStatus::BadInput
+        } else {
+            ExitStatus::AwsError
+        }
+    }
+
     fn describe(&self) -> String {
         let action = self.action;
         match self.kind {
@@ -562,6 +573,19 @@ mod tests {
             message.contains("the permission organizations:ListRoots"),
             "{message}"
         );
+    }
+
+    #[tokio::test]
+    async fn missing_credentials_end_a_run_as_bad_input_and_other_failures_as_aws_errors() {
+        let denied = denied().await;
+        assert_eq!(denied.exit_status(), ExitStatus::AwsError);
+        assert_eq!(
+            AwsCallError::repeated_token("sts:GetCallerIdentity").exit_status(),
+            ExitStatus::AwsError
+        );
+        let unusable = check_credentials(Err("no profile named ci"), denied);
+        assert!(unusable.is_missing_credentials());
+        assert_eq!(unusable.exit_status(), ExitStatus::BadInput);
     }
 
     #[tokio::test]

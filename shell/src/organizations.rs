@@ -3,12 +3,12 @@
 //! accounts, defect B3; one implementation here fixes both binaries), and an OU's path for the
 //! constant-size grant.
 
-use std::collections::{BTreeSet, HashSet};
-use std::future::Future;
+use std::collections::BTreeSet;
 
 use aws_sdk_organizations::types::{AccountStatus, ParentType};
 use aws_sdk_organizations::Client;
 
+use crate::pages::all_pages;
 use crate::AwsCallError;
 
 /// The most both listing calls return per page (their `MaxResults` allows 1 to 20,
@@ -172,29 +172,6 @@ pub async fn ou_path(client: &Client, org_id: &str, ou_id: &str) -> Result<Strin
         "organizations:ListParents",
         "a root within eight levels",
     ))
-}
-
-/// Every item of every page `fetch` returns for a token (none for the first page), until a page
-/// has no token; a token that comes back is an error, not an endless loop.
-async fn all_pages<T, F, Fut>(action: &'static str, mut fetch: F) -> Result<Vec<T>, AwsCallError>
-where
-    F: FnMut(Option<String>) -> Fut,
-    Fut: Future<Output = Result<(Vec<T>, Option<String>), AwsCallError>>,
-{
-    let mut items = Vec::new();
-    let mut seen = HashSet::new();
-    let mut token = None;
-    loop {
-        let (page, next) = fetch(token).await?;
-        items.extend(page);
-        match next.filter(|t| !t.is_empty()) {
-            Some(next) if !seen.insert(next.clone()) => {
-                return Err(AwsCallError::repeated_token(action))
-            }
-            Some(next) => token = Some(next),
-            None => return Ok(items),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,12 +1,16 @@
 //! `cargo xtask <task>`: see the library for the tasks.
 
+#![forbid(unsafe_code)]
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use deploy_core::budget::{MAX_BINARY_BYTES, MAX_SEED_ZIP_BYTES};
-use deploy_shell::aws::AwsArgs;
-use xtask::publish::{self, CatalogOptions, PublishOptions};
+use deploy_core::ExitStatus;
+use deploy_shell::finish::Failure;
+use xtask::publish::{self, PublishArgs, PublishOptions};
+use xtask::publish_error::PublishError;
 use xtask::seed_zip;
 
 #[derive(Parser)]
@@ -39,92 +43,16 @@ enum Task {
     /// tool, or something already published under the version that differs from this run's
     /// (other bytes under its keys, an artifact with another template URL, a launch constraint
     /// with another role); nothing is uploaded before every check has passed.
-    Publish {
-        /// Bucket to upload to (the launch role must be able to read it)
-        #[arg(long)]
-        bucket: String,
-        /// Key prefix; the files land under <prefix>/<version>/
-        #[arg(long, default_value = "sagemaker-deploy-steps")]
-        prefix: String,
-        /// Tag the template for Studio, set the bucket's CORS rule for Studio and tag the domain
-        /// with the templates' location (needs --domain-id)
-        #[arg(long, requires = "domain_id")]
-        s3_template: bool,
-        /// The Studio domain whose users get the template (d-...)
-        #[arg(long, requires = "s3_template")]
-        domain_id: Option<String>,
-        /// Put the product into a Service Catalog portfolio (found or created by name), with this
-        /// version's provisioning artifact, the Studio tag, the launch constraint and the
-        /// principals; a second run with the same version changes nothing
-        #[arg(long, requires_all = ["launch_role_arn", "principal_arn"])]
-        service_catalog: bool,
-        /// Portfolio display name (--service-catalog)
-        #[arg(long, default_value = "SageMaker multi-account deployment")]
-        portfolio: String,
-        /// Product name (--service-catalog)
-        #[arg(long, default_value = "multi-account-model-deploy")]
-        product: String,
-        /// Portfolio provider and product owner (--service-catalog)
-        #[arg(long, default_value = "ML platform")]
-        provider: String,
-        /// Launch constraint role (--service-catalog), such as
-        /// arn:aws:iam::<account>:role/service-role/AmazonSageMakerServiceCatalogProductsLaunchRole
-        #[arg(long, value_name = "ARN")]
-        launch_role_arn: Option<String>,
-        /// Principal given access to the portfolio (--service-catalog; repeat for several), such
-        /// as the Studio domain's execution role
-        #[arg(long, value_name = "ARN")]
-        principal_arn: Vec<String>,
-        /// Print every call the run would make, and make none
-        #[arg(long)]
-        dry_run: bool,
-        /// Publish this seed zip instead of building one
-        #[arg(long, value_name = "FILE")]
-        zip: Option<PathBuf>,
-        #[command(flatten)]
-        aws: AwsArgs,
-    },
+    Publish(PublishArgs),
 }
 
 fn main() -> ExitCode {
     match Cli::parse().task {
         Task::SeedZip { out, no_build } => seed_zip_task(out, no_build),
-        Task::Publish {
-            bucket,
-            prefix,
-            s3_template,
-            domain_id,
-            service_catalog,
-            portfolio,
-            product,
-            provider,
-            launch_role_arn,
-            principal_arn,
-            dry_run,
-            zip,
-            aws,
-        } => {
-            let domain = domain_id.filter(|_| s3_template);
-            let catalog = service_catalog.then(|| CatalogOptions {
-                portfolio,
-                provider,
-                product,
-                launch_role_arn: launch_role_arn.unwrap_or_default(),
-                principals: principal_arn,
-            });
-            match PublishOptions::new(
-                &bucket,
-                &prefix,
-                env!("CARGO_PKG_VERSION"),
-                domain,
-                catalog,
-                dry_run,
-                aws,
-            ) {
-                Ok(options) => publish_task(&options, zip),
-                Err(err) => fail(&err, 2),
-            }
-        }
+        Task::Publish(args) => match PublishOptions::load(&args) {
+            Ok(options) => publish_task(&options),
+            Err(err) => fail(&err),
+        },
     }
 }
 
@@ -169,14 +97,14 @@ fn build_seed_zip(
     seed_zip::build(&root, &binaries, &out)
 }
 
-fn publish_task(options: &PublishOptions, zip: Option<PathBuf>) -> ExitCode {
-    let zip = match zip {
-        Some(zip) => zip,
+fn publish_task(options: &PublishOptions) -> ExitCode {
+    let zip = match &options.zip {
+        Some(zip) => zip.clone(),
         None => match build_seed_zip(None, false) {
             Ok(built) => built.path,
             Err(err) => {
                 eprintln!("xtask publish: error: {err}");
-                return ExitCode::from(2);
+                return ExitStatus::BadInput.into();
             }
         },
     };
@@ -184,13 +112,13 @@ fn publish_task(options: &PublishOptions, zip: Option<PathBuf>) -> ExitCode {
         Ok(dir) => dir,
         Err(err) => {
             eprintln!("xtask publish: error: cannot create a temporary directory: {err}");
-            return ExitCode::from(2);
+            return ExitStatus::BadInput.into();
         }
     };
     let template = xtask::repo_root().join("templates/sagemaker-project.yml");
     let plan = match publish::plan(options, &zip, &template, work.path()) {
         Ok(plan) => plan,
-        Err(err) => return fail(&err, 2),
+        Err(err) => return fail(&err),
     };
     if options.dry_run {
         println!(
@@ -200,7 +128,7 @@ fn publish_task(options: &PublishOptions, zip: Option<PathBuf>) -> ExitCode {
         for step in &plan.steps {
             println!("  {step}");
         }
-        return ExitCode::SUCCESS;
+        return ExitStatus::Success.into();
     }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -219,14 +147,14 @@ fn publish_task(options: &PublishOptions, zip: Option<PathBuf>) -> ExitCode {
                     options.version
                 );
             }
-            ExitCode::SUCCESS
+            ExitStatus::Success.into()
         }
-        Err(err) if err.is_refusal() => fail(&err, 2),
-        Err(err) => fail(&err, 3),
+        Err(err) => fail(&err),
     }
 }
 
-fn fail(err: &publish::PublishError, code: u8) -> ExitCode {
+/// The error on stderr, and the exit code its kind ends the run with (2 or 3).
+fn fail(err: &PublishError) -> ExitCode {
     eprintln!("xtask publish: error: {err}");
-    ExitCode::from(code)
+    err.exit_status().into()
 }
