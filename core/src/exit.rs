@@ -1,4 +1,4 @@
-//! The exit-code contract both binaries document in `--help` and the README. It separates "the
+//! The exit-code contract both binaries document in `--help` and docs/running.md. It separates "the
 //! check said no" (1) from "the tool could not run" (2, 3) so a pipeline can tell a rejected model
 //! from a broken setup.
 
@@ -42,7 +42,7 @@ impl From<ExitStatus> for ExitCode {
     }
 }
 
-/// The exit-code table for `--help` (`after_help`) and the README; `interrupted_meaning` for a
+/// The exit-code table for `--help` (`after_help`) and docs/running.md; `interrupted_meaning` for a
 /// binary that can be stopped part way and says so.
 pub fn help_table(negative_meaning: &str, interrupted_meaning: Option<&str>) -> String {
     let mut table = format!(

@@ -1,6 +1,6 @@
 //! The report of a run: the one model the three forms people and tools read are rendered from.
 //! The JSON report (`test-results.json`, one document, versioned by `schema_version`, its schema
-//! in the README) is [`json`]; the JUnit XML report for CodeBuild's `reports:` section (one test
+//! in docs/reports.md) is [`json`]; the JUnit XML report for CodeBuild's `reports:` section (one test
 //! case per target x payload) is [`junit`]; the short text summary on stdout is [`text`]. The JSON
 //! replaces the seed's file of concatenated objects, which was not valid JSON as soon as there
 //! were two accounts (B4). The reports hold statuses, timings and messages; never credentials, and

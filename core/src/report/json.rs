@@ -1,5 +1,5 @@
 //! The JSON report, `test-results.json`: the whole [`Report`] as one pretty-printed document
-//! ending in a newline, its fields in declaration order (the README documents the schema). With
+//! ending in a newline, its fields in declaration order (docs/reports.md documents the schema). With
 //! `--output json` it is also the summary on stdout.
 
 use crate::report::Report;
