@@ -66,6 +66,20 @@ impl Role {
         }
     }
 
+    /// Whether this role's trust lets `service` assume it when acting for `source_arn` in
+    /// `source_account` (https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html).
+    fn trusts_service(&self, service: &str, source_account: &str, source_arn: &str) -> bool {
+        let request = Request::assume_role(Principal::service(service), &self.arn)
+            .with("aws:SourceAccount", source_account)
+            .with("aws:SourceArn", source_arn);
+        let policies = Policies {
+            resource: Some(self.trust.clone()),
+            resource_kind: ResourcePolicyKind::Trust,
+            ..Policies::default()
+        };
+        evaluate(&request, &policies).is_allowed()
+    }
+
     /// Whether this role may make `request` (built for its session) on a resource of
     /// `resource_account` that has no resource-based policy.
     fn may(&self, request: &Request, resource_account: &str) -> bool {
@@ -432,19 +446,7 @@ fn steps(from: &Role, roles: &[Role], services: &[ServiceResource]) -> Vec<(usiz
             continue;
         }
         for resource in services.iter().filter(|_| to.account == DS) {
-            let service_assumes =
-                Request::assume_role(Principal::service(resource.service), &to.arn)
-                    .with("aws:SourceAccount", DS)
-                    .with("aws:SourceArn", &resource.arn);
-            let trusted = evaluate(
-                &service_assumes,
-                &Policies {
-                    resource: Some(to.trust.clone()),
-                    resource_kind: ResourcePolicyKind::Trust,
-                    ..Policies::default()
-                },
-            );
-            if !trusted.is_allowed() {
+            if !to.trusts_service(resource.service, DS, &resource.arn) {
                 continue;
             }
             if let Some(action) = resource
@@ -462,26 +464,14 @@ fn steps(from: &Role, roles: &[Role], services: &[ServiceResource]) -> Vec<(usiz
             "lambda.amazonaws.com",
             "glue.amazonaws.com",
         ] {
-            let service_assumes = Request::assume_role(Principal::service(service), &to.arn)
-                .with("aws:SourceAccount", &to.account)
-                .with(
-                    "aws:SourceArn",
-                    &format!(
-                        "arn:aws:sagemaker:{REGION}:{}:training-job/anything",
-                        to.account
-                    ),
-                );
-            let trusted = evaluate(
-                &service_assumes,
-                &Policies {
-                    resource: Some(to.trust.clone()),
-                    resource_kind: ResourcePolicyKind::Trust,
-                    ..Policies::default()
-                },
+            let anything = format!(
+                "arn:aws:sagemaker:{REGION}:{}:training-job/anything",
+                to.account
             );
+            let trusted = to.trusts_service(service, &to.account, &anything);
             let pass = Request::new(from.session(), "iam:PassRole", &to.arn)
                 .with("iam:PassedToService", service);
-            if trusted.is_allowed() && from.may(&pass, &to.account) {
+            if trusted && from.may(&pass, &to.account) {
                 found.push((index, format!("iam:PassRole to {service}")));
             }
         }
