@@ -127,6 +127,10 @@ registry! {
     ROLE_NAME = "sagemaker-execution-role-name", SAGEMAKER_EXECUTION_ROLE_NAME;
     OU = "organizational-unit-id", ORGANIZATIONAL_UNIT_ID;
     ACCOUNTS_FILE = "accounts-file", ACCOUNTS_FILE;
+    DEPLOY_ROLE = "deploy-role-name", STACKSET_EXECUTION_ROLE_NAME;
+    DEPLOY_ADMIN_ROLE = "deploy-admin-role-arn", STACKSET_ADMINISTRATION_ROLE_ARN;
+    UPDATE_MODEL_LIFECYCLE = "update-model-lifecycle", UPDATE_MODEL_LIFECYCLE;
+    BUILD_URL = "codebuild-build-url", CODEBUILD_BUILD_URL;
     BUILD_ID = "codebuild-build-id", CODEBUILD_BUILD_ID;
     REGION = "region", AWS_REGION;
     PROFILE = "profile", AWS_PROFILE;
@@ -140,12 +144,14 @@ registry! {
     IMPORT_PROD_CONFIG = "import-prod-config", -;
     TEMPLATE = "template", -;
     DRY_RUN = "dry-run", -;
+    DECISION_ENV = "decision-env", -;
     OUTPUT = "output", -;
     ACCOUNT_IDS = "account-id", -;
     REGIONS = "regions", -;
     PAYLOADS = "payloads", -;
     JUNIT_REPORT = "junit-report", -;
     SUMMARY_FILE = "summary-file", -;
+    STRICT = "strict", -;
     WAIT_TIMEOUT = "wait-timeout", -;
     DEADLINE = "deadline", -;
     INVOCATIONS = "invocations", -;
@@ -181,6 +187,10 @@ documented! {
     ROLE_NAME, TestStep, "role to assume in each staging account";
     OU, TestStep, "OU whose ACTIVE accounts are tested";
     ACCOUNTS_FILE, TestStep, "accounts file `build-step` wrote: test exactly these accounts, without walking the OU";
+    DEPLOY_ROLE, TestStep, "`preflight`: the StackSet execution role the stage's deploy assumes in each account (SELF_MANAGED); unset skips its check";
+    DEPLOY_ADMIN_ROLE, TestStep, "`preflight`: the StackSet administration role (ARN) the execution role must trust";
+    UPDATE_MODEL_LIFECYCLE, TestStep, "`true`: after the test, record its verdict in the tested package's `ModelLifeCycle` (the test and verify buildspecs set it)";
+    BUILD_URL, TestStep, "the build's page (CodeBuild sets it), linked from the `ModelLifeCycle` description";
     BUILD_ID, TestStep, "set by CodeBuild; names the assumed-role session";
     REGION, Both, "region (flag `--region`)";
     PROFILE, Both, "named profile (flag `--profile`); SSO profiles through `credential_process`, see below";

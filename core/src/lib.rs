@@ -6,7 +6,8 @@
 //! the AWS shell (`deploy-shell`) depend on it, never the reverse.
 //!
 //! Used by build-step: `build_plan`, `stage_config`, `hosting`, `template`, `access_policy`, `build_summary`,
-//! `model_package`. Used by test-step: `manifest`, `targets`, `session_name`, `model_check`,
+//! `model_package`, `deploy_decision` (whether each stage's StackSet already runs this release).
+//! Used by test-step: `manifest`, `targets`, `session_name`, `model_check`,
 //! `report` (the report model, rendered as JSON, JUnit and text), `verdict` (what passes, and the
 //! statuses, exit code and messages that follow), `duration`. Shared: `accounts_file`, `inputs`, `exit`, `format`, `files`, `stack_params`, `endpoint`,
 //! `arn`.
@@ -27,17 +28,24 @@ pub mod bounded_yaml;
 pub mod budget;
 pub mod build_plan;
 pub mod build_summary;
+pub mod capacity;
+pub mod deploy_decision;
+pub mod drift;
 pub mod duration;
 pub mod endpoint;
 pub mod exit;
 pub mod files;
+pub mod fleet;
 pub mod format;
+pub mod grants;
 pub mod hosting;
 pub mod input_file;
 pub mod inputs;
+pub mod lifecycle;
 pub mod manifest;
 pub mod model_check;
 pub mod model_package;
+pub mod model_source;
 pub mod remote_text;
 pub mod report;
 pub mod session_name;

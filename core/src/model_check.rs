@@ -1,20 +1,17 @@
 //! Whether an InService endpoint serves the exported model package: every production variant's
 //! model must have a container built from it. An update that rolled back leaves the endpoint
-//! InService on the old package, so "InService" alone would pass a stale deployment.
+//! InService on the old package, so "InService" alone would pass a stale deployment. With the
+//! same package, settings that differ from the build config's are drift (`crate::drift`), and
+//! fail the check too.
 
+use crate::drift::ExpectedSettings;
 use crate::report::{CheckStatus, ModelCheck, VariantModel};
 
 impl ModelCheck {
     /// The verdict on the variants DescribeEndpointConfig and DescribeModel described.
     pub fn of(expected: &str, endpoint_config_name: &str, variants: Vec<VariantModel>) -> Self {
-        let passed = !variants.is_empty()
-            && variants.iter().all(|v| {
-                v.model_package_names
-                    .iter()
-                    .any(|p| same_package(p, expected))
-            });
         Self {
-            status: if passed {
+            status: if all_serve(&variants, expected) {
                 CheckStatus::Passed
             } else {
                 CheckStatus::Failed
@@ -22,7 +19,35 @@ impl ModelCheck {
             expected_model_package: expected.to_owned(),
             endpoint_config_name: endpoint_config_name.to_owned(),
             variants,
+            data_capture_percentage: None,
+            drift: Vec::new(),
         }
+    }
+
+    /// The check with the endpoint config's data capture (`capture`, `None` when off) judged,
+    /// with the variants, against the build config's `expected` settings: any drift fails it.
+    #[must_use]
+    pub fn with_settings(mut self, expected: &ExpectedSettings, capture: Option<i32>) -> Self {
+        self.data_capture_percentage = capture;
+        self.drift = expected.drift(&self.variants, capture);
+        if !self.drift.is_empty() {
+            self.status = CheckStatus::Failed;
+        }
+        self
+    }
+
+    /// Whether every variant serves the expected package (whatever the settings).
+    pub fn serves_package(&self) -> bool {
+        all_serve(&self.variants, &self.expected_model_package)
+    }
+
+    /// Why a check that serves the package failed: its settings drifted.
+    pub fn drift_message(&self, endpoint: &str) -> String {
+        format!(
+            "endpoint {endpoint} serves the exported model package but not the build config's settings: {}; an update rolled back to the old endpoint config ({}), or the endpoint was changed by hand: deploy the stage's StackSet again",
+            self.drift.join("; "),
+            self.endpoint_config_name
+        )
     }
 
     /// Whether the endpoint's first call may wait for a cold start: a variant is serverless and
@@ -65,6 +90,16 @@ impl ModelCheck {
     }
 }
 
+/// Whether there are variants and each has a container built from `expected`.
+fn all_serve(variants: &[VariantModel], expected: &str) -> bool {
+    !variants.is_empty()
+        && variants.iter().all(|v| {
+            v.model_package_names
+                .iter()
+                .any(|p| same_package(p, expected))
+        })
+}
+
 /// SageMaker lowercases the names inside the ARNs it returns; the version part still differs for
 /// a stale model, so ARNs compare without case and plain names exactly.
 fn same_package(found: &str, expected: &str) -> bool {
@@ -84,6 +119,8 @@ mod tests {
             model_package_names: packages.iter().map(|p| (*p).to_owned()).collect(),
             serverless_memory_mb: None,
             serverless_provisioned_concurrency: None,
+            instance_type: Some("ml.m5.large".into()),
+            initial_instance_count: Some(1),
         }
     }
 
@@ -120,6 +157,29 @@ mod tests {
         assert!(hosted(Some(2048), None));
         assert!(hosted(Some(2048), Some(0)));
         assert!(!hosted(Some(2048), Some(5)), "kept warm");
+    }
+
+    #[test]
+    fn drifted_settings_fail_a_check_that_serves_the_package_and_say_so() {
+        let expected = ExpectedSettings {
+            instance_count: Some(2),
+            ..ExpectedSettings::default()
+        };
+        let check = ModelCheck::of(PACKAGE, "c-old", vec![variant("AllTraffic", &[PACKAGE])])
+            .with_settings(&expected, None);
+        assert_eq!(check.status, CheckStatus::Failed);
+        assert!(check.serves_package());
+        assert_eq!(
+            check.drift_message("e"),
+            "endpoint e serves the exported model package but not the build config's settings: variant AllTraffic starts 1 instance(s), the build config asks for 2; an update rolled back to the old endpoint config (c-old), or the endpoint was changed by hand: deploy the stage's StackSet again"
+        );
+        let same = ModelCheck::of(PACKAGE, "c", vec![variant("AllTraffic", &[PACKAGE])])
+            .with_settings(&ExpectedSettings::default(), Some(20));
+        assert_eq!(same.status, CheckStatus::Passed);
+        assert_eq!(same.data_capture_percentage, Some(20));
+        let stale = ModelCheck::of(PACKAGE, "c", vec![variant("AllTraffic", &["other"])])
+            .with_settings(&expected, None);
+        assert!(!stale.serves_package());
     }
 
     #[test]

@@ -139,6 +139,11 @@ pub struct ModelCheck {
     pub expected_model_package: String,
     pub endpoint_config_name: String,
     pub variants: Vec<VariantModel>,
+    /// The endpoint config's data capture sampling percentage; null when capture is off.
+    pub data_capture_percentage: Option<i32>,
+    /// How the endpoint's settings differ from the build config's (instance type and count,
+    /// serverless memory, data capture), one line each; empty when they match.
+    pub drift: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -158,6 +163,10 @@ pub struct VariantModel {
     pub serverless_memory_mb: Option<i32>,
     /// Invocations a serverless variant keeps warm; null when none are (or on instances).
     pub serverless_provisioned_concurrency: Option<i32>,
+    /// The instance type of a variant on instances; null for a serverless one.
+    pub instance_type: Option<String>,
+    /// The instances the endpoint config starts the variant with (autoscaling may run more).
+    pub initial_instance_count: Option<i32>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -41,6 +41,9 @@ pub enum Cause {
     /// The endpoint does not serve the exported model package: a variant serves another package
     /// or none, or its endpoint config or model does not exist. The message names what it serves.
     ServesAnotherPackage(String),
+    /// The endpoint serves the exported package with settings other than the build config's
+    /// (`crate::drift`): an update rolled back, or a change by hand. The message names each.
+    Drifted(String),
     /// Every case was run, and `failed` of the `cases` did not meet their expectations.
     CasesFailed { failed: usize, cases: usize },
     /// An AWS or network error, after the SDK's retries, kept the target from being tested.
@@ -56,9 +59,10 @@ impl Cause {
     /// target could not be tested.
     pub fn status(&self) -> TargetStatus {
         match self {
-            Cause::NotInService(_) | Cause::ServesAnotherPackage(_) | Cause::CasesFailed { .. } => {
-                TargetStatus::Failed
-            }
+            Cause::NotInService(_)
+            | Cause::ServesAnotherPackage(_)
+            | Cause::Drifted(_)
+            | Cause::CasesFailed { .. } => TargetStatus::Failed,
             Cause::Aws { .. } | Cause::Stopped { .. } | Cause::Aborted => TargetStatus::Error,
         }
     }
@@ -70,6 +74,7 @@ impl fmt::Display for Cause {
         match self {
             Cause::NotInService(message)
             | Cause::ServesAnotherPackage(message)
+            | Cause::Drifted(message)
             | Cause::Aws { message, .. } => f.write_str(message),
             Cause::CasesFailed { failed, cases } => {
                 write!(f, "{failed} of {cases} payload cases failed")

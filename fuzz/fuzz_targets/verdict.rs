@@ -44,7 +44,7 @@ enum Run {
 
 fn cause(u: &mut Unstructured<'_>, cases: usize) -> arbitrary::Result<Cause> {
     let message: String = u.arbitrary()?;
-    Ok(match u.int_in_range(0..=6)? {
+    Ok(match u.int_in_range(0..=7)? {
         0 => Cause::NotInService(message),
         1 => Cause::ServesAnotherPackage(message),
         2 => Cause::CasesFailed {
@@ -60,6 +60,7 @@ fn cause(u: &mut Unstructured<'_>, cases: usize) -> arbitrary::Result<Cause> {
             message,
         },
         4 => Cause::Stopped { by: message },
+        5 => Cause::Drifted(message),
         _ => Cause::Aborted,
     })
 }

@@ -16,12 +16,17 @@ use deploy_shell::logging::LogArgs;
 use deploy_shell::AwsArgs;
 
 /// Tests the staging endpoints before the manual approval for production: finds the staging
-/// accounts, assumes the execution role in each, waits for the endpoint, checks that it serves the
-/// exported model package, invokes it with the payloads of the manifest and writes a JSON and a
-/// JUnit report.
+/// accounts, assumes the test role in each, waits for the endpoint, checks that it serves the
+/// exported model package with the build config's settings, invokes it with the payloads of the
+/// manifest and writes a JSON and a JUnit report. `preflight` checks, before a stage's deploy,
+/// that every account is ready for it; `status` shows what every account serves. Neither writes
+/// anything to AWS nor invokes an endpoint.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "test-step", version, after_help = after_help())]
 pub struct Args {
+    /// What to do
+    #[arg(value_enum, default_value_t = Command::Test)]
+    pub command: Command,
     /// SageMaker project name; must match SageMakerProjectName of the build config
     #[arg(long = input::PROJECT_NAME.flag, env = input::PROJECT_NAME.env, value_name = "NAME")]
     pub(crate) sagemaker_project_name: Option<String>,
@@ -31,11 +36,13 @@ pub struct Args {
     /// StackSet parameter file build-step wrote (in CodeBuild under $CODEBUILD_SRC_DIR_BuildArtifact)
     #[arg(long = input::BUILD_CONFIG.flag, env = input::BUILD_CONFIG.env, value_name = "FILE", default_value = DEFAULT_BUILD_CONFIG, value_parser = path_or_default(DEFAULT_BUILD_CONFIG))]
     pub(crate) build_config: PathBuf,
-    /// JSON test report to write
-    #[arg(long = input::EXPORT_TEST_RESULTS.flag, env = input::EXPORT_TEST_RESULTS.env, value_name = "FILE", default_value = DEFAULT_TEST_RESULTS, value_parser = path_or_default(DEFAULT_TEST_RESULTS))]
+    /// JSON report to write [default: test-results.json; preflight-results.json and
+    /// status-results.json for those commands]
+    #[arg(hide_default_value = true, long = input::EXPORT_TEST_RESULTS.flag, env = input::EXPORT_TEST_RESULTS.env, value_name = "FILE", default_value = DEFAULT_TEST_RESULTS, value_parser = path_or_default(DEFAULT_TEST_RESULTS))]
     pub(crate) export_test_results: PathBuf,
-    /// JUnit XML report to write (for a CodeBuild reports: section)
-    #[arg(long = input::JUNIT_REPORT.flag, value_name = "FILE", default_value = DEFAULT_JUNIT_REPORT)]
+    /// JUnit XML report to write (for a CodeBuild reports: section) [default: test-results.xml;
+    /// preflight-results.xml and status-results.xml for those commands]
+    #[arg(hide_default_value = true, long = input::JUNIT_REPORT.flag, value_name = "FILE", default_value = DEFAULT_JUNIT_REPORT)]
     pub(crate) junit_report: PathBuf,
     /// One-line summary to write (verdicts and the worst p99), for the approval's message
     #[arg(long = input::SUMMARY_FILE.flag, value_name = "FILE")]
@@ -73,6 +80,26 @@ pub struct Args {
     /// Targets (account x region) making AWS calls at once (at most 256)
     #[arg(long = input::CONCURRENCY.flag, value_name = "N", default_value_t = DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u32).range(1..=MAX_CONCURRENCY))]
     pub(crate) concurrency: u32,
+    /// preflight: a check the role may not run fails its target instead of being skipped
+    #[arg(long = input::STRICT.flag)]
+    pub(crate) strict: bool,
+    /// preflight: the StackSet execution role the stage's deploy assumes in each account
+    /// (SELF_MANAGED StackSets); unset skips its check
+    #[arg(long = input::DEPLOY_ROLE.flag, env = input::DEPLOY_ROLE.env, value_name = "ROLE")]
+    pub(crate) deploy_role_name: Option<String>,
+    /// preflight: the StackSet administration role the execution role must trust
+    #[arg(long = input::DEPLOY_ADMIN_ROLE.flag, env = input::DEPLOY_ADMIN_ROLE.env, value_name = "ARN")]
+    pub(crate) deploy_admin_role_arn: Option<String>,
+    /// test: record the verdict in the tested package's ModelLifeCycle in the model registry
+    /// (stage Staging or Production, status DeployedAndTested, TestFailed or TestIncomplete)
+    #[arg(long = input::UPDATE_MODEL_LIFECYCLE.flag, env = input::UPDATE_MODEL_LIFECYCLE.env,
+          action = clap::ArgAction::Set, num_args = 0..=1,
+          default_value = "false", default_missing_value = "true",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub(crate) update_model_lifecycle: bool,
+    /// The build's page, linked from the ModelLifeCycle description (CodeBuild sets it)
+    #[arg(long = input::BUILD_URL.flag, env = input::BUILD_URL.env, value_name = "URL", hide = true)]
+    pub(crate) build_url: Option<String>,
     /// Report format on stdout
     #[arg(long = input::OUTPUT.flag, value_enum, default_value_t = Format::Text)]
     pub output: Format,
@@ -83,6 +110,47 @@ pub struct Args {
     pub(crate) aws: AwsArgs,
     #[command(flatten)]
     pub log: LogArgs,
+}
+
+/// What a run does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Command {
+    /// Wait for each endpoint, check what it serves and invoke it with the payloads
+    Test,
+    /// Before a stage's deploy: check that each account is ready for it (roles, the model's
+    /// access to its artifacts and image, capacity, the endpoint name)
+    Preflight,
+    /// What each account's endpoint serves, and whether it is what the build config says
+    Status,
+}
+
+impl Command {
+    /// The reports' default file names (JSON, JUnit) for this command.
+    pub(crate) fn default_reports(self) -> (&'static str, &'static str) {
+        match self {
+            Command::Test => (DEFAULT_TEST_RESULTS, DEFAULT_JUNIT_REPORT),
+            Command::Preflight => ("preflight-results.json", "preflight-results.xml"),
+            Command::Status => ("status-results.json", "status-results.xml"),
+        }
+    }
+}
+
+impl Args {
+    /// The JSON and JUnit report paths: as given, else the command's defaults.
+    pub(crate) fn report_paths(&self) -> (PathBuf, PathBuf) {
+        let (json, junit) = self.command.default_reports();
+        let pick = |given: &PathBuf, test_default: &str, own: &str| {
+            if given.as_os_str() == test_default {
+                PathBuf::from(own)
+            } else {
+                given.clone()
+            }
+        };
+        (
+            pick(&self.export_test_results, DEFAULT_TEST_RESULTS, json),
+            pick(&self.junit_report, DEFAULT_JUNIT_REPORT, junit),
+        )
+    }
 }
 
 /// Targets making calls at once by default. Against AWS every target's DescribeEndpoint and
@@ -114,7 +182,7 @@ fn at_most_a_day(text: &str) -> Result<Duration, String> {
 
 fn after_help() -> String {
     deploy_core::exit::help_table(
-        "a target failed its tests (endpoint missing, failed or stale, or a payload expectation not met)",
+        "a target failed its tests (endpoint missing, failed, stale or drifted, or a payload expectation not met), is not ready (preflight) or does not serve what the build config says (status)",
         Some("stopped before every target finished (SIGTERM, SIGINT or --deadline); the reports say which"),
     )
 }
@@ -196,6 +264,32 @@ mod tests {
         );
         let wait = Args::try_parse_from(["test-step"]).unwrap().wait_timeout;
         assert!(wait < deadline, "a full wait fits in the default deadline");
+    }
+
+    #[test]
+    fn the_command_picks_the_reports_default_names_unless_they_are_given() {
+        let parse = |argv: &[&str]| Args::try_parse_from(argv).unwrap();
+        let test = parse(&["test-step"]);
+        assert_eq!(test.command, Command::Test);
+        assert_eq!(
+            test.report_paths(),
+            ("test-results.json".into(), "test-results.xml".into())
+        );
+        let preflight = parse(&["test-step", "preflight", "--strict"]);
+        assert!(preflight.strict);
+        assert_eq!(
+            preflight.report_paths(),
+            (
+                "preflight-results.json".into(),
+                "preflight-results.xml".into()
+            )
+        );
+        let status = parse(&["test-step", "status", "--junit-report", "s.xml"]);
+        assert_eq!(
+            status.report_paths(),
+            ("status-results.json".into(), "s.xml".into())
+        );
+        assert!(Args::try_parse_from(["test-step", "deploy"]).is_err());
     }
 
     #[test]

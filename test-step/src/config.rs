@@ -7,8 +7,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use deploy_core::drift::ExpectedSettings;
 use deploy_core::endpoint::endpoint_name;
 use deploy_core::files::{check_output_set, write_all_atomically, NamedPath, WriteError};
+use deploy_core::fleet::junit::fleet_junit_reports;
+use deploy_core::fleet::FleetReport;
+use deploy_core::hosting::SERVERLESS_MAX_CONCURRENCY;
 use deploy_core::inputs;
 use deploy_core::manifest::{Manifest, MANIFEST_FILE};
 use deploy_core::report::junit::{
@@ -20,24 +24,29 @@ use deploy_core::stack_params::{ParameterList, Problem};
 use deploy_shell::aws::AwsSettings;
 use deploy_shell::cli::non_empty;
 
-use crate::cli::Args;
+use crate::cli::{Args, Command};
 use crate::error::TestError;
 use crate::targets::{regions_from_args, AccountSource};
 use crate::wait::WaitPolicy;
 
-/// Everything a run needs, checked.
-pub(crate) struct TestConfig {
+/// What every command needs, checked: what was deployed, whom to become, where.
+pub(crate) struct RunConfig {
     pub(crate) deployment: Deployment,
     pub(crate) role_name: String,
     pub(crate) accounts: AccountSource,
     /// The regions asked for; empty means the current region.
     pub(crate) regions: Vec<String>,
-    pub(crate) manifest: Arc<Manifest>,
     pub(crate) session_name: String,
-    pub(crate) invocations: u32,
     pub(crate) concurrency: usize,
-    pub(crate) wait: WaitPolicy,
     pub(crate) aws: AwsSettings,
+}
+
+/// Everything a test run needs, checked.
+pub(crate) struct TestConfig {
+    pub(crate) run: RunConfig,
+    pub(crate) manifest: Arc<Manifest>,
+    pub(crate) invocations: u32,
+    pub(crate) wait: WaitPolicy,
 }
 
 /// What the build config says about the deployment under test.
@@ -48,6 +57,12 @@ pub(crate) struct Deployment {
     pub(crate) endpoint_name: String,
     pub(crate) model_package_name: String,
     pub(crate) role_name: Option<String>,
+    /// SageMakerProjectId, which tags every resource of the project's endpoint stack.
+    pub(crate) project_id: Option<String>,
+    /// The hosting and data capture the endpoint must run with (what the file sets of them).
+    pub(crate) settings: ExpectedSettings,
+    /// ServerlessMaxConcurrency, for a serverless stage's capacity check.
+    pub(crate) serverless_max_concurrency: Option<i32>,
 }
 
 /// Where the two reports go, checked to be writable names before anything else.
@@ -59,10 +74,16 @@ pub(crate) struct ReportFiles {
     pub(crate) summary: Option<PathBuf>,
 }
 
-impl TestConfig {
+impl RunConfig {
     /// Checks every input that can be checked without AWS (see the module doc). What it has read
     /// is recorded in `setup` as it goes, so a run stopped by bad input still reports it.
     pub(crate) fn load(args: &Args, setup: &mut Setup) -> Result<Self, TestError> {
+        if args.strict && args.command != Command::Preflight {
+            return Err(TestError::BadSetting {
+                input: inputs::STRICT,
+                message: "applies to test-step preflight only; drop it or run preflight".into(),
+            });
+        }
         let deployment = Deployment::read(args)?;
         setup.stage = Some(deployment.stage.clone());
         setup.project_name = Some(deployment.project_name.clone());
@@ -86,7 +107,6 @@ impl TestConfig {
         setup.targets_from = Some(accounts.kind().to_owned());
         setup.accounts_file = accounts.file().map(|path| path.display().to_string());
         let regions = regions_from_args(&args.regions)?;
-        let manifest = Arc::new(Manifest::load(&args.payloads)?);
         let (user, host) = local_user_and_host();
         let session_name = session_name(
             non_empty(&args.codebuild_build_id),
@@ -99,12 +119,23 @@ impl TestConfig {
             role_name,
             accounts,
             regions,
-            manifest,
             session_name,
-            invocations: args.invocations,
             concurrency: args.concurrency as usize,
-            wait: WaitPolicy::with_timeout(args.wait_timeout),
             aws: AwsSettings::from_env(&args.aws)?,
+        })
+    }
+}
+
+impl TestConfig {
+    /// [`RunConfig::load`], then the payload manifest with every body.
+    pub(crate) fn load(args: &Args, setup: &mut Setup) -> Result<Self, TestError> {
+        let run = RunConfig::load(args, setup)?;
+        let manifest = Arc::new(Manifest::load(&args.payloads)?);
+        Ok(Self {
+            run,
+            manifest,
+            invocations: args.invocations,
+            wait: WaitPolicy::with_timeout(args.wait_timeout),
         })
     }
 }
@@ -183,6 +214,10 @@ impl Deployment {
             endpoint_name,
             model_package_name,
             role_name: value("RoleName").map(str::to_owned),
+            project_id: value("SageMakerProjectId").map(str::to_owned),
+            settings: ExpectedSettings::of_build_config(&params),
+            serverless_max_concurrency: value(SERVERLESS_MAX_CONCURRENCY)
+                .and_then(|v| v.parse().ok()),
         })
     }
 }
@@ -193,9 +228,10 @@ impl ReportFiles {
     /// `deploy_core::files`) that may not replace the build config or the manifest, nor land in
     /// the payloads directory, whose files the run reads.
     pub(crate) fn check(args: &Args) -> Result<Self, TestError> {
+        let (json, junit) = args.report_paths();
         let files = Self {
-            json: args.export_test_results.clone(),
-            junit: args.junit_report.clone(),
+            json,
+            junit,
             summary: args
                 .summary_file
                 .clone()
@@ -219,13 +255,14 @@ impl ReportFiles {
                 .map(|path| NamedPath::new(path, inputs::SUMMARY_FILE)),
         );
         let accounts_file = non_empty(&args.accounts_file).map(Path::new);
-        let mut read = vec![
-            NamedPath::new(&args.build_config, inputs::BUILD_CONFIG),
-            NamedPath::new(&manifest, inputs::PAYLOADS),
-        ];
+        let mut read = vec![NamedPath::new(&args.build_config, inputs::BUILD_CONFIG)];
+        if args.command == Command::Test {
+            read.push(NamedPath::new(&manifest, inputs::PAYLOADS));
+        }
         read.extend(accounts_file.map(|file| NamedPath::new(file, inputs::ACCOUNTS_FILE)));
         check_output_set(&outputs, &read)?;
-        if let Ok(payloads) = args.payloads.canonicalize() {
+        let payloads = args.payloads.canonicalize().ok();
+        if let Some(payloads) = payloads.filter(|_| args.command == Command::Test) {
             let summary = files
                 .summary
                 .iter()
@@ -258,9 +295,12 @@ impl ReportFiles {
     /// Writes the reports (and the summary, when asked for), atomically and together. Past 500 test cases the JUnit report is
     /// several documents (`test-results.xml`, `test-results-2.xml`, …), one per report group of
     /// the test buildspec, so CodeBuild keeps every case.
-    pub(crate) fn write(&self, report: &Report) -> Result<(), WriteError> {
-        let json = report.to_json();
-        let junit = junit_reports(report);
+    pub(crate) fn write(&self, report: impl Into<Rendered>) -> Result<(), WriteError> {
+        let Rendered {
+            json,
+            junit,
+            summary_line,
+        } = report.into();
         if junit.len() > MAX_REPORT_GROUPS {
             tracing::warn!(
                 "the JUnit report needs {} files of at most {MAX_CASES_PER_REPORT} test cases, and a CodeBuild project takes {MAX_REPORT_GROUPS} report groups: only the first {MAX_REPORT_GROUPS} files are written, and the cases past the first {} are only in {}",
@@ -273,7 +313,7 @@ impl ReportFiles {
         let parts: Vec<PathBuf> = (0..junit.len().min(MAX_REPORT_GROUPS))
             .map(|index| junit_part_path(&self.junit, index))
             .collect();
-        let summary_line = format!("{}\n", report.summary_line());
+        let summary_line = format!("{summary_line}\n");
         let mut files = vec![(self.json.as_path(), json.as_bytes())];
         files.extend(
             parts
@@ -287,6 +327,34 @@ impl ReportFiles {
                 .map(|path| (path, summary_line.as_bytes())),
         );
         write_all_atomically(&files)
+    }
+}
+
+/// A report in the forms its files hold: the JSON document, the JUnit documents and the one-line
+/// summary.
+pub(crate) struct Rendered {
+    json: String,
+    junit: Vec<String>,
+    summary_line: String,
+}
+
+impl From<&Report> for Rendered {
+    fn from(report: &Report) -> Self {
+        Self {
+            json: report.to_json(),
+            junit: junit_reports(report),
+            summary_line: report.summary_line(),
+        }
+    }
+}
+
+impl From<&FleetReport> for Rendered {
+    fn from(report: &FleetReport) -> Self {
+        Self {
+            json: report.to_json(),
+            junit: fleet_junit_reports(report),
+            summary_line: report.summary_line(),
+        }
     }
 }
 

@@ -25,6 +25,9 @@ pub(crate) const RENEW_BEFORE_EXPIRY: Duration = Duration::from_mins(5);
 pub(crate) trait ClientFactory: Send + Sync {
     fn sagemaker(&self, credentials: &Credentials, region: &str) -> aws_sdk_sagemaker::Client;
     fn runtime(&self, credentials: &Credentials, region: &str) -> aws_sdk_sagemakerruntime::Client;
+    /// The config any other client of the target (preflight's IAM and Service Quotas) is built
+    /// from.
+    fn config(&self, credentials: &Credentials, region: &str) -> SdkConfig;
 }
 
 /// The binary's factory: the loaded `SdkConfig` with the target's credentials and region, and for
@@ -34,7 +37,7 @@ pub(crate) struct FromSdkConfig {
     pub(crate) invoke_timeouts: TimeoutConfig,
 }
 
-impl FromSdkConfig {
+impl ClientFactory for FromSdkConfig {
     fn config(&self, credentials: &Credentials, region: &str) -> SdkConfig {
         self.config
             .to_builder()
@@ -42,9 +45,7 @@ impl FromSdkConfig {
             .region(Region::new(region.to_owned()))
             .build()
     }
-}
 
-impl ClientFactory for FromSdkConfig {
     fn sagemaker(&self, credentials: &Credentials, region: &str) -> aws_sdk_sagemaker::Client {
         aws_sdk_sagemaker::Client::new(&self.config(credentials, region))
     }
@@ -67,6 +68,55 @@ pub(crate) struct RoleToAssume {
     pub(crate) session_name: String,
     /// The endpoint every session tests: its session policy allows calls on it alone.
     pub(crate) endpoint_name: String,
+    /// What the sessions are for, which decides their session policy.
+    pub(crate) purpose: Purpose,
+}
+
+/// What a run's sessions do, and so what their session policy allows
+/// (`deploy_core::session_policy`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Purpose {
+    /// Describe and invoke the endpoint.
+    Test,
+    /// Describe the endpoint, its config and models; invoke nothing.
+    Status,
+    /// The preflight's reads: the endpoints and their tags, the quotas, the named roles and the
+    /// simulator on the execution role.
+    Preflight { roles: PreflightRoles },
+}
+
+/// The roles of the target account a preflight reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PreflightRoles {
+    /// The model's execution role (the build config's RoleName).
+    pub(crate) execution: Option<String>,
+    /// The StackSet execution role (`--deploy-role-name`).
+    pub(crate) deploy: Option<String>,
+}
+
+impl Purpose {
+    fn session_policy(&self, partition: &str, target: &Target, endpoint_name: &str) -> String {
+        let (account, region) = (target.account_id.as_str(), target.region.as_str());
+        match self {
+            Purpose::Test => {
+                session_policy::for_endpoint(partition, account, region, endpoint_name, true)
+            }
+            Purpose::Status => {
+                session_policy::for_endpoint(partition, account, region, endpoint_name, false)
+            }
+            Purpose::Preflight { roles } => session_policy::for_preflight(
+                partition,
+                account,
+                region,
+                endpoint_name,
+                &[roles.execution.as_deref(), roles.deploy.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>(),
+                roles.execution.as_deref(),
+            ),
+        }
+    }
 }
 
 impl RoleToAssume {
@@ -86,18 +136,16 @@ impl RoleToAssume {
     ) -> Result<(Credentials, Option<Duration>), Cause> {
         let account_id = target.account_id.as_str();
         let role_arn = self.role_arn(account_id);
-        tracing::info!(role = %role_arn, session = %self.session_name, "assuming the staging role");
+        tracing::info!(role = %role_arn, session = %self.session_name, "assuming the target's role");
         let out = self
             .sts
             .assume_role()
             .role_arn(&role_arn)
             .role_session_name(&self.session_name)
-            .policy(session_policy::for_endpoint(
-                &self.partition,
-                account_id,
-                &target.region,
-                &self.endpoint_name,
-            ))
+            .policy(
+                self.purpose
+                    .session_policy(&self.partition, target, &self.endpoint_name),
+            )
             .send()
             .await
             .map_err(|e| {
@@ -137,6 +185,7 @@ pub(crate) struct Session {
     renew_at: Option<Instant>,
     sagemaker: aws_sdk_sagemaker::Client,
     runtime: aws_sdk_sagemakerruntime::Client,
+    credentials: Credentials,
 }
 
 impl Session {
@@ -151,6 +200,7 @@ impl Session {
         Ok(Self {
             sagemaker: factory.sagemaker(&credentials, &target.region),
             runtime: factory.runtime(&credentials, &target.region),
+            credentials,
             role,
             factory,
             clock,
@@ -194,6 +244,17 @@ impl Session {
         }
     }
 
+    /// The config for any other client of the target, with this session's credentials.
+    pub(crate) async fn config(&mut self) -> Result<SdkConfig, Cause> {
+        self.renew_if_due().await?;
+        Ok(self.factory.config(&self.credentials, &self.target.region))
+    }
+
+    /// The role this session assumed.
+    pub(crate) fn role_arn(&self) -> String {
+        self.role.role_arn(&self.target.account_id)
+    }
+
     pub(crate) async fn runtime(&mut self) -> Result<aws_sdk_sagemakerruntime::Client, Cause> {
         self.renew_if_due().await?;
         Ok(self.runtime.clone())
@@ -208,6 +269,7 @@ impl Session {
         self.renew_at = renew_at(self.clock.now(), lifetime);
         self.sagemaker = self.factory.sagemaker(&credentials, &self.target.region);
         self.runtime = self.factory.runtime(&credentials, &self.target.region);
+        self.credentials = credentials;
         Ok(())
     }
 }

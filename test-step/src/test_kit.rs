@@ -23,7 +23,7 @@ use aws_smithy_types::error::ErrorMetadata;
 use aws_smithy_types::Blob;
 use deploy_core::targets::Target;
 
-use crate::session::{ClientFactory, RoleToAssume};
+use crate::session::{ClientFactory, Purpose, RoleToAssume};
 
 pub(crate) const PACKAGE: &str = "arn:aws:sagemaker:us-east-1:111111111111:model-package/churn/3";
 pub(crate) const ENDPOINT: &str = "churn-staging";
@@ -135,6 +135,7 @@ pub(crate) fn role(sts: &[&Rule]) -> RoleToAssume {
         role_name: "sagemaker-role-staging".into(),
         session_name: "build-1".into(),
         endpoint_name: "churn-staging".into(),
+        purpose: Purpose::Test,
     }
 }
 
@@ -170,6 +171,20 @@ impl ClientFactory for Factory {
     fn runtime(&self, _: &Credentials, _: &str) -> aws_sdk_sagemakerruntime::Client {
         self.runtime.clone()
     }
+    fn config(&self, credentials: &Credentials, region: &str) -> aws_config::SdkConfig {
+        unmocked_config(credentials, region)
+    }
+}
+
+/// The config of the clients no test here mocks: preflight's and status's calls are tested
+/// against the emulator.
+pub(crate) fn unmocked_config(credentials: &Credentials, region: &str) -> aws_config::SdkConfig {
+    aws_config::SdkConfig::builder()
+        .credentials_provider(aws_sdk_sagemaker::config::SharedCredentialsProvider::new(
+            credentials.clone(),
+        ))
+        .region(aws_config::Region::new(region.to_owned()))
+        .build()
 }
 
 pub(crate) fn target() -> Target {

@@ -9,15 +9,16 @@
 
 use std::sync::Arc;
 
+use deploy_core::drift::ExpectedSettings;
 use deploy_core::manifest::Manifest;
 use deploy_core::report::{seconds, CheckStatus, TargetReport, TargetStatus};
 use deploy_core::targets::Target;
 use deploy_core::verdict::Cause;
-use tokio::task::JoinSet;
 
 use crate::clock::Clock;
+use crate::each_target::each_target;
 use crate::invoke::Invoker;
-use crate::model_check::check_model;
+use crate::model_check::{check_model, Expected};
 use crate::session::{ClientFactory, RoleToAssume, Session};
 use crate::slots::{Slot, Slots};
 use crate::stop::{Stop, StopReason};
@@ -32,6 +33,7 @@ pub(crate) struct Tester {
     pub(crate) wait: WaitPolicy,
     pub(crate) endpoint_name: String,
     pub(crate) model_package_name: String,
+    pub(crate) settings: ExpectedSettings,
     pub(crate) manifest: Arc<Manifest>,
     pub(crate) invocations: u32,
 }
@@ -104,15 +106,25 @@ impl Tester {
             &mut session,
             &self.endpoint_name,
             &endpoint.endpoint_config_name,
-            &self.model_package_name,
+            &Expected {
+                package: &self.model_package_name,
+                settings: &self.settings,
+            },
         )
         .await?;
-        let serves_package = check.status == CheckStatus::Passed;
         let serverless = check.may_cold_start();
-        let message = (!serves_package).then(|| check.stale_message(&self.endpoint_name));
+        let wrong = match check.status {
+            CheckStatus::Passed => None,
+            _ if check.serves_package() => {
+                Some(Cause::Drifted(check.drift_message(&self.endpoint_name)))
+            }
+            CheckStatus::Failed => Some(Cause::ServesAnotherPackage(
+                check.stale_message(&self.endpoint_name),
+            )),
+        };
         report.model_check = Some(check);
-        if let Some(message) = message {
-            return Err(Cause::ServesAnotherPackage(message));
+        if let Some(cause) = wrong {
+            return Err(cause);
         }
         let mut invoker = Invoker::new(
             self.clock.as_ref(),
@@ -144,42 +156,28 @@ pub(crate) async fn test_all(
     slots: &Slots,
     stop: &Stop,
 ) -> Tested {
-    let mut tasks = JoinSet::new();
-    for (index, target) in targets.iter().cloned().enumerate() {
+    let finished = each_target(targets, slots, stop, |target, mut slot| {
         let tester = tester.clone();
-        let mut slot = slots.claim();
-        tasks.spawn(async move { (index, tester.test(&target, &mut slot).await) });
-    }
-    let mut reports: Vec<Option<TargetReport>> = vec![None; targets.len()];
-    let mut stopped = None;
-    loop {
-        tokio::select! {
-            joined = tasks.join_next() => match joined {
-                Some(Ok((index, report))) => reports[index] = Some(report),
-                Some(Err(err)) => tracing::error!("a target's test stopped unexpectedly: {err}"),
-                None => break,
-            },
-            reason = stop.reason(), if stopped.is_none() => {
-                tracing::warn!("stopping: {reason}; the targets not finished are reported as errors");
-                tasks.abort_all();
-                stopped = Some(reason);
-                break;
-            }
-        }
-    }
+        async move { tester.test(&target, &mut slot).await }
+    })
+    .await;
     // A target that did not finish is settled like any other, from why it did not.
-    let cause = match stopped {
+    let cause = match &finished.stopped {
         Some(reason) => Cause::Stopped {
             by: reason.to_string(),
         },
         None => Cause::Aborted,
     };
-    let reports = reports
+    let reports = finished
+        .results
         .into_iter()
         .zip(targets)
         .map(|(report, target)| report.unwrap_or_else(|| tester.unfinished(target, cause.clone())))
         .collect();
-    Tested { reports, stopped }
+    Tested {
+        reports,
+        stopped: finished.stopped,
+    }
 }
 
 /// What the emulator cannot do (endpoints that are Updating, Failed with a reason, throttling,
@@ -248,6 +246,7 @@ mod tests {
             wait: WaitPolicy::with_timeout(Duration::from_mins(30)),
             endpoint_name: "churn-staging".into(),
             model_package_name: PACKAGE.into(),
+            settings: ExpectedSettings::default(),
             manifest: Arc::new(manifest),
             invocations,
         };
@@ -737,6 +736,9 @@ mod tests {
                 [&describe, &model[0], &model[1]],
                 |c| c.retry_config(fast_retries())
             )
+        }
+        fn config(&self, credentials: &Credentials, region: &str) -> aws_config::SdkConfig {
+            crate::test_kit::unmocked_config(credentials, region)
         }
         fn runtime(&self, _: &Credentials, _: &str) -> aws_sdk_sagemakerruntime::Client {
             mock_client!(

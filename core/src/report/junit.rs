@@ -165,7 +165,7 @@ fn render_part(report: &Report, part: &Part) -> String {
 }
 
 /// Escapes text for an XML attribute or element, dropping characters XML 1.0 cannot carry.
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -5,10 +5,15 @@
 //! its targets, so these need no emulator and take milliseconds; a change to any rendering or to
 //! what passes fails them. The start time and the tool's version are redacted, so the snapshots
 //! hold only what the model decides. The emulator tests check that a real run fills the model.
+//! The preflight and status reports (JSON, JUnit, text and summary line) are pinned the same way.
 
 use std::path::Path;
 use std::time::Duration;
 
+use deploy_core::fleet::junit::fleet_junit_reports;
+use deploy_core::fleet::{
+    Check, Command as FleetCommand, EndpointState, FleetReport, FleetSetup, FleetTarget,
+};
 use deploy_core::manifest::{Case, Expect};
 use deploy_core::report::junit::junit_xml;
 use deploy_core::report::{
@@ -97,6 +102,10 @@ impl Test {
             model_package_names: vec![package.into()],
             serverless_memory_mb,
             serverless_provisioned_concurrency: None,
+            instance_type: serverless_memory_mb
+                .is_none()
+                .then(|| "ml.m5.large".to_owned()),
+            initial_instance_count: serverless_memory_mb.is_none().then_some(1),
         };
         self.check = Some(ModelCheck::of(
             PACKAGE,
@@ -329,4 +338,134 @@ fn the_verdicts_lines_match_their_snapshot() {
         ));
     }
     insta::assert_snapshot!("verdicts.txt", lines);
+}
+
+/// A preflight of two prod accounts, one ready and one short of capacity with a skipped check,
+/// settled as test-step settles it.
+fn preflight_run() -> FleetReport {
+    let checks = |capacity: Check| {
+        vec![
+            Check::passed("assume-role", "assumed arn:aws:iam::111111111111:role/r in account 111111111111 region us-east-1"),
+            Check::passed("execution-role", "role sagemaker-p-1-prod-model exists and trusts sagemaker.amazonaws.com"),
+            Check::skipped("deploy-role", "no --deploy-role-name (STACKSET_EXECUTION_ROLE_NAME): a SERVICE_MANAGED StackSet's execution role is CloudFormation's own"),
+            Check::passed("model-artifacts", "the execution role may read s3://b/churn/model.tar.gz"),
+            Check::passed("model-image", "the execution role may read 123456789012.dkr.ecr.us-east-1.amazonaws.com/churn:3"),
+            capacity,
+            Check::passed("endpoint-name", "churn-prod is free"),
+        ]
+    };
+    fleet_run(
+        FleetCommand::Preflight,
+        vec![
+            ("111111111111", checks(Check::passed("capacity", "quota \"ml.m5.large for endpoint usage\" is 4, 0 in use, 1 instance(s) asked")), None),
+            ("222222222222", checks(Check::failed("capacity", "quota \"ml.m5.large for endpoint usage\" is 2, 2 in use, 1 instance(s) asked: 1 short <&>")), None),
+        ],
+    )
+}
+
+/// A status of two prod accounts: one in sync, one drifted.
+fn status_run() -> FleetReport {
+    let state = |count: i32, drift: Vec<String>| EndpointState {
+        endpoint_status: "InService".into(),
+        last_modified: Some("2026-12-01T10:00:00Z".into()),
+        endpoint_config_name: Some("churn-prod-config".into()),
+        variants: vec![VariantModel {
+            variant_name: "AllTraffic".into(),
+            model_name: "churn-model-3".into(),
+            model_package_names: vec![PACKAGE.into()],
+            serverless_memory_mb: None,
+            serverless_provisioned_concurrency: None,
+            instance_type: Some("ml.m5.large".into()),
+            initial_instance_count: Some(count),
+        }],
+        data_capture_percentage: None,
+        serves_package: true,
+        drift,
+    };
+    let drift = "variant AllTraffic starts 2 instance(s), the build config asks for 1".to_owned();
+    fleet_run(
+        FleetCommand::Status,
+        vec![
+            (
+                "111111111111",
+                vec![
+                    Check::passed("endpoint", "endpoint churn-prod is InService"),
+                    Check::passed("model-package", format!("serves {PACKAGE}")),
+                    Check::passed("settings", "the hosting and data capture the build config sets"),
+                ],
+                Some(state(1, vec![])),
+            ),
+            (
+                "222222222222",
+                vec![
+                    Check::passed("endpoint", "endpoint churn-prod is InService"),
+                    Check::passed("model-package", format!("serves {PACKAGE}")),
+                    Check::failed("settings", format!("endpoint churn-prod serves the exported model package but not the build config's settings: {drift}")),
+                ],
+                Some(state(2, vec![drift])),
+            ),
+        ],
+    )
+}
+
+type FleetTargetSpec = (&'static str, Vec<Check>, Option<EndpointState>);
+
+fn fleet_run(command: FleetCommand, targets: Vec<FleetTargetSpec>) -> FleetReport {
+    let setup = FleetSetup {
+        build_config: "prod-config-export.json".into(),
+        stage: Some("prod".into()),
+        project_name: Some(PROJECT.into()),
+        endpoint_name: Some("churn-prod".into()),
+        model_package_name: Some(PACKAGE.into()),
+        role_name: Some("sagemaker-p-1-prod-test".into()),
+        session_name: Some(SESSION.into()),
+        targets_from: Some("accounts_file".into()),
+        accounts_file: Some("prod-accounts.json".into()),
+        regions: vec!["us-east-1".into()],
+        ..FleetSetup::default()
+    };
+    let mut report = FleetReport::started(TOOL.into(), command, Some(STARTED_AT.into()), setup);
+    report.targets = targets
+        .into_iter()
+        .map(|(account, checks, endpoint)| {
+            let target = Target {
+                account_id: account.into(),
+                region: "us-east-1".into(),
+            };
+            let role = format!("arn:aws:iam::{account}:role/sagemaker-p-1-prod-test");
+            let mut report = FleetTarget::new(&target, "churn-prod", role);
+            report.checks = checks;
+            report.endpoint = endpoint;
+            report.duration_seconds = 0.25;
+            report
+        })
+        .collect();
+    report.duration_seconds = 1.5;
+    report.conclude();
+    report
+}
+
+/// The JSON, the JUnit XML and the text of a fleet report, one after the other.
+fn fleet_forms(report: &FleetReport) -> String {
+    let mut text = Vec::new();
+    report.print(Format::Text, &mut text).unwrap();
+    let xml = fleet_junit_reports(report).concat();
+    let root = junit::parse(&xml).unwrap_or_else(|e| panic!("{e}:\n{xml}"));
+    assert_eq!(root.name, "testsuites");
+    redacted(&format!(
+        "{}\n{xml}\n{}\n{}\n",
+        report.to_json(),
+        String::from_utf8(text).unwrap(),
+        report.summary_line()
+    ))
+}
+
+#[test]
+fn the_preflight_and_status_reports_match_their_snapshots() {
+    let preflight = preflight_run();
+    assert_eq!(preflight.exit_status(), ExitStatus::Negative);
+    insta::assert_snapshot!("preflight-run", fleet_forms(&preflight));
+    let status = status_run();
+    assert_eq!(status.exit_status(), ExitStatus::Negative);
+    insta::assert_snapshot!("status-run", fleet_forms(&status));
 }

@@ -6,6 +6,7 @@
 mod contracts;
 mod discovery;
 mod faults;
+mod fleet;
 mod hostile;
 mod inputs;
 mod junit;

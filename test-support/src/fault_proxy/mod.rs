@@ -16,8 +16,14 @@
 //! emulator's own CPU (a few milliseconds a call, one call at a time) is not what is measured:
 //! against AWS every account's endpoint is its own service. And it can stand in for the model
 //! package group policy calls, which the emulator answers with HTTP 500, and for the calls the
-//! emulator lacks: Service Catalog's ([`CatalogStandIn`]) and CodePipeline's GetPipelineExecution
-//! ([`PipelineStandIn`]).
+//! emulator lacks: Service Catalog's ([`CatalogStandIn`]), CodePipeline's GetPipelineExecution
+//! ([`PipelineStandIn`]), IAM's policy simulator (SimulatePrincipalPolicy for a role, decided by
+//! [`crate::policy_eval`] over the role's policies as the emulator holds them:
+//! [`FaultProxy::stand_in_for_policy_simulator`]) and Service Quotas' SageMaker quotas
+//! (ListServiceQuotas and GetServiceQuota, per account and Region:
+//! [`FaultProxy::stand_in_for_service_quotas`], [`FaultProxy::set_service_quota`]), and the
+//! model registry's `ModelLifeCycle` (UpdateModelPackage:
+//! [`FaultProxy::stand_in_for_model_lifecycle`], [`FaultProxy::model_lifecycle`]).
 //!
 //! Every request is recorded ([`FaultProxy::calls`], a [`RecordedCall`] each): the service and
 //! region it was signed for, its operation, account, access key, parameters and the status it got,
@@ -57,7 +63,10 @@ use server::Shared;
 use stand_ins::catalog::CatalogStandIn;
 use stand_ins::endpoints::EndpointStandIn;
 use stand_ins::group_policies::GroupPolicyStandIn;
+use stand_ins::model_lifecycle::ModelLifecycleStandIn;
 use stand_ins::pipeline::PipelineStandIn;
+use stand_ins::policy_simulator::PolicySimulatorStandIn;
+use stand_ins::service_quotas::{self, QuotaStandIn};
 
 /// A running proxy on 127.0.0.1; it stops accepting when dropped.
 pub struct FaultProxy {
@@ -80,6 +89,16 @@ impl FaultProxy {
             shared,
             accept: Some(accept),
         }
+    }
+
+    /// The emulator's port, from the endpoint of [`Moto::env`].
+    fn upstream_port(&self) -> u16 {
+        let endpoint = self
+            .upstream_env
+            .iter()
+            .find(|(key, _)| key == "AWS_ENDPOINT_URL");
+        let port = endpoint.and_then(|(_, url)| url.rsplit(':').next()?.parse().ok());
+        port.expect("the emulator's endpoint names its port")
     }
 
     /// `http://127.0.0.1:PORT`, for `AWS_ENDPOINT_URL`.
@@ -134,6 +153,46 @@ impl FaultProxy {
         self.shared.stand_ins.with(|_: &mut PipelineStandIn| ());
     }
 
+    /// Answers IAM's SimulatePrincipalPolicy itself, as the IAM API reference documents it
+    /// (<https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html>),
+    /// for a role: its inline and managed policies (and permissions boundary) are read from the
+    /// emulator in the account of the request's access key, and each action on each resource is
+    /// decided by [`crate::policy_eval`], across accounts as the IAM User Guide's cross-account
+    /// rule says (`stand_ins/policy_simulator.rs` lists what is evaluated and what is not). A role
+    /// the emulator does not hold is `NoSuchEntity` (HTTP 404); other IAM calls still go to the
+    /// emulator.
+    pub fn stand_in_for_policy_simulator(&self) {
+        let upstream = self.upstream_port();
+        let stand_ins = &self.shared.stand_ins;
+        stand_ins.with(|simulator: &mut PolicySimulatorStandIn| simulator.upstream = upstream);
+    }
+
+    /// Answers Service Quotas' ListServiceQuotas and GetServiceQuota for service code `sagemaker`
+    /// itself, as the Service Quotas API reference documents them
+    /// (<https://docs.aws.amazon.com/servicequotas/2019-06-24/apireference/API_ListServiceQuotas.html>,
+    /// <https://docs.aws.amazon.com/servicequotas/2019-06-24/apireference/API_GetServiceQuota.html>):
+    /// every account and Region (of the SigV4 scope) has SageMaker's per-instance-type quotas
+    /// (`"ml.m5.large for endpoint usage"`, 4, and the other uses and types of
+    /// `stand_ins/service_quotas.rs`) and `"Maximum total concurrency that can be allocated
+    /// across all serverless endpoints"`, 1000, more than one page of 100, with the values
+    /// [`FaultProxy::set_service_quota`] set over them. Other services' quotas go to the emulator.
+    pub fn stand_in_for_service_quotas(&self) {
+        self.shared.stand_ins.with(|_: &mut QuotaStandIn| ());
+    }
+
+    /// Sets SageMaker's quota `quota_name` to `value` in `account` and `region` (a name that is no
+    /// default quota is added), and stands in for the quota calls if it did not.
+    pub fn set_service_quota(&self, account: &str, region: &str, quota_name: &str, value: f64) {
+        let stand_ins = &self.shared.stand_ins;
+        stand_ins.with(|quotas: &mut QuotaStandIn| quotas.set(account, region, quota_name, value));
+    }
+
+    /// The `QuotaCode` the quota stand-in gives `quota_name` (`L-` and 8 hex digits of a hash of
+    /// the name, the same in every run), and the last part of its `QuotaArn`.
+    pub fn service_quota_code(quota_name: &str) -> String {
+        service_quotas::quota_code(quota_name)
+    }
+
     /// Records run `execution_id` of `pipeline`, whose `pipelineExecution.variables` are
     /// `variables` (name, resolved value), and stands in for GetPipelineExecution if it did not.
     pub fn record_pipeline_run(
@@ -144,6 +203,23 @@ impl FaultProxy {
     ) {
         let stand_ins = &self.shared.stand_ins;
         stand_ins.with(|runs: &mut PipelineStandIn| runs.record(pipeline, execution_id, variables));
+    }
+
+    /// Answers UpdateModelPackage with a `ModelLifeCycle` itself (see [`ModelLifecycleStandIn`]):
+    /// the emulator knows no lifecycle, and would clear the package's approval status.
+    pub fn stand_in_for_model_lifecycle(&self) {
+        self.shared
+            .stand_ins
+            .with(|_: &mut ModelLifecycleStandIn| ());
+    }
+
+    /// The `ModelLifeCycle` last set on `package` in `account` through this proxy (as sent:
+    /// `Stage`, `StageStatus`, `StageDescription`), when standing in for it.
+    pub fn model_lifecycle(&self, account: &str, package: &str) -> Option<serde_json::Value> {
+        let stand_ins = &self.shared.stand_ins;
+        stand_ins
+            .read(|lifecycles: &ModelLifecycleStandIn| lifecycles.get(account, package))
+            .flatten()
     }
 
     /// The Service Catalog writes made through this proxy, in order (`CreateProduct <name>`, ...).
@@ -200,5 +276,7 @@ impl Drop for FaultProxy {
     }
 }
 
+#[cfg(test)]
+mod stand_in_tests;
 #[cfg(test)]
 mod tests;

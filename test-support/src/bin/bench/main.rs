@@ -11,7 +11,8 @@
 //!
 //! One measurement per module: `sizes` (the binaries' sizes), `build_step` and `test_step` (each
 //! step against its Python script, through `compare`), `grant` (build-step's cross-account grant
-//! over 1,000 accounts) and `scale` (test-step over many targets with a network's latency);
+//! over 1,000 accounts), `scale` (test-step over many targets with a network's latency) and
+//! `fleet` (`test-step status` and `preflight` over 1 and 20 targets, with the same latency);
 //! `measure` runs and times one process and `figures` prints what was measured. This file picks
 //! the mode and runs them in order.
 
@@ -24,6 +25,7 @@ use test_support::moto;
 mod build_step;
 mod compare;
 mod figures;
+mod fleet;
 mod grant;
 mod measure;
 mod scale;
@@ -135,10 +137,14 @@ async fn run(bin_dir: &Path, out_dir: &Path, quick: bool) -> Result<(), String> 
     let scale_rows =
         scale::cases(moto, &mode, &bin_dir.join("test-step"), out_dir, &staging).await?;
 
+    let fleet_rows =
+        fleet::cases(moto, &mode, &bin_dir.join("test-step"), out_dir, &staging).await?;
+
     compare::print_table(&rows, &mode);
     test_step::print_growth(&walls, &mode);
     let mut problems = size_problems;
     problems.extend(scale::print(&scale_rows));
+    problems.extend(fleet::print(&fleet_rows));
     println!(
         "\nbench{} finished in {} (outputs and run logs in {})",
         if quick { " --quick" } else { "" },

@@ -1,10 +1,13 @@
 //! The calls the proxy answers in the emulator's place, each stand-in behind one trait,
 //! [`StandIn`], and the ones a test turned on kept in one list the server asks in turn: the
 //! stand-in endpoint for InvokeEndpoint (`endpoints`), the model package group policy calls
-//! (`group_policies`), the Service Catalog calls the emulator lacks (`catalog`) and CodePipeline's
-//! GetPipelineExecution (`pipeline`). A call none of them answers goes on to the emulator, and
-//! each of them then sees the emulator's answer. Adding a stand-in is a type and its `impl`, not
-//! another branch in the server.
+//! (`group_policies`), the Service Catalog calls the emulator lacks (`catalog`), CodePipeline's
+//! GetPipelineExecution (`pipeline`), IAM's SimulatePrincipalPolicy for a role, decided by
+//! `policy_eval` over the role's policies read from the emulator (`policy_simulator`), and Service
+//! Quotas' ListServiceQuotas and GetServiceQuota for SageMaker (`service_quotas`), and
+//! UpdateModelPackage with a `ModelLifeCycle` (`model_lifecycle`). A call none of
+//! them answers goes on to the emulator, and each of them then sees the emulator's answer. Adding
+//! a stand-in is a type and its `impl`, not another branch in the server.
 
 use std::any::Any;
 use std::sync::Mutex;
@@ -15,7 +18,10 @@ use super::protocol::Call;
 pub mod catalog;
 pub(crate) mod endpoints;
 pub(crate) mod group_policies;
+pub(crate) mod model_lifecycle;
 pub mod pipeline;
+pub(crate) mod policy_simulator;
+pub(crate) mod service_quotas;
 
 /// A stand-in for some calls: it answers the ones it knows, keeping whatever state it needs.
 pub(crate) trait StandIn: Any + Send {

@@ -1,0 +1,672 @@
+//! `test-step status` and `test-step preflight` against the emulator, every call through the
+//! fault proxy: the proxy counts the calls (neither subcommand may write or invoke), injects the
+//! denials, and stands in for the two APIs the emulator lacks, IAM's policy simulator and Service
+//! Quotas' SageMaker quotas (`test_support::fault_proxy`, which cites their API references).
+//!
+//! Each test has its own accounts, package, bucket and repository, so they run concurrently.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use aws_sdk_sagemaker::types::{
+    InferenceSpecification, ModelApprovalStatus, ModelPackageContainerDefinition,
+};
+use serde_json::{json, Value};
+use test_support::endpoints::{deploy_hosted_endpoint, Hosting, STAGING_ROLE};
+use test_support::fault_proxy::{Fault, FaultKind, FaultProxy, RecordedCall};
+use test_support::seed::{assume_account, sdk_config, sdk_config_with, Organization, ACCOUNT_ID};
+use test_support::{moto, CliOutput};
+
+use crate::{build_config, Workspace, REGION};
+
+/// The data science account, where the package, its bucket and its repository live.
+const DS: &str = ACCOUNT_ID;
+const DEPLOY_ROLE: &str = "sagemaker-p-test0001-staging-deploy";
+const ADMIN_ROLE: &str =
+    "arn:aws:iam::123456789012:role/sagemaker-deploy-steps/sagemaker-p-test0001-staging-stackset-admin";
+const PROJECT_ID: &str = "p-test0001";
+
+static UNIQUE: AtomicU32 = AtomicU32::new(0);
+
+/// A staging fleet of `n` accounts, each with the roles a deploy needs, and a package whose
+/// artifacts the accounts' execution roles may read, unless a test takes that away.
+struct Fleet {
+    ws: Workspace,
+    proxy: FaultProxy,
+    accounts: Vec<String>,
+    bucket: String,
+    repository: String,
+}
+
+impl Fleet {
+    async fn new(name: &str, n: usize) -> Self {
+        let unique = format!("{name}-{}", UNIQUE.fetch_add(1, Ordering::SeqCst));
+        let org = Organization::get(moto()).await;
+        let ou = org.create_ou(&org.root_id, &unique).await;
+        let mut accounts = Vec::new();
+        for index in 0..n {
+            accounts.push(org.create_account(&ou, &format!("{unique}-{index}")).await);
+        }
+        accounts.sort();
+        let bucket = format!("artifacts-{unique}");
+        let repository = format!("models/{unique}");
+        let ws = Workspace::new(&unique);
+        let package = register_package(&unique, &bucket, &repository).await;
+        ws.write(
+            "staging-config-export.json",
+            build_config(&unique, &package),
+        );
+        let fleet = Self {
+            ws,
+            proxy: FaultProxy::start(moto()),
+            accounts,
+            bucket,
+            repository,
+        };
+        fleet.proxy.stand_in_for_policy_simulator();
+        fleet.proxy.stand_in_for_service_quotas();
+        fleet.share_model(&fleet.accounts).await;
+        for account in &fleet.accounts {
+            fleet.create_roles(account).await;
+        }
+        fleet
+    }
+
+    /// The package's bucket, readable by `accounts` (and nobody else). The repository needs no
+    /// policy: test-step reads none (an image of another account is skipped, saying so).
+    async fn share_model(&self, accounts: &[String]) {
+        let config = sdk_config(moto(), REGION).await;
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&config)
+                .force_path_style(true)
+                .build(),
+        );
+        let _ = s3.create_bucket().bucket(&self.bucket).send().await;
+        let roots: Vec<String> = accounts
+            .iter()
+            .map(|a| format!("arn:aws:iam::{a}:root"))
+            .collect();
+        let bucket_policy = json!({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": roots}, "Action": "s3:GetObject",
+            "Resource": format!("arn:aws:s3:::{}/*", self.bucket)}]});
+        s3.put_bucket_policy()
+            .bucket(&self.bucket)
+            .policy(bucket_policy.to_string())
+            .send()
+            .await
+            .expect("PutBucketPolicy");
+    }
+
+    /// The execution role (trusting SageMaker, reading the artifacts and the image) and the
+    /// StackSet execution role (trusting the administration role), as the role template makes
+    /// them.
+    async fn create_roles(&self, account: &str) {
+        let credentials = assume_account(moto(), account, "OrganizationAccountAccessRole").await;
+        let iam = aws_sdk_iam::Client::new(&sdk_config_with(moto(), REGION, credentials).await);
+        let trust_sagemaker = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+        iam.create_role()
+            .role_name(STAGING_ROLE)
+            .assume_role_policy_document(trust_sagemaker.to_string())
+            .send()
+            .await
+            .expect("CreateRole (execution)");
+        let run_the_model = json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject",
+             "Resource": format!("arn:aws:s3:::{}/*", self.bucket)},
+            {"Effect": "Allow", "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+             "Resource": format!("arn:aws:ecr:{REGION}:{DS}:repository/{}", self.repository)}]});
+        iam.put_role_policy()
+            .role_name(STAGING_ROLE)
+            .policy_name("run-the-model")
+            .policy_document(run_the_model.to_string())
+            .send()
+            .await
+            .expect("PutRolePolicy");
+        let trust_admin = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{DS}:root")}, "Action": "sts:AssumeRole",
+            "Condition": {"ArnEquals": {"aws:PrincipalArn": ADMIN_ROLE}}}]});
+        iam.create_role()
+            .role_name(DEPLOY_ROLE)
+            .assume_role_policy_document(trust_admin.to_string())
+            .send()
+            .await
+            .expect("CreateRole (deploy)");
+    }
+
+    /// `test-step <command>` on every account of the fleet, through the proxy.
+    fn run(&self, command: &str, extra: &[&str]) -> CliOutput {
+        self.run_in(&self.accounts, command, extra)
+    }
+
+    /// `test-step <command>` on `accounts`, through the proxy.
+    fn run_in(&self, accounts: &[String], command: &str, extra: &[&str]) -> CliOutput {
+        let accounts = accounts.join(",");
+        let mut args = vec![command, "--account-id", &accounts];
+        args.extend(extra);
+        self.ws
+            .test_step()
+            .envs(
+                self.proxy
+                    .env()
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str())),
+            )
+            .env("STACKSET_EXECUTION_ROLE_NAME", DEPLOY_ROLE)
+            .env("STACKSET_ADMINISTRATION_ROLE_ARN", ADMIN_ROLE)
+            .args(args)
+            .run()
+    }
+
+    fn report(&self, name: &str) -> Value {
+        let text = std::fs::read_to_string(self.ws.file(name)).unwrap();
+        let report: Value = serde_json::from_str(&text).unwrap();
+        let junit = std::fs::read_to_string(self.ws.file(&name.replace(".json", ".xml"))).unwrap();
+        let cases: usize = report["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["checks"].as_array().unwrap().len())
+            .sum();
+        let parsed = roxmltree::Document::parse(&junit).unwrap();
+        let testcases = parsed
+            .descendants()
+            .filter(|n| n.has_tag_name("testcase"))
+            .count();
+        assert_eq!(testcases, cases, "one JUnit test case per check:\n{junit}");
+        report
+    }
+
+    /// (check name, status) of `account`'s target.
+    fn checks(report: &Value, account: &str) -> Vec<(String, String, String)> {
+        let target = report["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["account_id"] == account)
+            .unwrap_or_else(|| panic!("no target {account}: {report}"));
+        target["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["name"].as_str().unwrap().to_owned(),
+                    c["status"].as_str().unwrap().to_owned(),
+                    c["message"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    fn check<'a>(
+        checks: &'a [(String, String, String)],
+        name: &str,
+    ) -> &'a (String, String, String) {
+        checks
+            .iter()
+            .find(|c| c.0 == name)
+            .unwrap_or_else(|| panic!("no check {name}: {checks:?}"))
+    }
+
+    /// Every call the subcommands made, none of them a write or an invocation.
+    fn assert_read_only(&self) {
+        let calls = self.proxy.calls();
+        assert!(!calls.is_empty());
+        let writes: Vec<&RecordedCall> = calls.iter().filter(|c| writes(&c.operation)).collect();
+        assert!(writes.is_empty(), "writes or invocations: {writes:?}");
+    }
+}
+
+/// Whether an operation changes something or invokes a model.
+fn writes(operation: &str) -> bool {
+    const VERBS: [&str; 12] = [
+        "Create", "Update", "Delete", "Put", "Invoke", "Start", "Stop", "Attach", "Tag", "Untag",
+        "Add", "Set",
+    ];
+    VERBS.iter().any(|verb| operation.starts_with(verb))
+        || ["PUT ", "POST ", "DELETE "]
+            .iter()
+            .any(|method| operation.starts_with(method))
+}
+
+/// A package of a group of its own whose artifacts are in `bucket` and image in `repository`.
+async fn register_package(group: &str, bucket: &str, repository: &str) -> String {
+    let client = aws_sdk_sagemaker::Client::new(&sdk_config(moto(), REGION).await);
+    client
+        .create_model_package_group()
+        .model_package_group_name(group)
+        .send()
+        .await
+        .expect("CreateModelPackageGroup");
+    let spec = InferenceSpecification::builder()
+        .containers(
+            ModelPackageContainerDefinition::builder()
+                .image(format!(
+                    "{DS}.dkr.ecr.{REGION}.amazonaws.com/{repository}:1"
+                ))
+                .model_data_url(format!("s3://{bucket}/{group}/model.tar.gz"))
+                .build(),
+        )
+        .supported_content_types("text/csv")
+        .supported_response_mime_types("application/json")
+        .build();
+    let out = client
+        .create_model_package()
+        .model_package_group_name(group)
+        .model_approval_status(ModelApprovalStatus::Approved)
+        .inference_specification(spec)
+        .send()
+        .await
+        .expect("CreateModelPackage");
+    out.model_package_arn().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn status_names_a_drifted_and_a_missing_endpoint_and_passes_a_fleet_in_sync() {
+    let fleet = Fleet::new("status", 3).await;
+    let (in_sync, drifted, missing) = (&fleet.accounts[0], &fleet.accounts[1], &fleet.accounts[2]);
+    let endpoint = fleet.ws.endpoint();
+    let package = registered(&fleet).await;
+    let asked = Hosting::Instances {
+        instance_type: "ml.m5.large".into(),
+        count: 1,
+    };
+    deploy_hosted_endpoint(moto(), in_sync, REGION, &endpoint, &package, &asked).await;
+    // The same package on two instances: what a rolled-back update that changed the count leaves.
+    let rolled_back = Hosting::Instances {
+        instance_type: "ml.m5.large".into(),
+        count: 2,
+    };
+    deploy_hosted_endpoint(moto(), drifted, REGION, &endpoint, &package, &rolled_back).await;
+
+    let out = fleet.run("status", &[]);
+
+    out.code(1);
+    out.stderr_contains("status: 2 of 3 targets are not serving what the build config says");
+    for account in [in_sync, drifted] {
+        out.stdout_contains(&format!("{account}  {REGION}  InService"));
+    }
+    out.stdout_contains("2 x ml.m5.large");
+    out.stdout_contains("DRIFTED");
+    let report = fleet.report("status-results.json");
+    assert_eq!(report["command"], "status");
+    assert_eq!(report["summary"]["failed"], 2);
+    let drift = Fleet::checks(&report, drifted);
+    assert_eq!(Fleet::check(&drift, "model-package").1, "passed");
+    let settings = Fleet::check(&drift, "settings");
+    assert_eq!(settings.1, "failed");
+    assert!(
+        settings
+            .2
+            .contains("variant AllTraffic starts 2 instance(s), the build config asks for 1"),
+        "{settings:?}"
+    );
+    let target = report["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["account_id"] == drifted.as_str())
+        .unwrap();
+    assert_eq!(
+        target["endpoint"]["variants"][0]["initial_instance_count"],
+        2
+    );
+    assert!(target["endpoint"]["last_modified"].is_string());
+    let gone = Fleet::checks(&report, missing);
+    let absent = Fleet::check(&gone, "endpoint");
+    assert_eq!(absent.1, "failed");
+    assert!(
+        absent.2.contains(&format!(
+            "{endpoint} in account {missing} region {REGION} does not exist"
+        )),
+        "{absent:?}"
+    );
+    assert!(Fleet::checks(&report, in_sync)
+        .iter()
+        .all(|c| c.1 == "passed"));
+
+    // The test fails the drifted endpoint too, naming the drift.
+    let test = fleet.run("test", &["--wait-timeout", "1s"]);
+    test.code(1);
+    let tested: Value =
+        serde_json::from_str(&std::fs::read_to_string(fleet.ws.file("test-results.json")).unwrap())
+            .unwrap();
+    let drifted_test = tested["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["account_id"] == drifted.as_str())
+        .unwrap();
+    assert_eq!(drifted_test["status"], "failed");
+    assert!(
+        drifted_test["error"]
+            .as_str()
+            .unwrap()
+            .contains("serves the exported model package but not the build config's settings"),
+        "{drifted_test}"
+    );
+
+    // A fleet in sync passes; neither run wrote anything or, in status, invoked anything.
+    let calls_before = fleet.proxy.calls().len();
+    let clean = fleet.run_in(&[in_sync.clone()], "status", &["--output", "json"]);
+    clean.code(0);
+    let printed: Value = serde_json::from_str(&clean.stdout).unwrap();
+    assert_eq!(printed["status"], "passed");
+    let status_calls: Vec<String> = fleet.proxy.calls()[calls_before..]
+        .iter()
+        .map(|c| c.operation.clone())
+        .collect();
+    assert!(
+        !status_calls.iter().any(|op| writes(op)),
+        "{status_calls:?}"
+    );
+}
+
+/// The package the fleet's build config names.
+async fn registered(fleet: &Fleet) -> String {
+    let text = std::fs::read_to_string(fleet.ws.file("staging-config-export.json")).unwrap();
+    let params: Value = serde_json::from_str(&text).unwrap();
+    params
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["ParameterKey"] == "ModelPackageName")
+        .unwrap()["ParameterValue"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn preflight_passes_a_ready_fleet_without_writing_or_invoking() {
+    let fleet = Fleet::new("ready", 2).await;
+    // The second account already runs this project's stack: its endpoint name is the project's.
+    let ours = &fleet.accounts[1];
+    let deployed = deploy_hosted_endpoint(
+        moto(),
+        ours,
+        REGION,
+        &fleet.ws.endpoint(),
+        &registered(&fleet).await,
+        &Hosting::default(),
+    )
+    .await;
+    let credentials = assume_account(moto(), ours, STAGING_ROLE).await;
+    let sagemaker =
+        aws_sdk_sagemaker::Client::new(&sdk_config_with(moto(), REGION, credentials).await);
+    let endpoint_arn = sagemaker
+        .describe_endpoint()
+        .endpoint_name(&deployed.endpoint_name)
+        .send()
+        .await
+        .unwrap()
+        .endpoint_arn()
+        .unwrap()
+        .to_owned();
+    let stack = format!(
+        "StackSet-sagemaker-{}-{PROJECT_ID}-deploy-staging-1",
+        fleet.ws.project
+    );
+    for (key, value) in [
+        ("sagemaker:project-id", PROJECT_ID),
+        ("aws:cloudformation:stack-name", &stack),
+    ] {
+        sagemaker
+            .add_tags()
+            .resource_arn(&endpoint_arn)
+            .tags(
+                aws_sdk_sagemaker::types::Tag::builder()
+                    .key(key)
+                    .value(value)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("AddTags");
+    }
+
+    let out = fleet.run("preflight", &[]);
+
+    out.code(0);
+    out.stdout_contains("READY");
+    let report = fleet.report("preflight-results.json");
+    assert_eq!(report["command"], "preflight");
+    for (account, in_use) in fleet.accounts.iter().zip([0, 1]) {
+        let checks = Fleet::checks(&report, account);
+        let names: Vec<&str> = checks.iter().map(|c| c.0.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "assume-role",
+                "execution-role",
+                "deploy-role",
+                "model-artifacts",
+                "model-image",
+                "capacity",
+                "endpoint-name"
+            ]
+        );
+        let image = Fleet::check(&checks, "model-image");
+        assert_eq!(image.1, "skipped", "{image:?}");
+        assert!(image.2.contains(&format!("test-step reads no ECR repository policy; check that the policy of repository {} grants this account", fleet.repository)), "{image:?}");
+        assert!(
+            checks
+                .iter()
+                .all(|c| c.1 == "passed" || c.0 == "model-image"),
+            "{checks:?}"
+        );
+        let capacity = Fleet::check(&checks, "capacity");
+        assert!(
+            capacity.2.contains("\"ml.m5.large for endpoint usage\"")
+                && capacity
+                    .2
+                    .contains(&format!("{in_use} in use, 1 instance(s) asked")),
+            "{capacity:?}"
+        );
+    }
+    let name = Fleet::checks(&report, ours);
+    assert!(Fleet::check(&name, "endpoint-name")
+        .2
+        .contains(&format!("belongs to this project's stack {stack}")));
+    fleet.assert_read_only();
+    let simulated = fleet.proxy.count("SimulatePrincipalPolicy");
+    assert_eq!(
+        simulated,
+        2 * fleet.accounts.len(),
+        "artifacts and image, per account"
+    );
+}
+
+#[tokio::test]
+async fn preflight_names_each_target_that_is_not_ready_and_why() {
+    let fleet = Fleet::new("notready", 4).await;
+    let [denied, unshared, full, taken] = [0, 1, 2, 3].map(|i| fleet.accounts[i].clone());
+    // One account whose role cannot be assumed.
+    fleet
+        .proxy
+        .inject(Fault::new("AssumeRole", FaultKind::AccessDenied, 100).in_account(&denied));
+    // One account the bucket is not shared with.
+    let shared: Vec<String> = fleet
+        .accounts
+        .iter()
+        .filter(|a| **a != unshared)
+        .cloned()
+        .collect();
+    fleet.share_model(&shared).await;
+    // One account whose ml.m5.large quota its other endpoints already use up.
+    fleet
+        .proxy
+        .set_service_quota(&full, REGION, "ml.m5.large for endpoint usage", 2.0);
+    let other = Hosting::Instances {
+        instance_type: "ml.m5.large".into(),
+        count: 2,
+    };
+    let package = registered(&fleet).await;
+    deploy_hosted_endpoint(moto(), &full, REGION, "another-team", &package, &other).await;
+    // One account where someone made the endpoint by hand under the project's name.
+    deploy_hosted_endpoint(
+        moto(),
+        &taken,
+        REGION,
+        &fleet.ws.endpoint(),
+        &package,
+        &Hosting::default(),
+    )
+    .await;
+
+    let out = fleet.run("preflight", &[]);
+
+    out.code(1);
+    out.stderr_contains("preflight: 4 of 4 targets are not ready");
+    let report = fleet.report("preflight-results.json");
+    let status = |account: &str, name: &str| {
+        let checks = Fleet::checks(&report, account);
+        let check = Fleet::check(&checks, name).clone();
+        (check.1, check.2)
+    };
+    let (assume, why) = status(&denied, "assume-role");
+    assert_eq!(assume, "failed");
+    assert!(
+        why.contains(&format!(
+            "cannot assume arn:aws:iam::{denied}:role/{STAGING_ROLE}"
+        )),
+        "{why}"
+    );
+    let (artifacts, why) = status(&unshared, "model-artifacts");
+    assert_eq!(artifacts, "failed");
+    assert!(
+        why.contains(&format!("may not read s3://{}/", fleet.bucket))
+            && why.contains(&format!(
+                "the resource policy of account {DS} grants account {unshared} no s3:GetObject"
+            )),
+        "{why}"
+    );
+    assert_eq!(status(&unshared, "model-image").0, "skipped");
+    let (capacity, why) = status(&full, "capacity");
+    assert_eq!(capacity, "failed");
+    assert!(
+        why.contains("is 2 in account") && why.contains("2 in use, 1 instance(s) asked: 1 short"),
+        "{why}"
+    );
+    let (name, why) = status(&taken, "endpoint-name");
+    assert_eq!(name, "failed");
+    assert!(
+        why.contains(&format!(
+            "endpoint {} already exists in account {taken}",
+            fleet.ws.endpoint()
+        )),
+        "{why}"
+    );
+    for account in [&unshared, &full, &taken] {
+        assert_eq!(status(account, "assume-role").0, "passed");
+    }
+    fleet.assert_read_only();
+}
+
+#[tokio::test]
+async fn a_check_the_role_may_not_run_is_skipped_and_fails_only_under_strict() {
+    let fleet = Fleet::new("denied", 1).await;
+    let account = fleet.accounts[0].clone();
+    fleet
+        .proxy
+        .inject(Fault::new("ListServiceQuotas", FaultKind::AccessDenied, 100).in_account(&account));
+
+    let lenient = fleet.run("preflight", &[]);
+    lenient.code(0);
+    let report = fleet.report("preflight-results.json");
+    let checks = Fleet::checks(&report, &account);
+    let capacity = Fleet::check(&checks, "capacity");
+    assert_eq!(capacity.1, "skipped");
+    assert!(
+        capacity
+            .2
+            .contains("AWS denied servicequotas:ListServiceQuotas to the assumed role"),
+        "{capacity:?}"
+    );
+    assert_eq!(
+        report["summary"]["skipped_checks"], 2,
+        "capacity, and the image of another account"
+    );
+
+    let strict = fleet.run("preflight", &["--strict"]);
+    strict.code(1);
+    strict.stderr_contains("capacity: not run in account");
+    let junit = std::fs::read_to_string(fleet.ws.file("preflight-results.xml")).unwrap();
+    assert!(junit.contains("skipped under --strict"), "{junit}");
+
+    // --strict is preflight's alone.
+    let misplaced = fleet.run("status", &["--strict"]);
+    misplaced.code(2);
+    misplaced.stderr_contains("--strict: applies to test-step preflight only");
+    fleet.assert_read_only();
+}
+
+/// The registry learns the verdict only when asked: `--update-model-lifecycle` (the test and
+/// verify buildspecs set `UPDATE_MODEL_LIFECYCLE`) records the stage and status in the package's
+/// `ModelLifeCycle`, through the stand-in (the emulator knows no lifecycle); without it the run
+/// writes nothing to the registry.
+#[tokio::test]
+async fn a_passing_test_with_the_flag_records_its_stage_in_the_registry_and_without_it_nothing() {
+    let fleet = Fleet::new("lifecycle", 1).await;
+    let account = fleet.accounts[0].clone();
+    let package = registered(&fleet).await;
+    let endpoint = fleet.ws.endpoint();
+    deploy_hosted_endpoint(
+        moto(),
+        &account,
+        REGION,
+        &endpoint,
+        &package,
+        &Hosting::default(),
+    )
+    .await;
+    test_support::endpoints::queue_json_answers(
+        moto(),
+        &account,
+        REGION,
+        &test_support::endpoints::GOOD_ANSWERS,
+    );
+    fleet.proxy.stand_in_for_model_lifecycle();
+
+    let without = fleet.run("test", &[]);
+    without.code(0);
+    assert_eq!(
+        fleet.proxy.count("UpdateModelPackage"),
+        0,
+        "no flag, no write"
+    );
+    assert_eq!(fleet.proxy.model_lifecycle(DS, &package), None);
+
+    let with = fleet
+        .ws
+        .test_step()
+        .envs(
+            fleet
+                .proxy
+                .env()
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        )
+        .env("UPDATE_MODEL_LIFECYCLE", "true")
+        .env(
+            "CODEBUILD_BUILD_URL",
+            "https://console.aws.amazon.com/codesuite/codebuild/builds/1",
+        )
+        .args(["--account-id", &account])
+        .run();
+    with.code(0);
+    assert_eq!(fleet.proxy.count("UpdateModelPackage"), 1);
+    let lifecycle = fleet
+        .proxy
+        .model_lifecycle(DS, &package)
+        .expect("the lifecycle was set in the data science account");
+    assert_eq!(lifecycle["Stage"], "Staging");
+    assert_eq!(lifecycle["StageStatus"], "DeployedAndTested");
+    let description = lifecycle["StageDescription"].as_str().unwrap();
+    assert!(
+        description.starts_with("Staging (staging): 1 of 1 targets passed")
+            && description
+                .ends_with("; run https://console.aws.amazon.com/codesuite/codebuild/builds/1"),
+        "{description}"
+    );
+}
