@@ -112,6 +112,10 @@ pub struct Args {
     /// covers accounts the day they join), or every ACTIVE account of the OUs one by one
     #[arg(long = input::GRANT_PRINCIPALS.flag, env = input::GRANT_PRINCIPALS.env, value_enum, default_value_t = GrantPrincipals::OrgPaths)]
     pub grant_principals: GrantPrincipals,
+    /// Also write whether each stage's StackSet needs a deploy, as the lines DEPLOY_STAGING=true|false
+    /// and DEPLOY_PROD=true|false (a file a shell can source; the build buildspec exports them)
+    #[arg(long = input::DECISION_ENV.flag, value_name = "FILE")]
+    pub decision_env: Option<PathBuf>,
     /// Change nothing (no files, no AWS writes): validate everything and print the plan
     #[arg(long = input::DRY_RUN.flag)]
     pub dry_run: bool,

@@ -41,6 +41,8 @@ pub(crate) struct BuildConfig {
     pub grant: Option<GrantOus>,
     /// The accounts files to write (none, one or both stages).
     pub accounts_exports: Vec<AccountsExport>,
+    /// Where to write the deploy decision's env file, when asked for (`--decision-env`).
+    pub decision_env: Option<PathBuf>,
     pub dry_run: bool,
     pub aws: AwsSettings,
 }
@@ -233,6 +235,7 @@ impl BuildConfig {
             template,
             grant,
             accounts_exports,
+            decision_env: args.decision_env.clone(),
         };
         // Everything but the package is known, so bad input fails before any AWS call.
         config.plan(&ModelPackage::placeholder(&config.group))?;
@@ -319,8 +322,8 @@ fn accounts_settings(args: &Args) -> [AccountsSettings<'_>; 2] {
     ]
 }
 
-/// The outputs (each stage's template and parameter file, and the accounts files asked for) may
-/// be written as a set: see `deploy_core::files`.
+/// The outputs (each stage's template and parameter file, and the accounts files and the decision
+/// env file asked for) may be written as a set: see `deploy_core::files`.
 fn check_outputs(
     args: &Args,
     template: &Template,
@@ -337,6 +340,11 @@ fn check_outputs(
         accounts
             .iter()
             .map(|export| named(&export.path, export.input)),
+    );
+    outputs.extend(
+        args.decision_env
+            .iter()
+            .map(|path| named(path, inputs::DECISION_ENV)),
     );
     let mut read = vec![
         named(&args.import_staging_config, inputs::IMPORT_STAGING_CONFIG),

@@ -3,11 +3,13 @@
 //! It checks everything it can before touching AWS (`config`: settings, stage configs, the
 //! template and a plan against its declared parameters), then makes the fewest AWS calls the job
 //! needs (one ListModelPackages and one DescribeModelPackage in the normal case, whatever the
-//! group's size, and one DescribeStackSet per stage, made meanwhile), and writes its outputs
-//! (each stage's template and parameter file, and the accounts files asked for) atomically at
-//! the very end, so any failure leaves no output behind. The rules themselves (planning,
-//! validation, rendering, the policy document) are `deploy_core`'s; this crate is the command
-//! line and the AWS calls around them. Its modules are private: the binary and the tests use
+//! group's size, and per stage one DescribeStackSet, ListStackInstances and
+//! ListStackSetOperations, made meanwhile, from which it decides whether the stage needs a
+//! deploy), and writes its outputs (each stage's template and parameter file, and the accounts
+//! files and the decision env file asked for) atomically at the very end, so any failure leaves
+//! no output behind. The rules themselves (planning, validation, rendering, the policy document,
+//! the deploy decision) are `deploy_core`'s; this crate is the command line and the AWS calls
+//! around them. Its modules are private: the binary and the tests use
 //! [`run`], [`Args`] and [`BuildError`] alone.
 
 #![forbid(unsafe_code)]
@@ -21,12 +23,14 @@ mod grant;
 mod pipeline_run;
 mod registry;
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use aws_config::SdkConfig;
 use deploy_core::accounts_file;
 use deploy_core::build_plan::Stage;
 use deploy_core::build_summary::{AccountsFileSummary, StageSummary, Summary, WrittenFile};
+use deploy_core::deploy_decision::{self, PerStage, Wanted};
 use deploy_core::files::write_all_atomically;
 use deploy_core::inputs;
 use deploy_core::template::ProjectContext;
@@ -91,8 +95,8 @@ async fn deploy(config: &BuildConfig, sdk_config: &SdkConfig) -> Result<Summary,
         id: &config.project_id,
     };
     let cloudformation = aws_sdk_cloudformation::Client::new(sdk_config);
-    // What the StackSets deployed is read while the package is looked up: neither waits for the
-    // other, so the check costs no round trip of its own.
+    // What the StackSets run is read while the package is looked up: neither waits for the
+    // other, so the checks cost no round trip of their own.
     let (package, deployed) = tokio::join!(
         chosen_package(config, sdk_config, &sagemaker),
         deployed::read(&cloudformation, &project, &config.template)
@@ -128,6 +132,14 @@ async fn deploy(config: &BuildConfig, sdk_config: &SdkConfig) -> Result<Summary,
         });
     }
 
+    let decisions = decide(
+        config,
+        sdk_config,
+        &plan,
+        &deployed.stack_sets,
+        &accounts_files,
+    );
+
     let cross_account_access = match &config.grant {
         Some(ous) => Some(
             grant::grant_access(
@@ -152,6 +164,9 @@ async fn deploy(config: &BuildConfig, sdk_config: &SdkConfig) -> Result<Summary,
     for (export, summary) in config.accounts_exports.iter().zip(&accounts_files) {
         let accounts = summary.accounts.iter().cloned().collect();
         outputs.push((&export.path, accounts_file::render(&accounts)));
+    }
+    if let Some(path) = &config.decision_env {
+        outputs.push((path, deploy_decision::env_file(&decisions)));
     }
     if !config.dry_run {
         let batch: Vec<(&Path, &[u8])> = outputs
@@ -184,6 +199,49 @@ async fn deploy(config: &BuildConfig, sdk_config: &SdkConfig) -> Result<Summary,
             .collect(),
         cross_account_access,
         accounts_files,
+        deploy_needed: decisions.map(|d| d.needed),
+        deploy_needed_reasons: decisions.map(|d| d.reason.clone()),
         warnings,
+    })
+}
+
+/// Whether each stage needs a deploy: what the plan would deploy, to the accounts resolved for
+/// the stage in the pipeline's Region, against what its StackSet runs
+/// (`deploy_core::deploy_decision`).
+fn decide(
+    config: &BuildConfig,
+    sdk_config: &SdkConfig,
+    plan: &deploy_core::build_plan::Plan,
+    stack_sets: &PerStage<deploy_decision::Deployed>,
+    accounts_files: &[AccountsFileSummary],
+) -> PerStage<deploy_decision::Decision> {
+    let regions: Vec<String> = sdk_config
+        .region()
+        .map(ToString::to_string)
+        .into_iter()
+        .collect();
+    PerStage::from_fn(|stage| {
+        let accounts: Option<BTreeSet<String>> = config
+            .accounts_exports
+            .iter()
+            .zip(accounts_files)
+            .find(|(export, _)| export.stage == stage)
+            .map(|(_, summary)| summary.accounts.iter().cloned().collect());
+        let template = plan.template(stage);
+        let wanted = Wanted {
+            template: &template.text,
+            declared: &template.declared,
+            parameters: &plan.stage(stage).parameters,
+            accounts: accounts.as_ref(),
+            regions: &regions,
+        };
+        let decision = deploy_decision::decide(&wanted, stack_sets.get(stage));
+        tracing::info!(
+            stage = stage.name(),
+            needed = decision.needed,
+            reason = %decision.reason,
+            "deploy decision"
+        );
+        decision
     })
 }

@@ -1,11 +1,12 @@
 //! What `build-step` reports on stdout when it succeeds: the chosen package, the files written
-//! (with sizes) and the accounts granted, as text for people or JSON for scripts. With
-//! `--dry-run` the same report is the plan.
+//! (with sizes), the accounts granted and whether each stage needs a deploy, as text for people
+//! or JSON for scripts. With `--dry-run` the same report is the plan.
 
 use std::io::Write;
 
 use serde::Serialize;
 
+use crate::deploy_decision::PerStage;
 use crate::format::Format;
 use crate::model_package::ModelPackage;
 
@@ -18,6 +19,10 @@ pub struct Summary {
     pub cross_account_access: Option<AccessSummary>,
     /// The accounts files written (or, on a dry run, that would be).
     pub accounts_files: Vec<AccountsFileSummary>,
+    /// Whether each stage's StackSet needs a deploy (`deploy_core::deploy_decision`).
+    pub deploy_needed: PerStage<bool>,
+    /// Why, one line a stage.
+    pub deploy_needed_reasons: PerStage<String>,
     pub warnings: Vec<String>,
 }
 
@@ -93,6 +98,21 @@ impl Summary {
                 "Stage {}: endpoint {} ({})",
                 stage.stage_name, stage.endpoint_name, stage.parameter_file
             )?;
+        }
+        for (stage, needed, reason) in [
+            (
+                "staging",
+                self.deploy_needed.staging,
+                &self.deploy_needed_reasons.staging,
+            ),
+            (
+                "prod",
+                self.deploy_needed.prod,
+                &self.deploy_needed_reasons.prod,
+            ),
+        ] {
+            let verdict = if needed { "needed" } else { "not needed" };
+            writeln!(out, "Deploy {stage}: {verdict} ({reason})")?;
         }
         let verb = if self.dry_run { "Would write" } else { "Wrote" };
         for file in &self.files {

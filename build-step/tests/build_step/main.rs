@@ -3,6 +3,7 @@
 
 mod accounts;
 mod cli;
+mod deploy_needed;
 mod errors;
 mod faults;
 mod hostile;
