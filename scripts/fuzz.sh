@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes what reads user input: the stage config parser and the validation of a stage,
-# test-step's payload manifest parser, the endpoint template renderer, and the durations and
-# session names of the command line. Builds the cargo-fuzz targets in fuzz/ and runs each for a
+# test-step's payload manifest parser, the endpoint template renderer, the durations and
+# session names of the command line, the verdict, and the policies and package fields preflight
+# reads from AWS. Builds the cargo-fuzz targets in fuzz/ and runs each for a
 # fixed time, from its committed seed corpus (fuzz/corpus/) plus what earlier runs found
 # (target/fuzz/corpus/). Any crash, panic or timeout fails the run;
 # the input that caused it lands in target/fuzz/artifacts/<target>/.
@@ -14,7 +15,7 @@ set -euo pipefail
 source "$(dirname "$0")/ensure-tools.sh"
 
 seconds="${1:-${FUZZ_SECONDS:-20}}"
-targets=(stage_config manifest render_template inputs verdict)
+targets=(stage_config manifest render_template inputs verdict policy_grants)
 
 ensure_fuzz_tools
 cd "$REPO_ROOT"

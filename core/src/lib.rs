@@ -7,10 +7,14 @@
 //!
 //! Used by build-step: `build_plan`, `stage_config`, `hosting`, `template`, `access_policy`, `build_summary`,
 //! `model_package`, `deploy_decision` (whether each stage's StackSet already runs this release).
-//! Used by test-step: `manifest`, `targets`, `session_name`, `model_check`,
-//! `report` (the report model, rendered as JSON, JUnit and text), `verdict` (what passes, and the
-//! statuses, exit code and messages that follow), `duration`. Shared: `accounts_file`, `inputs`, `exit`, `format`, `files`, `stack_params`, `endpoint`,
-//! `arn`.
+//! Used by test-step: `manifest`, `targets`, `session_name`, `model_check`, `drift` (an
+//! endpoint's settings against the build config's), `report` (the report model, rendered as JSON,
+//! JUnit and text), `verdict` (what passes, and the statuses, exit code and messages that follow),
+//! `fleet` (the preflight and status reports, their verdict and renderings), `capacity` (a
+//! stage against its quota), `grants` (what a trust or resource policy grants a principal),
+//! `model_source` (a package's artifacts and image as ARNs), `lifecycle` (the registry's record
+//! of a test), `duration`. Shared: `accounts_file`, `inputs`, `exit`, `format`, `files`,
+//! `stack_params`, `endpoint`, `arn`.
 //!
 //! `manifest` is in three parts: `manifest::parse` (the manifest's text, with bodies from any
 //! source: `Manifest::parse`, which the fuzz target calls), `manifest::load` (the payloads

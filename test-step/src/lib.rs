@@ -13,10 +13,18 @@
 //! `deploy_core::verdict`'s: the stages end a target short of passing with its typed cause, and
 //! `tester` only orchestrates.
 //!
+//! Two more commands reach the same targets the same way and only read: `preflight` (is every
+//! target ready for the stage's deploy) and `status` (what every target serves), whose report is
+//! `deploy_core::fleet`'s. With `--update-model-lifecycle` the test records its verdict in the
+//! registry (`lifecycle`).
+//!
 //! Modules, leaves first: `clock` and `outcome` (what every stage shares), `session`, `wait`,
-//! `model_check`, `invoke`, `slots`, `stop`, `tester`; `cli`, `error`, `targets` and `config` for
-//! the inputs. Only what the binary and the integration tests use is public: [`Args`], [`run`],
-//! [`Finished`] and [`TestError`] (with the [`StopReason`] it may hold).
+//! `model_check`, `invoke`, `slots`, `stop`, `each_target` (one task per target, bounded and
+//! stoppable), `reach` (the targets and the role to assume in each), `tester`, `preflight`,
+//! `status`, `fleet` (the two read-only runs), `lifecycle`; `cli`, `error`, `targets` and
+//! `config` for the inputs. Only what the binary and the integration tests use is public:
+//! [`Args`], [`Command`], [`run`], [`Finished`] and [`TestError`] (with the [`StopReason`] it may
+//! hold).
 
 mod cli;
 mod clock;

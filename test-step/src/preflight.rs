@@ -408,6 +408,16 @@ impl Preflight {
     }
 }
 
+/// A role as GetRole found it.
+enum RoleRead {
+    /// Its trust policy.
+    Trust(String),
+    /// It does not exist: the check says so.
+    Missing(Check),
+    /// It could not be read: the check says why.
+    Unread(Check),
+}
+
 /// One target's checks after the role was assumed.
 struct TargetRun<'a> {
     preflight: &'a Preflight,
@@ -419,11 +429,9 @@ struct TargetRun<'a> {
 impl TargetRun<'_> {
     async fn checks(&mut self) -> Vec<Check> {
         let execution = self.execution_role().await;
-        let execution_exists = execution.status == CheckOutcome::Passed
-            || (execution.status == CheckOutcome::Failed
-                && !execution.message.contains("does not exist"));
+        let (execution, execution_missing) = execution;
         let deploy = self.deploy_role().await;
-        let (artifacts, image) = if execution_exists {
+        let (artifacts, image) = if !execution_missing {
             let sources = &self.preflight.sources;
             (
                 self.may_read(ARTIFACTS, &sources.artifacts, "artifacts")
@@ -431,7 +439,7 @@ impl TargetRun<'_> {
                 self.image().await,
             )
         } else {
-            let why = "not run: the execution role could not be read (see execution-role)";
+            let why = "not run: the execution role does not exist (see execution-role)";
             (Check::skipped(ARTIFACTS, why), Check::skipped(IMAGE, why))
         };
         let capacity = self.capacity().await;
@@ -459,12 +467,17 @@ impl TargetRun<'_> {
         }
     }
 
-    /// GetRole `name`; the role's trust policy, or the check that says why there is none.
-    async fn trust_policy(&mut self, check: &str, name: &str) -> Result<String, Check> {
-        let iam = self.iam().await.map_err(|c| Check {
-            name: check.into(),
-            ..c
-        })?;
+    /// GetRole `name`: its trust policy, or the check that says why there is none.
+    async fn trust_policy(&mut self, check: &str, name: &str) -> RoleRead {
+        let iam = match self.iam().await {
+            Ok(iam) => iam,
+            Err(c) => {
+                return RoleRead::Unread(Check {
+                    name: check.into(),
+                    ..c
+                })
+            }
+        };
         let got = iam
             .get_role()
             .role_name(name)
@@ -472,19 +485,20 @@ impl TargetRun<'_> {
             .await
             .map_err(|e| AwsCallError::new("iam:GetRole", e));
         match got {
-            Ok(out) => Ok(out
-                .role()
-                .and_then(|r| r.assume_role_policy_document())
-                .unwrap_or_default()
-                .to_owned()),
-            Err(err) if err.code() == Some("NoSuchEntity") => Err(Check::failed(
+            Ok(out) => RoleRead::Trust(
+                out.role()
+                    .and_then(|r| r.assume_role_policy_document())
+                    .unwrap_or_default()
+                    .to_owned(),
+            ),
+            Err(err) if err.code() == Some("NoSuchEntity") => RoleRead::Missing(Check::failed(
                 check,
                 format!(
                     "role {name} does not exist in account {}: deploy templates/target-account-role.yml there for this project and stage",
                     self.target.account_id
                 ),
             )),
-            Err(err) => Err(self.not_run(check, &err)),
+            Err(err) => RoleRead::Unread(self.not_run(check, &err)),
         }
     }
 
@@ -505,22 +519,24 @@ impl TargetRun<'_> {
         }
     }
 
-    async fn execution_role(&mut self) -> Check {
+    /// The execution role's check, and whether the role is known not to exist (then nothing
+    /// can be simulated for it).
+    async fn execution_role(&mut self) -> (Check, bool) {
         let Some(role) = self.preflight.execution_role.clone() else {
-            return Check::skipped(
+            let check = Check::skipped(
                 EXECUTION_ROLE,
                 "the build config names no RoleName: build-step writes it",
             );
+            return (check, false);
         };
         match self.trust_policy(EXECUTION_ROLE, &role).await {
-            Ok(policy) => Self::judge_trust(
-                EXECUTION_ROLE,
-                &role,
-                &policy,
-                Trustee::Service(SAGEMAKER),
-                SAGEMAKER,
-            ),
-            Err(check) => check,
+            RoleRead::Trust(policy) => {
+                let trustee = Trustee::Service(SAGEMAKER);
+                let check = Self::judge_trust(EXECUTION_ROLE, &role, &policy, trustee, SAGEMAKER);
+                (check, false)
+            }
+            RoleRead::Missing(check) => (check, true),
+            RoleRead::Unread(check) => (check, false),
         }
     }
 
@@ -532,8 +548,8 @@ impl TargetRun<'_> {
             );
         };
         let policy = match self.trust_policy(DEPLOY_ROLE, &role).await {
-            Ok(policy) => policy,
-            Err(check) => return check,
+            RoleRead::Trust(policy) => policy,
+            RoleRead::Missing(check) | RoleRead::Unread(check) => return check,
         };
         match &self.preflight.admin_role {
             Some(admin) => {
