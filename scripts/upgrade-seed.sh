@@ -49,7 +49,7 @@ fi
 # The files the seed owns; the rest are the team's.
 owned() {
   case "$1" in
-    bin/* | buildspec.yml | test/buildspec.yml | test/verify-prod-buildspec.yml | templates/*) return 0 ;;
+    bin/* | buildspec.yml | test/buildspec.yml | test/verify-prod-buildspec.yml | test/preflight-buildspec.yml | templates/*) return 0 ;;
     *) return 1 ;;
   esac
 }

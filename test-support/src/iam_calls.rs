@@ -142,6 +142,14 @@ fn check(
         resource_account
     };
     let mut request = Request::new(principal, &action, &resource);
+    // UpdateModelPackage's lifecycle condition keys carry what the call sets
+    // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemaker.html).
+    let lifecycle = &call.params["ModelLifeCycle"];
+    for key in ["Stage", "StageStatus"] {
+        if let Some(value) = lifecycle[key].as_str() {
+            request = request.with(&format!("sagemaker:ModelLifeCycle:{key}"), value);
+        }
+    }
     for (key, value) in roles.resource_tags(resource_account, &resource) {
         request = request.with(&format!("aws:ResourceTag/{key}"), &value);
     }
@@ -184,11 +192,22 @@ pub fn iam_request(call: &RecordedCall) -> Result<(String, String), String> {
         other => other,
     };
     let action = format!("{service}:{}", call.operation);
+    // An operation whose IAM action has another name: S3 authorizes GetBucketEncryption as
+    // s3:GetEncryptionConfiguration (the Service Authorization Reference's S3 page).
+    let action = match action.as_str() {
+        "s3:GetBucketEncryption" => "s3:GetEncryptionConfiguration".to_owned(),
+        _ => action,
+    };
     let resource = match action.as_str() {
+        // Calls without resource-level permissions; test-step preflight's listings in a target
+        // account among them.
         "sagemaker:ListModelPackages"
         | "sts:GetCallerIdentity"
-        | "organizations:DescribeOrganization" => "*".to_owned(),
+        | "organizations:DescribeOrganization"
+        | "sagemaker:ListEndpoints"
+        | "servicequotas:ListServiceQuotas" => "*".to_owned(),
         "sagemaker:DescribeModelPackage" => sagemaker("model-package", "ModelPackageName"),
+        "sagemaker:UpdateModelPackage" => sagemaker("model-package", "ModelPackageArn"),
         "sagemaker:DescribeModelPackageGroup"
         | "sagemaker:GetModelPackageGroupPolicy"
         | "sagemaker:PutModelPackageGroupPolicy" => {
@@ -200,6 +219,16 @@ pub fn iam_request(call: &RecordedCall) -> Result<(String, String), String> {
         "sagemaker:DescribeEndpointConfig" => sagemaker("endpoint-config", "EndpointConfigName"),
         "sagemaker:DescribeModel" => sagemaker("model", "ModelName"),
         "sagemaker:ListTags" => param("ResourceArn"),
+        // test-step preflight's other reads in a target account: the stack's roles (which have no
+        // path) and the simulator on the execution role.
+        "iam:GetRole" => format!("arn:aws:iam::{account}:role/{}", param("RoleName")),
+        "iam:SimulatePrincipalPolicy" => param("PolicySourceArn"),
+        // In the pipeline's account: the policy and default encryption of the bucket the model
+        // reads. S3's bucket reads reach the proxy as `GET /<bucket>`; a caller that tells them
+        // apart names them GetBucketPolicy and GetBucketEncryption, with the `Bucket` parameter.
+        "s3:GetBucketPolicy" | "s3:GetEncryptionConfiguration" => {
+            format!("arn:aws:s3:::{}", param("Bucket"))
+        }
         // Organizations' ARNs name the organization, which the roles do not scope (they read
         // the tree on "*"); the parent's id is kept.
         "organizations:ListAccountsForParent"
@@ -223,7 +252,10 @@ pub fn iam_request(call: &RecordedCall) -> Result<(String, String), String> {
             "arn:aws:codepipeline:{region}:{account}:{}",
             param("pipelineName")
         ),
-        "cloudformation:DescribeStackSet" => format!(
+        // The three StackSet reads take the stackset resource type.
+        "cloudformation:DescribeStackSet"
+        | "cloudformation:ListStackInstances"
+        | "cloudformation:ListStackSetOperations" => format!(
             "arn:aws:cloudformation:{region}:{account}:stackset/{}:0a1b2c3d",
             param("StackSetName")
         ),

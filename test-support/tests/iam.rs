@@ -38,6 +38,8 @@ const ID: &str = "p-abc123";
 const OTHER_PROJECT: &str = "fraud";
 const OTHER_ID: &str = "p-other9";
 const BOUNDARY: &str = "arn:aws:iam::111111111111:policy/sagemaker-deploy-steps-boundary";
+/// The topic people are told through, in the combinations that give one.
+const TOPIC: &str = "arn:aws:sns:eu-west-1:111111111111:ml-deployments";
 
 /// A role as IAM would hold it once CloudFormation created it.
 #[derive(Clone)]
@@ -93,6 +95,8 @@ struct Combination {
     self_managed: bool,
     code_commit: bool,
     capture: bool,
+    /// NotificationTopicArn: the approval and the notification rules publish to this topic.
+    topic: Option<&'static str>,
 }
 
 const COMBINATIONS: [Combination; 4] = [
@@ -100,21 +104,25 @@ const COMBINATIONS: [Combination; 4] = [
         self_managed: true,
         code_commit: true,
         capture: false,
+        topic: Some(TOPIC),
     },
     Combination {
         self_managed: true,
         code_commit: false,
         capture: true,
+        topic: None,
     },
     Combination {
         self_managed: false,
         code_commit: true,
         capture: true,
+        topic: Some(TOPIC),
     },
     Combination {
         self_managed: false,
         code_commit: false,
         capture: false,
+        topic: None,
     },
 ];
 
@@ -150,6 +158,9 @@ fn product(project: &str, id: &str, combination: Combination) -> ResolvedTemplat
     }
     if combination.capture {
         inputs = inputs.parameter("OrganizationId", "o-exampleorg1");
+    }
+    if let Some(topic) = combination.topic {
+        inputs = inputs.parameter("NotificationTopicArn", topic);
     }
     cfn_eval::resolve(&template("templates/sagemaker-project.yml"), &inputs)
         .unwrap_or_else(|e| panic!("the product resolves for {combination:?}: {e}"))
@@ -344,7 +355,13 @@ fn service_resources() -> Vec<ServiceResource> {
                 controls: &STACK_SET_CHANGES,
             });
         }
-        for build in ["build", "test", "verify"] {
+        for build in [
+            "build",
+            "test",
+            "verify",
+            "preflight-staging",
+            "preflight-prod",
+        ] {
             resources.push(ServiceResource {
                 service: "codebuild.amazonaws.com",
                 arn: format!(
@@ -599,11 +616,125 @@ fn the_prod_stack_set_is_deployed_only_after_the_approval() {
     }
 }
 
+/// The stages a run enters, in order, when the build exports `variables` (namespace
+/// `BuildVariables`): a stage without a BeforeEntry condition is entered; with one, it is entered
+/// when its VariableCheck rules hold, and otherwise its result engages (SKIP: skipped)
+/// (https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-conditions.html).
+fn entered_stages<'a>(stages: &'a [Json], variables: &[(&str, &str)]) -> Vec<&'a Json> {
+    let value_of = |reference: &str| -> String {
+        let name = reference
+            .strip_prefix("#{BuildVariables.")
+            .and_then(|rest| rest.strip_suffix('}'))
+            .unwrap_or_else(|| panic!("a rule checks {reference}, not a build variable"));
+        variables.iter().find(|(n, _)| *n == name).map_or_else(
+            || panic!("the build exports no {name}"),
+            |(_, v)| (*v).to_owned(),
+        )
+    };
+    stages
+        .iter()
+        .filter(|stage| {
+            let Some(entry) = stage.get("BeforeEntry") else {
+                return true;
+            };
+            let condition = &entry["Conditions"][0];
+            let met = condition["Rules"].as_array().unwrap().iter().all(|rule| {
+                assert_eq!(rule["RuleTypeId"]["Provider"], "VariableCheck");
+                let config = &rule["Configuration"];
+                let variable = value_of(config["Variable"].as_str().unwrap());
+                let value = config["Value"].as_str().unwrap();
+                match config["Operator"].as_str().unwrap() {
+                    "EQ" => variable == value,
+                    "NE" => variable != value,
+                    other => panic!("the operator {other} is not modelled"),
+                }
+            });
+            assert!(
+                met || condition["Result"] == "SKIP",
+                "{}: an entry condition that fails the run",
+                stage["Name"]
+            );
+            met
+        })
+        .collect()
+}
+
+/// A run (by the build's two variables, whatever their values) that deploys the prod stack set
+/// without passing an approval earlier in that run, if any.
+fn prod_without_approval(stages: &[Json]) -> Option<String> {
+    for staging in ["true", "false", ""] {
+        for prod in ["true", "false", "", "TRUE"] {
+            let variables = [("DEPLOY_STAGING", staging), ("DEPLOY_PROD", prod)];
+            let mut approved = false;
+            for stage in entered_stages(stages, &variables) {
+                let mut actions: Vec<&Json> = stage["Actions"].as_array().unwrap().iter().collect();
+                actions.sort_by_key(|a| a["RunOrder"].as_u64().unwrap_or(1));
+                for action in actions {
+                    let stack_set = action["Configuration"]["StackSetName"]
+                        .as_str()
+                        .unwrap_or("");
+                    if stack_set.ends_with("-deploy-prod") && !approved {
+                        return Some(format!(
+                            "DEPLOY_STAGING={staging:?} DEPLOY_PROD={prod:?}: {} deploys prod unapproved",
+                            action["Name"]
+                        ));
+                    }
+                    if action["ActionTypeId"]["Provider"] == "Manual" {
+                        approved = true;
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The stage conditions skip stages, never the approval alone: whatever the build exports, a
+/// run that enters the prod stage entered the approval's stage before it (both take the same
+/// condition). The check catches a prod stage entered without its condition, or one whose
+/// condition is not the approval's.
+#[test]
+fn no_run_reaches_the_prod_stack_set_without_the_approval_whatever_the_build_exports() {
+    for combination in COMBINATIONS {
+        let stack = product(PROJECT, ID, combination);
+        let stages = stack.resource("ModelDeployPipeline").unwrap().properties["Stages"]
+            .as_array()
+            .unwrap()
+            .clone();
+        assert_eq!(prod_without_approval(&stages), None, "{combination:?}");
+        let index = |name: &str| {
+            stages
+                .iter()
+                .position(|s| s["Name"] == name)
+                .unwrap_or_else(|| panic!("no stage {name}"))
+        };
+        let (approve, prod) = (index("ApproveProd"), index("DeployResourcesProd"));
+        // A prod stage entered unconditionally is reached with the approval skipped.
+        let mut unconditional = stages.clone();
+        unconditional[prod]
+            .as_object_mut()
+            .unwrap()
+            .remove("BeforeEntry");
+        assert!(
+            prod_without_approval(&unconditional).is_some(),
+            "the check misses a prod stage without its condition"
+        );
+        // So is one gated by another variable than the approval's.
+        let mut other_variable = stages.clone();
+        other_variable[approve]["BeforeEntry"] =
+            stages[index("DeployResourcesStaging")]["BeforeEntry"].clone();
+        assert!(
+            prod_without_approval(&other_variable).is_some(),
+            "the check misses an approval gated by staging's variable"
+        );
+    }
+}
+
 #[test]
 fn no_role_may_answer_the_approval() {
     let roles = organization(COMBINATIONS[0]);
     let approval = format!(
-        "arn:aws:codepipeline:{REGION}:{DS}:sagemaker-{PROJECT}-{ID}-modeldeploy/DeployResourcesStaging/ApproveDeployment"
+        "arn:aws:codepipeline:{REGION}:{DS}:sagemaker-{PROJECT}-{ID}-modeldeploy/ApproveProd/ApproveDeployment"
     );
     for role in &roles {
         let request = Request::new(role.session(), "codepipeline:PutApprovalResult", &approval);

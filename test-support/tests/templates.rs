@@ -5,7 +5,7 @@
 //!
 //! CloudFormation's short forms (`!Ref`, `!Sub`, `!If`) parse as `serde_yaml::Value::Tagged`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use deploy_core::inputs::{self, ReadBy};
@@ -49,6 +49,38 @@ const TEST_PROJECT_ENV: &[&str] = &[
     inputs::EXPORT_TEST_RESULTS.var(),
     inputs::ROLE_NAME.var(),
     inputs::OU.var(),
+    // The test records its verdict in the registry.
+    inputs::UPDATE_MODEL_LIFECYCLE.var(),
+];
+/// The preflight projects: test-step's inputs for a stage, the accounts file the buildspec passes,
+/// and the StackSet roles preflight judges (not EXPORT_TEST_RESULTS: the buildspec names its
+/// reports).
+const PREFLIGHT_PROJECT_ENV: &[&str] = &[
+    inputs::PROJECT_NAME.var(),
+    inputs::PROJECT_ID.var(),
+    inputs::REGION.var(),
+    inputs::BUILD_CONFIG.var(),
+    inputs::ACCOUNTS_FILE.var(),
+    inputs::ROLE_NAME.var(),
+    inputs::OU.var(),
+    inputs::DEPLOY_ROLE.var(),
+    inputs::DEPLOY_ADMIN_ROLE.var(),
+];
+/// The preflight projects, each with its stage, the role it runs as and the stage's StackSet
+/// action.
+const PREFLIGHT_PROJECTS: [(&str, &str, &str, &str); 2] = [
+    (
+        "ModelDeployPreflightStagingProject",
+        "staging",
+        "TestRole",
+        "DeployStaging",
+    ),
+    (
+        "ModelDeployPreflightProdProject",
+        "prod",
+        "VerifyRole",
+        "DeployProd",
+    ),
 ];
 
 /// What the binaries call as the pipeline's role (build-step, and test-step before AssumeRole).
@@ -63,16 +95,50 @@ const PIPELINE_ROLE_CALLS: &[&str] = &[
     "organizations:DescribeOrganization",
     "organizations:ListParents",
     "cloudformation:DescribeStackSet",
+    "cloudformation:ListStackInstances",
+    "cloudformation:ListStackSetOperations",
     "sts:AssumeRole",
     "sts:GetCallerIdentity",
     "codepipeline:GetPipelineExecution",
+    // test-step preflight: the policy and default encryption of the bucket the package's model
+    // reads (S3 authorizes GetBucketEncryption as s3:GetEncryptionConfiguration).
+    "s3:GetBucketPolicy",
+    "s3:GetEncryptionConfiguration",
+    // test-step --update-model-lifecycle: the verdict in the tested package's ModelLifeCycle.
+    "sagemaker:UpdateModelPackage",
 ];
-/// What test-step calls as the assumed role in each staging account, with the resource type.
+/// What test-step calls as the assumed role in each staging or prod account, with a resource the
+/// role template grants it on (`GetAtt <Resource>` for an `!GetAtt`).
 const ASSUMED_ROLE_CALLS: &[(&str, &str)] = &[
-    ("sagemaker:DescribeEndpoint", "endpoint"),
-    ("sagemaker:DescribeEndpointConfig", "endpoint-config"),
-    ("sagemaker:DescribeModel", "model"),
-    ("sagemaker:InvokeEndpoint", "endpoint"),
+    (
+        "sagemaker:DescribeEndpoint",
+        "arn:${AWS::Partition}:sagemaker:*:${AWS::AccountId}:endpoint/*",
+    ),
+    (
+        "sagemaker:DescribeEndpointConfig",
+        "arn:${AWS::Partition}:sagemaker:*:${AWS::AccountId}:endpoint-config/*",
+    ),
+    (
+        "sagemaker:DescribeModel",
+        "arn:${AWS::Partition}:sagemaker:*:${AWS::AccountId}:model/*",
+    ),
+    (
+        "sagemaker:InvokeEndpoint",
+        "arn:${AWS::Partition}:sagemaker:*:${AWS::AccountId}:endpoint/*",
+    ),
+    // test-step preflight and status.
+    ("sagemaker:ListEndpoints", "*"),
+    (
+        "sagemaker:ListTags",
+        "arn:${AWS::Partition}:sagemaker:*:${AWS::AccountId}:endpoint/*",
+    ),
+    ("servicequotas:ListServiceQuotas", "*"),
+    ("iam:GetRole", "GetAtt ModelExecutionRole.Arn"),
+    (
+        "iam:GetRole",
+        "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/sagemaker-${SageMakerProjectId}-${Stage}-deploy",
+    ),
+    ("iam:SimulatePrincipalPolicy", "GetAtt ModelExecutionRole.Arn"),
 ];
 
 fn repo() -> PathBuf {
@@ -387,7 +453,7 @@ fn the_prod_stage_rolls_back_when_its_verification_fails() {
         .iter()
         .map(action_kind)
         .collect();
-    assert_eq!(kinds, ["StackSet to prod", "Verify prod"]);
+    assert_eq!(kinds, ["Preflight prod", "StackSet to prod", "Verify prod"]);
 }
 
 /// SELF_MANAGED (the default): the product's administration role may only assume the stages'
@@ -447,6 +513,14 @@ fn codebuild_projects_run_the_repo_buildspecs_on_a_current_image() {
             "ModelDeployVerifyProdProject",
             "test/verify-prod-buildspec.yml",
         ),
+        (
+            "ModelDeployPreflightStagingProject",
+            "test/preflight-buildspec.yml",
+        ),
+        (
+            "ModelDeployPreflightProdProject",
+            "test/preflight-buildspec.yml",
+        ),
     ] {
         let properties = &template.resource(project)["Properties"];
         assert_eq!(
@@ -470,6 +544,8 @@ fn action_kind(action: &Value) -> &'static str {
             Some("ModelDeployBuildProject") => "Build",
             Some("ModelDeployTestProject") => "Test",
             Some("ModelDeployVerifyProdProject") => "Verify prod",
+            Some("ModelDeployPreflightStagingProject") => "Preflight staging",
+            Some("ModelDeployPreflightProdProject") => "Preflight prod",
             other => panic!("a CodeBuild action runs {other:?}"),
         },
         (Some("Deploy"), Some("CloudFormationStackSet")) => match config["Parameters"].as_str() {
@@ -482,8 +558,11 @@ fn action_kind(action: &Value) -> &'static str {
     }
 }
 
+/// The pipeline's shape (docs/running.md, "The pipeline's shape"): each stage's actions in order,
+/// one at a time but for the fresh staging test and the prod preflight the approver reads side by
+/// side.
 #[test]
-fn the_pipeline_runs_source_build_staging_test_approval_prod_verify_one_at_a_time() {
+fn the_pipeline_runs_preflight_before_each_deploy_and_the_approval_between_the_stages() {
     let template = Template::load(PRODUCT);
     let mut actions: Vec<(usize, u64, &str)> = template
         .pipeline_actions()
@@ -499,22 +578,36 @@ fn the_pipeline_runs_source_build_staging_test_approval_prod_verify_one_at_a_tim
         })
         .collect();
     actions.sort_unstable();
-    let positions: BTreeSet<(usize, u64)> = actions.iter().map(|&(s, r, _)| (s, r)).collect();
     assert_eq!(
-        positions.len(),
-        actions.len(),
-        "two actions run in parallel: {actions:?}"
+        actions,
+        [
+            (0, 1, "Source"),
+            (1, 1, "Build"),
+            (2, 1, "Preflight staging"),
+            (2, 2, "StackSet to staging"),
+            (2, 3, "Test"),
+            (3, 1, "Preflight prod"),
+            (3, 1, "Test"),
+            (3, 2, "Approval"),
+            (4, 1, "Preflight prod"),
+            (4, 2, "StackSet to prod"),
+            (4, 3, "Verify prod"),
+        ]
     );
+    let stages: Vec<&str> = template.resource("ModelDeployPipeline")["Properties"]["Stages"]
+        .as_sequence()
+        .expect("Stages")
+        .iter()
+        .map(|stage| stage["Name"].as_str().expect("a stage name"))
+        .collect();
     assert_eq!(
-        actions.iter().map(|&(_, _, kind)| kind).collect::<Vec<_>>(),
+        stages,
         [
             "Source",
             "Build",
-            "StackSet to staging",
-            "Test",
-            "Approval",
-            "StackSet to prod",
-            "Verify prod"
+            "DeployResourcesStaging",
+            "ApproveProd",
+            "DeployResourcesProd"
         ]
     );
 }
@@ -601,41 +694,245 @@ fn stack_set_actions_target_an_ou_without_auto_deployment_and_read_build_step_ou
     );
 }
 
-/// The approver sees the evidence: the test action's namespace carries what test/buildspec.yml
-/// exports, and the approval's message and link use it.
-#[test]
-fn the_approval_shows_the_staging_test_summary_and_links_to_the_run() {
-    let template = Template::load(PRODUCT);
-    let actions: Vec<&Value> = template
-        .pipeline_actions()
-        .into_iter()
-        .flat_map(|(_, _, alternatives)| alternatives)
-        .collect();
-    let test = actions
+/// The actions of the stage named `stage`, `!If`s expanded.
+fn stage_actions<'a>(template: &'a Template, stage: &str) -> Vec<&'a Value> {
+    template.resource("ModelDeployPipeline")["Properties"]["Stages"]
+        .as_sequence()
+        .expect("Stages")
         .iter()
-        .find(|a| action_kind(a) == "Test")
-        .expect("the test action");
-    let namespace = test["Namespace"]
-        .as_str()
-        .expect("the test action has a Namespace");
+        .find(|s| s["Name"].as_str() == Some(stage))
+        .unwrap_or_else(|| panic!("no stage {stage}"))["Actions"]
+        .as_sequence()
+        .expect("Actions")
+        .iter()
+        .flat_map(branches)
+        .collect()
+}
+
+/// The variables a buildspec exports (`env.exported-variables`).
+fn exported_variables(buildspec: &str) -> Vec<String> {
+    strings(&yaml(buildspec)["env"]["exported-variables"])
+        .into_iter()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The approver sees evidence taken in the approval's own stage: a fresh staging test and the
+/// prod preflight, side by side before the approval; its message carries both summaries (what
+/// test/buildspec.yml and test/preflight-buildspec.yml export) and its link the test run.
+#[test]
+fn the_approval_shows_the_staging_test_and_prod_preflight_summaries_and_links_to_the_run() {
+    let template = Template::load(PRODUCT);
+    let actions = stage_actions(&template, "ApproveProd");
+    let namespace_of = |kind: &str| -> &str {
+        let action = actions
+            .iter()
+            .find(|a| action_kind(a) == kind)
+            .unwrap_or_else(|| panic!("ApproveProd has no {kind} action"));
+        assert_eq!(action["RunOrder"].as_u64(), Some(1), "{kind} runs first");
+        action["Namespace"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{kind} has a Namespace"))
+    };
+    let (test, preflight) = (namespace_of("Test"), namespace_of("Preflight prod"));
+    assert_eq!((test, preflight), ("ReviewStaging", "PreflightProd"));
     let approval = actions
         .iter()
         .find(|a| action_kind(a) == "Approval")
         .expect("the approval");
+    assert_eq!(approval["RunOrder"].as_u64(), Some(2));
     let config = &approval["Configuration"];
-    assert!(
-        config["CustomData"]
-            .as_str()
-            .is_some_and(|m| m.contains(&format!("#{{{namespace}.TEST_SUMMARY}}"))),
-        "{config:?}"
-    );
+    let message = config["CustomData"].as_str().expect("CustomData");
+    for variable in [
+        format!("#{{{test}.TEST_SUMMARY}}"),
+        format!("#{{{preflight}.PREFLIGHT_SUMMARY}}"),
+        format!("#{{{preflight}.PREFLIGHT_RUN_URL}}"),
+    ] {
+        assert!(message.contains(&variable), "{message} lacks {variable}");
+    }
     assert_eq!(
         config["ExternalEntityLink"].as_str(),
-        Some(format!("#{{{namespace}.TEST_RUN_URL}}").as_str())
+        Some(format!("#{{{test}.TEST_RUN_URL}}").as_str())
     );
-    let buildspec = yaml("test/buildspec.yml");
-    let exported = strings(&buildspec["env"]["exported-variables"]);
-    assert_eq!(exported, ["TEST_SUMMARY", "TEST_RUN_URL"]);
+    assert_eq!(
+        exported_variables("test/buildspec.yml"),
+        ["TEST_SUMMARY", "TEST_RUN_URL"]
+    );
+    assert_eq!(
+        exported_variables("test/preflight-buildspec.yml"),
+        ["PREFLIGHT_SUMMARY", "PREFLIGHT_RUN_URL"]
+    );
+    // No approval anywhere else.
+    let approvals = template
+        .pipeline_actions()
+        .into_iter()
+        .flat_map(|(_, _, alternatives)| alternatives)
+        .filter(|a| action_kind(a) == "Approval")
+        .count();
+    assert_eq!(approvals, 1);
+}
+
+/// The stages after the build are entered only when build-step says their StackSet needs a
+/// deploy, and skipped otherwise: a VariableCheck rule on the build's exported variable, with the
+/// result SKIP (the only rules that may skip a stage are LambdaInvoke and VariableCheck). The
+/// approval's stage and the prod stage take the same condition, so no run reaches production
+/// without the approval, and a run that skips the approval skips production too.
+#[test]
+fn each_stage_after_the_build_is_entered_only_when_the_build_says_it_needs_a_deploy() {
+    let template = Template::load(PRODUCT);
+    let build = template
+        .pipeline_actions()
+        .into_iter()
+        .flat_map(|(_, _, alternatives)| alternatives)
+        .find(|a| action_kind(a) == "Build")
+        .expect("the build action");
+    let namespace = build["Namespace"].as_str().expect("the build's Namespace");
+    assert_eq!(namespace, "BuildVariables");
+    assert_eq!(
+        exported_variables("buildspec.yml"),
+        ["DEPLOY_STAGING", "DEPLOY_PROD"]
+    );
+    let stages = template.resource("ModelDeployPipeline")["Properties"]["Stages"]
+        .as_sequence()
+        .expect("Stages");
+    let mut entries = BTreeMap::new();
+    for stage in stages {
+        let name = stage["Name"].as_str().unwrap();
+        let entry = &stage["BeforeEntry"];
+        if entry.is_null() {
+            entries.insert(name, None);
+            continue;
+        }
+        let conditions = entry["Conditions"].as_sequence().expect("Conditions");
+        assert_eq!(conditions.len(), 1, "{name}: one entry condition");
+        assert_eq!(conditions[0]["Result"].as_str(), Some("SKIP"), "{name}");
+        let rules = conditions[0]["Rules"].as_sequence().expect("Rules");
+        assert_eq!(rules.len(), 1, "{name}: one rule");
+        let kind = &rules[0]["RuleTypeId"];
+        assert_eq!(
+            (
+                kind["Category"].as_str(),
+                kind["Owner"].as_str(),
+                kind["Provider"].as_str(),
+                kind["Version"].as_str()
+            ),
+            (Some("Rule"), Some("AWS"), Some("VariableCheck"), Some("1")),
+            "{name}"
+        );
+        let config = &rules[0]["Configuration"];
+        assert_eq!(config["Operator"].as_str(), Some("EQ"), "{name}");
+        assert_eq!(config["Value"].as_str(), Some("true"), "{name}");
+        entries.insert(name, config["Variable"].as_str());
+    }
+    let variable = |name: &str| format!("#{{{namespace}.{name}}}");
+    let (staging, prod) = (variable("DEPLOY_STAGING"), variable("DEPLOY_PROD"));
+    assert_eq!(
+        entries,
+        BTreeMap::from([
+            ("Source", None),
+            ("Build", None),
+            ("DeployResourcesStaging", Some(staging.as_str())),
+            ("ApproveProd", Some(prod.as_str())),
+            ("DeployResourcesProd", Some(prod.as_str())),
+        ])
+    );
+    // The whole condition, not only its variable, is the same for the approval and production.
+    let before_entry = |name: &str| {
+        stages
+            .iter()
+            .find(|s| s["Name"].as_str() == Some(name))
+            .map(|s| s["BeforeEntry"].clone())
+    };
+    assert_eq!(
+        before_entry("ApproveProd"),
+        before_entry("DeployResourcesProd")
+    );
+}
+
+/// Each stage's preflight runs test-step preflight with that stage's files and roles, as the role
+/// its stage's test role trusts, with the StackSet roles its StackSet action deploys through.
+#[test]
+fn the_preflight_projects_check_their_stage_with_its_files_and_roles() {
+    let template = Template::load(PRODUCT);
+    let build = "ModelDeployBuildProject";
+    for (project, stage, role, stack_set_action) in PREFLIGHT_PROJECTS {
+        assert_environment(project, PREFLIGHT_PROJECT_ENV, ReadBy::TestStep);
+        let properties = &template.resource(project)["Properties"];
+        assert_eq!(
+            tagged(&properties["ServiceRole"], "GetAtt").and_then(Value::as_str),
+            Some(format!("{role}.Arn").as_str()),
+            "{project}"
+        );
+        let (config, accounts) = match stage {
+            "staging" => (
+                inputs::EXPORT_STAGING_CONFIG.var(),
+                inputs::EXPORT_STAGING_ACCOUNTS.var(),
+            ),
+            _ => (
+                inputs::EXPORT_PROD_CONFIG.var(),
+                inputs::EXPORT_PROD_ACCOUNTS.var(),
+            ),
+        };
+        assert_eq!(
+            template.literal_env(project, inputs::BUILD_CONFIG.var()),
+            template.literal_env(build, config),
+            "{project}"
+        );
+        assert_eq!(
+            template.literal_env(project, inputs::ACCOUNTS_FILE.var()),
+            template.literal_env(build, accounts),
+            "{project}"
+        );
+        let env = template.environment(project);
+        let value = |name: &str| {
+            env.iter()
+                .find(|(n, _)| *n == name)
+                .map_or_else(|| panic!("{project} sets {name}"), |(_, v)| (*v).clone())
+        };
+        assert_eq!(
+            text_of(&value(inputs::ROLE_NAME.var())),
+            Some(format!("sagemaker-${{SageMakerProjectId}}-{stage}-test").as_str())
+        );
+        // The StackSet roles: the action's own under SELF_MANAGED, empty (unset) otherwise.
+        let action = template
+            .stack_set_actions()
+            .into_iter()
+            .find(|a| a["Name"].as_str() == Some(stack_set_action))
+            .expect("the stage's StackSet action");
+        for (variable, key) in [
+            (inputs::DEPLOY_ROLE.var(), "ExecutionRoleName"),
+            (inputs::DEPLOY_ADMIN_ROLE.var(), "AdministrationRoleArn"),
+        ] {
+            let set = tagged(&value(variable), "If")
+                .and_then(Value::as_sequence)
+                .cloned()
+                .unwrap_or_else(|| panic!("{project}: {variable} is an !If"));
+            let used = tagged(&action["Configuration"][key], "If")
+                .and_then(Value::as_sequence)
+                .expect("an !If");
+            assert_eq!(set[0].as_str(), Some("SelfManaged"));
+            assert_eq!(
+                set[1], used[1],
+                "{project}: {variable} is {stack_set_action}'s {key}"
+            );
+            assert_eq!(set[2].as_str(), Some(""), "{project}: {variable}");
+        }
+    }
+    // One buildspec: the command, the stage's files from the BuildArtifact, named reports.
+    let buildspec = read("test/preflight-buildspec.yml");
+    for needle in [
+        "./bin/test-step preflight",
+        "--build-config \"$artifacts/${BUILD_CONFIG:?",
+        "--accounts-file \"$artifacts/${ACCOUNTS_FILE:?",
+        "--export-test-results preflight-results.json",
+        "--junit-report preflight-results.xml",
+        "--summary-file preflight-summary.txt",
+    ] {
+        assert!(
+            buildspec.contains(needle),
+            "test/preflight-buildspec.yml lacks {needle}"
+        );
+    }
 }
 
 /// Rollout per stage: the StackSet actions take the product's percentages, whose defaults deploy
@@ -845,7 +1142,11 @@ fn every_derived_name_fits_its_limit_for_a_32_character_project() {
             STACK_SET_NAME_LIMIT,
         );
     }
-    for report_arn in report_group_arns(&template) {
+    let report_arns: Vec<&str> = report_group_arns(&template)
+        .into_iter()
+        .flat_map(|(_, _, arns)| arns)
+        .collect();
+    for report_arn in report_arns {
         let (_, report_group) = report_arn
             .split_once(":report-group/")
             .expect("a report group ARN");
@@ -860,7 +1161,7 @@ fn every_derived_name_fits_its_limit_for_a_32_character_project() {
         too_long.is_empty(),
         "names over their limit (what, longest, limit): {too_long:?}"
     );
-    assert_eq!(names.len(), 24, "{names:?}");
+    assert_eq!(names.len(), 42, "{names:?}");
 }
 
 #[test]
@@ -913,59 +1214,105 @@ fn the_rules_fire_on_approved_and_rejected_packages_of_the_group_and_on_the_sour
     );
 }
 
-/// The report group permission's resources in the test build's role.
-fn report_group_arns(template: &Template) -> Vec<&str> {
-    let statement = template
-        .role_statements("TestRole")
-        .into_iter()
-        .find(|s| strings(&s["Action"]).contains(&"codebuild:BatchPutTestCases"))
-        .expect("a statement granting the CodeBuild report permissions");
-    assert_eq!(
-        strings(&statement["Action"]),
-        [
-            "codebuild:CreateReportGroup",
-            "codebuild:CreateReport",
-            "codebuild:UpdateReport",
-            "codebuild:BatchPutTestCases"
-        ]
-    );
-    statement["Resource"]
-        .as_sequence()
-        .expect("a list of report group ARNs")
-        .iter()
-        .map(|arn| text_of(arn).expect("a report group ARN"))
-        .collect()
+/// The report groups each role may write, by role and statement: every statement of the
+/// product's roles that grants the CodeBuild report permissions.
+fn report_group_arns(template: &Template) -> Vec<(&'static str, &str, Vec<&str>)> {
+    let mut found = Vec::new();
+    for role in [
+        "PipelineRole",
+        "BuildRole",
+        "TestRole",
+        "VerifyRole",
+        "EventsRole",
+    ] {
+        for statement in template.role_statements(role) {
+            if !strings(&statement["Action"]).contains(&"codebuild:BatchPutTestCases") {
+                continue;
+            }
+            assert_eq!(
+                strings(&statement["Action"]),
+                [
+                    "codebuild:CreateReportGroup",
+                    "codebuild:CreateReport",
+                    "codebuild:UpdateReport",
+                    "codebuild:BatchPutTestCases"
+                ],
+                "{role}"
+            );
+            let arns = statement["Resource"]
+                .as_sequence()
+                .expect("a list of report group ARNs")
+                .iter()
+                .map(|arn| text_of(arn).expect("a report group ARN"))
+                .collect();
+            found.push((role, statement["Sid"].as_str().unwrap_or_default(), arns));
+        }
+    }
+    found
 }
 
-#[test]
-fn the_test_role_may_write_exactly_the_report_groups_of_the_test_buildspec() {
-    let template = Template::load(PRODUCT);
-    let reports = yaml("test/buildspec.yml")["reports"].clone();
-    let groups: Vec<&str> = reports
+/// The report groups of `buildspec` as CodeBuild names them for `project`: `<project name>-<group>`.
+fn buildspec_report_groups(template: &Template, buildspec: &str, project: &str) -> Vec<String> {
+    let reports = yaml(buildspec)["reports"].clone();
+    let groups: Vec<String> = reports
         .as_mapping()
-        .expect("test/buildspec.yml declares reports")
+        .unwrap_or_else(|| panic!("{buildspec} declares reports"))
         .keys()
         .filter_map(Value::as_str)
+        .map(str::to_owned)
         .collect();
     assert_eq!(
         groups.len(),
         5,
-        "one per JUnit file test-step may write: {groups:?}"
+        "{buildspec}: one per JUnit file test-step may write: {groups:?}"
     );
-    let expected: Vec<String> = groups
+    let name = text_of(&template.resource(project)["Properties"]["Name"])
+        .unwrap_or_else(|| panic!("{project}'s name"));
+    groups
         .iter()
         .map(|group| format!(
-            "arn:${{AWS::Partition}}:codebuild:${{AWS::Region}}:${{AWS::AccountId}}:report-group/{}-{group}",
-            text_of(&template.resource("ModelDeployTestProject")["Properties"]["Name"])
-                .expect("the test project's name")
+            "arn:${{AWS::Partition}}:codebuild:${{AWS::Region}}:${{AWS::AccountId}}:report-group/{name}-{group}"
         ))
-        .collect();
-    assert_eq!(report_group_arns(&template), expected);
-    // Nobody else writes reports: the verify project has no report groups.
-    assert!(template
-        .role_statements("VerifyRole")
-        .iter()
-        .all(|s| !strings(&s["Action"]).contains(&"codebuild:BatchPutTestCases")));
+        .collect()
+}
+
+/// The test role writes the test's and the staging preflight's report groups, the verify role
+/// the prod preflight's, and no role any other (VerifyProd keeps its reports as files).
+#[test]
+fn each_role_may_write_exactly_the_report_groups_of_the_buildspecs_it_runs() {
+    let template = Template::load(PRODUCT);
+    let expected = [
+        (
+            "TestRole",
+            "TestReports",
+            buildspec_report_groups(&template, "test/buildspec.yml", "ModelDeployTestProject"),
+        ),
+        (
+            "TestRole",
+            "PreflightReports",
+            buildspec_report_groups(
+                &template,
+                "test/preflight-buildspec.yml",
+                "ModelDeployPreflightStagingProject",
+            ),
+        ),
+        (
+            "VerifyRole",
+            "PreflightReports",
+            buildspec_report_groups(
+                &template,
+                "test/preflight-buildspec.yml",
+                "ModelDeployPreflightProdProject",
+            ),
+        ),
+    ];
+    let found = report_group_arns(&template);
+    assert_eq!(found.len(), expected.len(), "{found:?}");
+    for ((role, sid, arns), (want_role, want_sid, want)) in found.iter().zip(&expected) {
+        assert_eq!((*role, *sid), (*want_role, *want_sid));
+        assert_eq!(arns, want, "{role} {sid}");
+    }
+    assert!(yaml("test/verify-prod-buildspec.yml")["reports"].is_null());
 }
 
 /// Every string in a YAML tree, tags and keys included.
@@ -1007,6 +1354,14 @@ fn no_arn_names_a_partition() {
     }
 }
 
+/// A resource as a statement names it: its text, or `GetAtt <Resource>.<Attribute>`.
+fn resource_text(value: &Value) -> Option<String> {
+    match tagged(value, "GetAtt").and_then(Value::as_str) {
+        Some(attribute) => Some(format!("GetAtt {attribute}")),
+        None => text_of(value).map(str::to_owned),
+    }
+}
+
 /// Actions granted by statements (one or a list), on resources (one or a list).
 fn grants<'a>(statements: &[&'a Value]) -> Vec<(&'a str, Vec<String>)> {
     statements
@@ -1014,11 +1369,8 @@ fn grants<'a>(statements: &[&'a Value]) -> Vec<(&'a str, Vec<String>)> {
         .filter(|s| s["Effect"].as_str() == Some("Allow"))
         .flat_map(|s| {
             let resources: Vec<String> = match &s["Resource"] {
-                Value::Sequence(items) => items
-                    .iter()
-                    .filter_map(|r| text_of(r).map(str::to_owned))
-                    .collect(),
-                one => text_of(one).map(str::to_owned).into_iter().collect(),
+                Value::Sequence(items) => items.iter().filter_map(resource_text).collect(),
+                one => resource_text(one).into_iter().collect(),
             };
             strings(&s["Action"])
                 .into_iter()
@@ -1087,20 +1439,18 @@ fn each_target_role_trusts_exactly_the_principal_of_its_job() {
             );
         }
     }
-    // The tester describes and invokes, and nothing else.
+    // The tester describes and invokes, makes preflight's reads, and nothing else.
     let granted = grants(&template.role_statements("TestRole"));
     let actions: BTreeSet<&str> = granted.iter().map(|(a, _)| *a).collect();
     assert_eq!(
         actions,
         ASSUMED_ROLE_CALLS.iter().map(|(a, _)| *a).collect()
     );
-    for (action, resource_type) in ASSUMED_ROLE_CALLS {
-        let resource =
-            format!("arn:${{AWS::Partition}}:sagemaker:*:${{AWS::AccountId}}:{resource_type}/*");
+    for (action, resource) in ASSUMED_ROLE_CALLS {
         assert!(
             granted
                 .iter()
-                .any(|(a, r)| a == action && r.contains(&resource)),
+                .any(|(a, r)| a == action && r.iter().any(|r| r == resource)),
             "{TARGET_ROLE} does not grant {action} on {resource}"
         );
     }
@@ -1525,9 +1875,16 @@ fn the_binaries_roles_grant_their_calls_and_no_other_sagemaker_organizations_or_
         .flat_map(|role| grants(&template.role_statements(role)))
         .collect();
     let exclusive = |a: &&str| {
-        ["sagemaker:", "organizations:", "sts:", "codepipeline:"]
-            .iter()
-            .any(|p| a.starts_with(p))
+        [
+            "sagemaker:",
+            "organizations:",
+            "sts:",
+            "codepipeline:",
+            "cloudformation:",
+        ]
+        .iter()
+        .any(|p| a.starts_with(p))
+            || ["s3:GetBucketPolicy", "s3:GetEncryptionConfiguration"].contains(a)
     };
     let binaries: BTreeSet<&str> = granted
         .iter()
@@ -1553,14 +1910,50 @@ fn the_binaries_roles_grant_their_calls_and_no_other_sagemaker_organizations_or_
             [format!("arn:${{AWS::Partition}}:iam::*:role/sagemaker-${{SageMakerProjectId}}-{stage}-test")]
         );
     }
-    // build-step's update check reads the project's StackSets, and changes none.
+    // build-step's update check and deploy decision read the project's StackSets, and change
+    // none.
     let build: Vec<(&str, Vec<String>)> = grants(&template.role_statements("BuildRole"));
-    assert!(
-        build
-            .iter()
-            .all(|(a, _)| !a.starts_with("cloudformation:")
-                || *a == "cloudformation:DescribeStackSet")
-    );
+    let reads = [
+        "cloudformation:DescribeStackSet",
+        "cloudformation:ListStackInstances",
+        "cloudformation:ListStackSetOperations",
+    ];
+    assert!(build
+        .iter()
+        .all(|(a, _)| !a.starts_with("cloudformation:") || reads.contains(a)));
+    // Preflight's reads in this account, by the two roles that run it, name this account's
+    // resources only; and only they read resource policies.
+    let preflight_reads = [
+        "sagemaker:DescribeModelPackage",
+        "s3:GetBucketPolicy",
+        "s3:GetEncryptionConfiguration",
+    ];
+    for role in ["TestRole", "VerifyRole", "BuildRole"] {
+        let granted = grants(&template.role_statements(role));
+        for action in &preflight_reads[1..] {
+            let resources: Vec<&String> = granted
+                .iter()
+                .filter(|(a, _)| a == action)
+                .flat_map(|(_, r)| r)
+                .collect();
+            if role == "BuildRole" {
+                assert!(resources.is_empty(), "{role} grants {action}");
+                continue;
+            }
+            assert!(!resources.is_empty(), "{role} does not grant {action}");
+            for resource in resources {
+                assert!(
+                    resource.contains("${AWS::AccountId}")
+                        || resource.contains("sagemaker-project-${SageMakerProjectId}"),
+                    "{role} grants {action} on {resource}, beyond this account"
+                );
+            }
+        }
+        if role != "BuildRole" {
+            assert!(granted.iter().any(|(a, r)| *a == preflight_reads[0]
+                && r == &["arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:model-package/*"]));
+        }
+    }
 }
 
 #[test]
@@ -1600,4 +1993,240 @@ fn the_target_role_takes_exact_bucket_arns_only() {
             assert!(!allowed.is_match(wide), "{parameter} takes {wide}");
         }
     }
+}
+
+/// A topic as the platform team names it.
+const TOPIC: &str = "arn:aws:sns:eu-west-1:111111111111:ml-deployments";
+/// The product's required parameters and `NotificationTopicArn` (empty: no topic), as a launch
+/// gives them.
+fn launch_parameters(topic: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("SageMakerProjectName", "churn".to_owned()),
+        ("SageMakerProjectId", "p-abc123".to_owned()),
+        (
+            "PermissionsBoundaryArn",
+            "arn:aws:iam::111111111111:policy/sagemaker-deploy-steps-boundary".to_owned(),
+        ),
+        ("OrganizationalUnitStagingId", "ou-root-staging1".to_owned()),
+        ("OrganizationalUnitProdId", "ou-root-prodprod".to_owned()),
+        ("SeedBucket", "platform-seeds".to_owned()),
+        ("SeedKey", "sagemaker-deploy-steps/seed.zip".to_owned()),
+        ("NotificationTopicArn", topic.to_owned()),
+    ]
+}
+
+/// The product as CloudFormation creates it with `NotificationTopicArn` set to `topic`.
+fn launched_with_topic(topic: &str) -> test_support::cfn_eval::ResolvedTemplate {
+    let mut inputs = test_support::cfn_eval::StackInputs::new("111111111111", "eu-west-1");
+    for (name, value) in launch_parameters(topic) {
+        inputs = inputs.parameter(name, &value);
+    }
+    test_support::cfn_eval::resolve(&Template::load(PRODUCT).doc, &inputs)
+        .unwrap_or_else(|e| panic!("the product resolves with NotificationTopicArn {topic:?}: {e}"))
+}
+
+/// People are told only when a topic is given: then the approval publishes its message (with both
+/// summaries and the link) to it, the pipeline role may publish there and nowhere else, and three
+/// EventBridge rules, each on this pipeline's events only, publish a stage's failure, a rollback
+/// and a release verified in prod to it. The stage conditions are the same either way.
+#[test]
+fn people_are_told_through_the_topic_only_when_one_is_given() {
+    for topic in ["", TOPIC] {
+        let stack = launched_with_topic(topic);
+        let pipeline = &stack.resource("ModelDeployPipeline").unwrap().properties;
+        let pipeline_name = pipeline["Name"].as_str().unwrap();
+        let stages = pipeline["Stages"].as_array().unwrap();
+        let approval = stages
+            .iter()
+            .flat_map(|s| s["Actions"].as_array().unwrap())
+            .find(|a| a["ActionTypeId"]["Category"] == "Approval")
+            .expect("the approval");
+        let rules: BTreeSet<&str> = stack
+            .of_type("AWS::Events::Rule")
+            .map(|r| r.logical_id.as_str())
+            .collect();
+        let notifications = [
+            "StageFailedNotification",
+            "RollbackNotification",
+            "ReleaseVerifiedNotification",
+        ];
+        let publishes: Vec<Json> = stack
+            .of_type("AWS::IAM::Role")
+            .flat_map(|role| {
+                role.properties["Policies"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|p| p["PolicyDocument"]["Statement"].as_array().unwrap().clone())
+                    .filter(|s| s["Action"].to_string().contains("sns:"))
+                    .map(|s| serde_json::json!({"role": role.logical_id, "statement": s}))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let entered: Vec<bool> = stages
+            .iter()
+            .map(|s| s.get("BeforeEntry").is_some())
+            .collect();
+        assert_eq!(entered, [false, false, true, true, true], "{topic:?}");
+        if topic.is_empty() {
+            assert!(approval["Configuration"].get("NotificationArn").is_none());
+            assert_eq!(
+                rules,
+                BTreeSet::from([
+                    "ModelDeployCodeCommitEventRule",
+                    "ModelDeploySageMakerEventRule"
+                ])
+            );
+            assert!(publishes.is_empty(), "{publishes:#?}");
+            assert!(!stack.conditions["NotifyPeople"]);
+            continue;
+        }
+        assert_eq!(approval["Configuration"]["NotificationArn"], topic);
+        assert_eq!(
+            publishes,
+            [serde_json::json!({"role": "PipelineRole", "statement": {
+                "Sid": "TellTheApprovers", "Effect": "Allow", "Action": "sns:Publish", "Resource": topic}})]
+        );
+        for id in notifications {
+            assert!(rules.contains(id), "{id}");
+            let rule = &stack.resource(id).unwrap().properties;
+            let pattern = &rule["EventPattern"];
+            assert_eq!(
+                pattern["source"],
+                serde_json::json!(["aws.codepipeline"]),
+                "{id}"
+            );
+            assert_eq!(
+                pattern["detail"]["pipeline"],
+                serde_json::json!([pipeline_name]),
+                "{id}: this pipeline's events only"
+            );
+            let targets = rule["Targets"].as_array().unwrap();
+            assert_eq!(targets.len(), 1, "{id}");
+            assert_eq!(targets[0]["Arn"], topic, "{id}");
+            assert!(
+                targets[0].get("RoleArn").is_none(),
+                "{id}: the topic policy decides"
+            );
+            let template = targets[0]["InputTransformer"]["InputTemplate"]
+                .as_str()
+                .unwrap();
+            assert!(
+                template.starts_with('"') && template.ends_with('"'),
+                "{id}: one line of text"
+            );
+        }
+        let detail = |id: &str| &stack.resource(id).unwrap().properties["EventPattern"];
+        let failed = detail("StageFailedNotification");
+        assert_eq!(
+            failed["detail-type"],
+            serde_json::json!(["CodePipeline Stage Execution State Change"])
+        );
+        assert_eq!(failed["detail"]["state"], serde_json::json!(["FAILED"]));
+        let rollback = detail("RollbackNotification");
+        assert_eq!(
+            rollback["detail-type"],
+            serde_json::json!(["CodePipeline Pipeline Execution State Change"])
+        );
+        assert_eq!(
+            rollback["detail"]["execution-trigger"]["trigger-type"],
+            serde_json::json!(["AutomatedRollback", "ManualRollback"])
+        );
+        let verified = detail("ReleaseVerifiedNotification");
+        assert_eq!(
+            verified["detail-type"],
+            serde_json::json!(["CodePipeline Action Execution State Change"])
+        );
+        let (stage, action) = (
+            verified["detail"]["stage"][0].as_str().unwrap(),
+            verified["detail"]["action"][0].as_str().unwrap(),
+        );
+        assert_eq!(
+            verified["detail"]["state"],
+            serde_json::json!(["SUCCEEDED"])
+        );
+        let verify = stages
+            .iter()
+            .find(|s| s["Name"] == stage)
+            .and_then(|s| {
+                s["Actions"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|a| a["Name"] == action)
+            })
+            .unwrap_or_else(|| panic!("the pipeline has no action {stage}/{action}"));
+        assert_eq!(
+            verify["Configuration"]["ProjectName"],
+            stack
+                .resource("ModelDeployVerifyProdProject")
+                .unwrap()
+                .properties["Name"],
+            "the release is verified by VerifyProd"
+        );
+    }
+}
+
+/// cfn-lint checks the product with the parameters a launch gives, with and without a topic; the
+/// parameter takes a standard topic's ARN or nothing.
+#[test]
+fn the_product_lints_with_and_without_a_notification_topic() {
+    let work = tempfile::tempdir().unwrap();
+    for topic in ["", TOPIC] {
+        let parameters: Vec<Json> = launch_parameters(topic)
+            .into_iter()
+            .map(|(key, value)| serde_json::json!({"ParameterKey": key, "ParameterValue": value}))
+            .collect();
+        let file = work.path().join(format!("parameters-{}.json", topic.len()));
+        std::fs::write(&file, serde_json::to_vec(&parameters).unwrap()).unwrap();
+        assert_cfn_lint_passes(&repo().join(PRODUCT), &[&file]);
+    }
+    let template = Template::load(PRODUCT);
+    let pattern = template.doc["Parameters"]["NotificationTopicArn"]["AllowedPattern"]
+        .as_str()
+        .expect("NotificationTopicArn has an AllowedPattern");
+    let allowed = regex_lite::Regex::new(pattern).unwrap();
+    for good in [
+        "",
+        TOPIC,
+        "arn:aws-cn:sns:cn-north-1:111111111111:deploys_1",
+    ] {
+        assert!(allowed.is_match(good), "refuses {good}");
+    }
+    for bad in [
+        "arn:aws:sns:eu-west-1:111111111111:deploys.fifo",
+        "arn:aws:sns:eu-west-1:111111111111:*",
+        "arn:aws:sqs:eu-west-1:111111111111:deploys",
+        "ml-deployments",
+    ] {
+        assert!(!allowed.is_match(bad), "takes {bad}");
+    }
+}
+
+/// The platform team's boundary caps every role of the product
+/// (`templates/iam/permissions-boundary-policy.json`): an action a role grants that the boundary
+/// does not allow is never allowed, so it is a permission that silently does nothing, and the
+/// job that needs it fails in an account
+/// (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html).
+#[test]
+fn every_action_the_products_roles_grant_is_within_the_platform_boundary() {
+    let boundary = policy("permissions-boundary-policy.json");
+    let bounded: Vec<String> = json_grants(&boundary)
+        .into_iter()
+        .filter(|(_, resources)| resources.iter().any(|r| r == "*"))
+        .map(|(action, _)| action)
+        .collect();
+    let template = Template::load(PRODUCT);
+    let mut outside = Vec::new();
+    for (role, _) in template.resources_of_type("AWS::IAM::Role") {
+        for (action, _) in grants(&template.role_statements(role)) {
+            if !bounded.iter().any(|allowed| allowed == action) {
+                outside.push(format!("{role}: {action}"));
+            }
+        }
+    }
+    assert!(
+        outside.is_empty(),
+        "granted, but outside the permissions boundary: {outside:#?}"
+    );
 }

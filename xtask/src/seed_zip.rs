@@ -33,9 +33,10 @@ pub const TARGET: &str = "x86_64-unknown-linux-musl";
 pub const BINARIES: [&str; 2] = ["build-step", "test-step"];
 /// Repository files copied into the zip at the same path (directories: every file git tracks
 /// under them). Every file git tracks under `seed-repo/` is added at the zip's root as well.
-const REPO_FILES: [&str; 5] = [
+const REPO_FILES: [&str; 6] = [
     "buildspec.yml",
     "test/buildspec.yml",
+    "test/preflight-buildspec.yml",
     "test/verify-prod-buildspec.yml",
     "test/payloads",
     "templates/endpoint.yml.j2",

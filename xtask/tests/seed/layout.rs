@@ -54,6 +54,7 @@ fn the_seed_holds_the_documented_files_sorted_with_fixed_modes_and_times() {
             "test/payloads/five-rows.csv",
             "test/payloads/manifest.json",
             "test/payloads/one-row.csv",
+            "test/preflight-buildspec.yml",
             "test/verify-prod-buildspec.yml",
             "SHA256SUMS",
         ]

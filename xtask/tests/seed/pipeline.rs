@@ -1,21 +1,31 @@
-//! The pipeline run locally from the unzipped seed: the build, test and VerifyProd buildspecs
-//! executed as CodeBuild would (environment from the product template's CodeBuild projects), the
-//! StackSets deployed SELF_MANAGED (the product's default) through the emulator to the accounts
-//! in build-step's accounts files, and the whole chain checked: the newest approved package
-//! reaches staging, its endpoint is tested on exactly those accounts, and the reports parse; a
-//! failed production verification is rolled back as CodePipeline's stage rollback does it.
+//! The pipeline run locally from the unzipped seed: the build, preflight, test and VerifyProd
+//! buildspecs executed as CodeBuild would (environment from the product template's CodeBuild
+//! projects), the StackSets deployed SELF_MANAGED (the product's default) through the emulator to
+//! the accounts in build-step's accounts files, the stages entered or skipped as their BeforeEntry
+//! conditions say for the build's exported variables, and the whole chain checked: the newest
+//! approved package passes each stage's preflight, reaches staging, is tested on exactly those
+//! accounts, waits for the approval with both summaries, reaches production and is verified
+//! there, and the reports parse; a re-fired event for that live release deploys nothing and asks
+//! for no approval; a failed production verification is rolled back as CodePipeline's stage
+//! rollback does it. Every AWS call a buildspec makes is evaluated against the role its project
+//! runs as.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use aws_sdk_cloudformation::types::{Capability, Parameter, PermissionModels};
-use aws_sdk_sagemaker::types::ModelApprovalStatus;
+use aws_sdk_sagemaker::types::{
+    CaptureMode, CaptureOption, ContainerDefinition, DataCaptureConfig, InferenceSpecification,
+    ModelApprovalStatus, ModelPackageContainerDefinition, ProductionVariant,
+    ProductionVariantInstanceType, ProductionVariantServerlessConfig,
+};
 use deploy_core::stack_params::ParameterList;
 use serde_json::Value as Json;
 use test_support::cfn_eval::{self, ResolvedTemplate, StackInputs};
 use test_support::codebuild::{project_environment, BuildResult, Buildspec};
-use test_support::endpoints::{deploy_endpoint, queue_json_answers};
-use test_support::fault_proxy::FaultProxy;
+use test_support::endpoints::{queue_json_answers, Hosting};
+use test_support::fault_proxy::{FaultProxy, RecordedCall};
 use test_support::iam_calls::{denied_calls, RolePolicies, Roles};
 use test_support::seed::{
     assume_account, sdk_config, sdk_config_with, GroupSeed, Organization, ACCOUNT_ID, REGION,
@@ -57,11 +67,15 @@ impl Pipeline {
     async fn new(project: &str) -> Self {
         let moto = moto();
         let group = GroupSeed::create(moto, project).await;
-        let first_approved = group.add_package(Some(ModelApprovalStatus::Approved)).await;
-        let newest_approved = group.add_package(Some(ModelApprovalStatus::Approved)).await;
-        group
-            .add_package(Some(ModelApprovalStatus::PendingManualApproval))
-            .await;
+        share_the_default_bucket(moto).await;
+        let first_approved = add_package(moto, &group.name, ModelApprovalStatus::Approved).await;
+        let newest_approved = add_package(moto, &group.name, ModelApprovalStatus::Approved).await;
+        add_package(
+            moto,
+            &group.name,
+            ModelApprovalStatus::PendingManualApproval,
+        )
+        .await;
         let org = Organization::get(moto).await;
         let (staging_ou, staging_accounts) =
             ou_with_two_accounts(&org, &format!("{project}-staging"), project).await;
@@ -77,6 +91,13 @@ impl Pipeline {
         let product = launch(&group.name, &project_id, &staging_ou, &prod_ou);
         let proxy = FaultProxy::start(moto);
         proxy.stand_in_for_pipeline_runs();
+        // What preflight asks that the emulator lacks: IAM's policy simulator and SageMaker's
+        // quotas (each account's default, "ml.m5.large for endpoint usage" 4).
+        proxy.stand_in_for_policy_simulator();
+        proxy.stand_in_for_service_quotas();
+        // What the test and verify builds record in the registry: the emulator knows no
+        // ModelLifeCycle.
+        proxy.stand_in_for_model_lifecycle();
         let pipeline = Self {
             moto,
             proxy,
@@ -188,8 +209,11 @@ impl Pipeline {
     /// evaluated against the role the product gives that project in production (and, for calls
     /// in a target account, the role assumed there with test-step's session policy).
     fn assert_calls_allowed(&self, project: &str, first: usize) {
-        let calls = self.proxy.calls();
-        let calls = &calls[first..];
+        let calls: Vec<RecordedCall> = self.proxy.calls()[first..]
+            .iter()
+            .flat_map(named_bucket_reads)
+            .collect();
+        let calls = &calls[..];
         assert!(!calls.is_empty(), "{project} made no AWS call");
         let service_role = self.product.resource(project).unwrap().properties["ServiceRole"]
             .as_str()
@@ -212,7 +236,7 @@ impl Pipeline {
     /// with the split roles: the deploy role, the model's execution role and test-step's role.
     async fn create_account_roles(&self, stage: &str, account: &str) {
         let credentials = assume_account(self.moto, account, ORGANIZATION_ROLE).await;
-        let config = sdk_config_with(self.moto, REGION, credentials).await;
+        let config = sdk_config_with(self.moto, REGION, credentials.clone()).await;
         let template = std::fs::read_to_string(xtask::repo_root().join(TARGET_ROLES_TEMPLATE))
             .expect("the roles template");
         let parameters = self.account_role_parameters(stage, account);
@@ -259,6 +283,100 @@ impl Pipeline {
             ],
             "the roles stack in {account}"
         );
+        self.hold_the_policies_as_iam_does(stage, account, &credentials);
+    }
+
+    /// What IAM holds for the roles stack, as AWS holds it, for IAM's policy simulator (the
+    /// proxy's stand-in reads the roles' policies from the emulator): the emulator's
+    /// CloudFormation keeps a role's inline policies as Python text, which its GetRolePolicy
+    /// returns, so each is written again as the JSON the template gives; and the permissions
+    /// boundary the roles name is created in the account, as the platform team creates it from
+    /// `templates/iam/permissions-boundary-policy.json`.
+    fn hold_the_policies_as_iam_does(
+        &self,
+        stage: &str,
+        account: &str,
+        credentials: &aws_sdk_sagemaker::config::Credentials,
+    ) {
+        let boundary = std::fs::read_to_string(
+            xtask::repo_root().join("templates/iam/permissions-boundary-policy.json"),
+        )
+        .unwrap();
+        let boundary_name = BOUNDARY.rsplit('/').next().unwrap();
+        self.iam_call(
+            credentials,
+            &[
+                ("Action", "CreatePolicy"),
+                ("PolicyName", boundary_name),
+                ("PolicyDocument", &boundary),
+            ],
+        );
+        let text = std::fs::read_to_string(xtask::repo_root().join(TARGET_ROLES_TEMPLATE)).unwrap();
+        let template: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+        let mut inputs = StackInputs::new(account, REGION);
+        for (key, value) in self.account_role_parameters(stage, account) {
+            inputs = inputs.parameter(key, &value);
+        }
+        let stack = cfn_eval::resolve(&template, &inputs).unwrap();
+        for role in stack.of_type("AWS::IAM::Role") {
+            let name = role.properties["RoleName"].as_str().unwrap();
+            for policy in role.properties["Policies"].as_array().into_iter().flatten() {
+                self.iam_call(
+                    credentials,
+                    &[
+                        ("Action", "PutRolePolicy"),
+                        ("RoleName", name),
+                        ("PolicyName", policy["PolicyName"].as_str().unwrap()),
+                        ("PolicyDocument", &policy["PolicyDocument"].to_string()),
+                    ],
+                );
+            }
+        }
+    }
+
+    /// One IAM call (the awsQuery protocol) to the emulator as `credentials`: the emulator
+    /// takes the account from the access key and checks no signature. xtask has no IAM client.
+    fn iam_call(
+        &self,
+        credentials: &aws_sdk_sagemaker::config::Credentials,
+        params: &[(&str, &str)],
+    ) {
+        use std::io::{Read, Write};
+        let encode = |text: &str| -> String {
+            text.bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                        (b as char).to_string()
+                    }
+                    _ => format!("%{b:02X}"),
+                })
+                .collect()
+        };
+        let mut body: Vec<String> = params
+            .iter()
+            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .collect();
+        body.push("Version=2010-05-08".to_owned());
+        let body = body.join("&");
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.moto.port)).unwrap();
+        let request = format!(
+            "POST / HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+             X-Amz-Date: 20260101T000000Z\r\nX-Amz-Security-Token: {token}\r\n\
+             Authorization: AWS4-HMAC-SHA256 Credential={key}/20260101/us-east-1/iam/aws4_request, SignedHeaders=host;x-amz-date, Signature=0\r\n\
+             Content-Length: {length}\r\n\r\n{body}",
+            port = self.moto.port,
+            token = credentials.session_token().unwrap_or_default(),
+            key = credentials.access_key_id(),
+            length = body.len(),
+        );
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        let status = answer.split_whitespace().nth(1).unwrap_or_default();
+        assert!(
+            status == "200" || answer.contains("EntityAlreadyExists"),
+            "IAM {params:?} failed: {answer}"
+        );
     }
 
     /// Runs `buildspec` (relative to the seed) with `project`'s environment from the product
@@ -292,6 +410,16 @@ impl Pipeline {
         env.push((
             "CODEBUILD_BUILD_ID".into(),
             format!("{project}:0b5e6c1a-local"),
+        ));
+        // CodeBuild's link to the build's page, which the test and preflight buildspecs export
+        // for the approval (https://docs.aws.amazon.com/codebuild/latest/userguide/build-env-ref-env-vars.html).
+        let name = self.product.resource(project).unwrap().properties["Name"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        env.push((
+            "CODEBUILD_BUILD_URL".into(),
+            format!("https://{REGION}.console.aws.amazon.com/codesuite/codebuild/{ACCOUNT_ID}/projects/{name}/build/{name}%3A0b5e6c1a-local/?region={REGION}"),
         ));
         env.push((
             "CODEBUILD_SRC_DIR".into(),
@@ -359,6 +487,11 @@ impl Pipeline {
     /// One build stage run, its artifacts kept under `run` (a later run does not replace them:
     /// a stage rollback redeploys an earlier run's artifacts).
     fn build_run(&self, run: &str, variable: &str) -> PathBuf {
+        self.build_stage(run, variable).0
+    }
+
+    /// [`Self::build_run`], with the variables the build exported (its namespace's).
+    fn build_stage(&self, run: &str, variable: &str) -> (PathBuf, BTreeMap<String, String>) {
         let (result, artifacts) = self.build_action(variable);
         assert!(result.succeeded, "the build stage failed:\n{}", result.log);
         assert_eq!(
@@ -384,7 +517,7 @@ impl Pipeline {
         }
         let kept = self.work.path().join(run);
         std::fs::rename(&artifacts, &kept).unwrap();
-        kept
+        (kept, result.exported)
     }
 
     /// The staging parameter file of the build's artifacts, read as test-step reads it.
@@ -507,13 +640,103 @@ impl Pipeline {
             .to_owned()
     }
 
-    /// The emulator ignores `EndpointName` in CloudFormation: create `<project>-prod` serving
-    /// `package` by name in every prod account, answering the manifest's cases.
-    async fn name_prod_endpoints(&self, package: &str) {
-        for account in &self.prod_accounts {
-            let endpoint = format!("{}-prod", self.project);
-            deploy_endpoint(self.moto, account, REGION, &endpoint, package).await;
-            let answer = r#"{"predictions": [0.1, 0.2, 0.3, 0.4, 0.5]}"#;
+    /// The emulator's SELF_MANAGED stack instances create no SageMaker resources and it ignores
+    /// `EndpointName`: create `<project>-<stage>` by name in every account of the stage, serving
+    /// `package` hosted and capturing data as the stage's parameter file in `artifacts` says (as
+    /// the endpoint template would; the test judges drift), and queue what it answers.
+    async fn name_endpoints(&self, stage: &str, package: &str, artifacts: &Path, answer: &str) {
+        let parameters = ParameterList::read(
+            &artifacts.join(format!("{stage}-config-export.json")),
+            deploy_core::inputs::BUILD_CONFIG,
+        )
+        .unwrap();
+        let accounts = if stage == "prod" {
+            &self.prod_accounts
+        } else {
+            &self.staging_accounts
+        };
+        let endpoint = format!("{}-{stage}", self.project);
+        for account in accounts {
+            let credentials = assume_account(self.moto, account, ORGANIZATION_ROLE).await;
+            let sagemaker = aws_sdk_sagemaker::Client::new(
+                &sdk_config_with(self.moto, REGION, credentials).await,
+            );
+            let model = format!("{endpoint}-model");
+            sagemaker
+                .create_model()
+                .model_name(&model)
+                .execution_role_arn(format!(
+                    "arn:aws:iam::{account}:role/sagemaker-{}-{stage}-model",
+                    self.project_id
+                ))
+                .primary_container(
+                    ContainerDefinition::builder()
+                        .model_package_name(package)
+                        .build(),
+                )
+                .send()
+                .await
+                .expect("CreateModel");
+            let variant = ProductionVariant::builder()
+                .variant_name("AllTraffic")
+                .model_name(&model);
+            let variant = match Hosting::of_stage(&parameters) {
+                Hosting::Instances {
+                    instance_type,
+                    count,
+                } => variant
+                    .instance_type(ProductionVariantInstanceType::from(instance_type.as_str()))
+                    .initial_instance_count(count)
+                    .initial_variant_weight(1.0),
+                Hosting::Serverless {
+                    memory_mb,
+                    max_concurrency,
+                } => variant.serverless_config(
+                    ProductionVariantServerlessConfig::builder()
+                        .memory_size_in_mb(memory_mb)
+                        .max_concurrency(max_concurrency)
+                        .build(),
+                ),
+            };
+            let capture = parameters
+                .get("DataCaptureSamplingPercentage")
+                .map_or(0, |p| p.parse::<i32>().unwrap());
+            let config = format!("{endpoint}-config");
+            let mut create = sagemaker
+                .create_endpoint_config()
+                .endpoint_config_name(&config)
+                .production_variants(variant.build());
+            if capture > 0 {
+                create = create.data_capture_config(
+                    DataCaptureConfig::builder()
+                        .enable_capture(true)
+                        .initial_sampling_percentage(capture)
+                        .destination_s3_uri(format!(
+                            "s3://sagemaker-project-{}/datacapture/{stage}",
+                            self.project_id
+                        ))
+                        .capture_options(
+                            CaptureOption::builder()
+                                .capture_mode(CaptureMode::Input)
+                                .build(),
+                        )
+                        .capture_options(
+                            CaptureOption::builder()
+                                .capture_mode(CaptureMode::Output)
+                                .build(),
+                        )
+                        .build(),
+                );
+            }
+            create.send().await.expect("CreateEndpointConfig");
+            sagemaker
+                .create_endpoint()
+                .endpoint_name(&endpoint)
+                .endpoint_config_name(&config)
+                .send()
+                .await
+                .expect("CreateEndpoint");
+            // One answer per distinct request body (the manifest has two cases).
             queue_json_answers(self.moto, account, REGION, &[answer, answer]);
         }
     }
@@ -539,7 +762,7 @@ impl Pipeline {
     /// The staging StackSet has an instance in exactly the accounts of build-step's file, and
     /// in each of them a stack deploying the newest approved package. (The emulator's
     /// SELF_MANAGED instances create the stack in the account but not its SageMaker resources,
-    /// which `name_staging_endpoints` creates.)
+    /// which `name_endpoints` creates.)
     async fn assert_staging_resources(&self) {
         let (cfn, name) = self.stack_set("staging").await;
         let instances = cfn
@@ -581,17 +804,6 @@ impl Pipeline {
         }
     }
 
-    /// The emulator ignores `EndpointName` in CloudFormation: create `<project>-staging` by
-    /// name with the same parameters, and queue what each account's endpoint answers.
-    async fn name_staging_endpoints(&self, answer: &str) {
-        for account in &self.staging_accounts {
-            let endpoint = format!("{}-staging", self.project);
-            deploy_endpoint(self.moto, account, REGION, &endpoint, &self.newest_approved).await;
-            // One answer per distinct request body (the manifest has two cases).
-            queue_json_answers(self.moto, account, REGION, &[answer, answer]);
-        }
-    }
-
     /// Test stage: `test/buildspec.yml` with the build's output as the BuildArtifact input.
     fn test(&self, build_artifacts: &Path) -> (BuildResult, serde_json::Value, roxml::Junit) {
         let (result, artifacts) = self.codebuild(
@@ -608,6 +820,214 @@ impl Pipeline {
         assert_eq!(junit_files.len(), 1, "{}", result.log);
         let junit = roxml::Junit::read(&junit_files[0]);
         (result, report, junit)
+    }
+}
+
+/// What one run of the pipeline did, as CodePipeline's console would show it.
+#[derive(Debug, Default)]
+struct Run {
+    /// Each stage after the source: the actions it ran, in order, or `skipped`.
+    stages: Vec<(String, Vec<String>)>,
+    /// The approval's message and link, as CodePipeline shows them (variables substituted).
+    approval: Option<(String, String)>,
+    /// The variables each action's namespace holds.
+    namespaces: BTreeMap<String, BTreeMap<String, String>>,
+    /// Each CodeBuild action's result and artifacts, by action name.
+    builds: BTreeMap<String, (BuildResult, PathBuf)>,
+}
+
+impl Run {
+    /// The JSON report `file` of the CodeBuild action `action`.
+    fn report(&self, action: &str, file: &str) -> Json {
+        let (result, artifacts) = &self.builds[action];
+        let bytes = std::fs::read(artifacts.join(file))
+            .unwrap_or_else(|e| panic!("{action} wrote no {file} ({e}):\n{}", result.log));
+        serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{action}'s {file}: {e}"))
+    }
+}
+
+/// `text` with each `#{Namespace.Variable}` replaced as CodePipeline does before it runs an
+/// action or evaluates a rule (https://docs.aws.amazon.com/codepipeline/latest/userguide/reference-variables.html);
+/// a variable no earlier action produced fails, as it fails the run.
+fn substitute(text: &str, namespaces: &BTreeMap<String, BTreeMap<String, String>>) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("#{") {
+        out.push_str(&rest[..start]);
+        let end = start + rest[start..].find('}').expect("a closed #{...}");
+        let reference = &rest[start + 2..end];
+        let (namespace, name) = reference.split_once('.').expect("#{Namespace.Variable}");
+        let value = namespaces
+            .get(namespace)
+            .and_then(|variables| variables.get(name))
+            .unwrap_or_else(|| {
+                panic!("#{{{reference}}} in {text:?}: no earlier action exported it")
+            });
+        out.push_str(value);
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Whether CodePipeline enters `stage` (resolved) with these variables: a stage without a
+/// BeforeEntry condition is entered; with one, its rules are evaluated and, when one fails, the
+/// condition's result engages: SKIP skips the stage, FAIL fails the run
+/// (https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-conditions.html). The rule
+/// modelled is VariableCheck and its string operators
+/// (https://docs.aws.amazon.com/codepipeline/latest/userguide/rule-reference-VariableCheck.html).
+fn enters(stage: &Json, namespaces: &BTreeMap<String, BTreeMap<String, String>>) -> bool {
+    let name = stage["Name"].as_str().unwrap();
+    let Some(entry) = stage.get("BeforeEntry") else {
+        return true;
+    };
+    let conditions = entry["Conditions"].as_array().expect("Conditions");
+    assert_eq!(
+        conditions.len(),
+        1,
+        "{name}: CodePipeline takes one entry condition"
+    );
+    let condition = &conditions[0];
+    let met = condition["Rules"]
+        .as_array()
+        .expect("Rules")
+        .iter()
+        .all(|rule| {
+            let kind = &rule["RuleTypeId"];
+            assert_eq!(
+                (&kind["Category"], &kind["Provider"]),
+                (&Json::from("Rule"), &Json::from("VariableCheck")),
+                "{name}: only VariableCheck rules are modelled"
+            );
+            let config = &rule["Configuration"];
+            let variable = substitute(config["Variable"].as_str().unwrap(), namespaces);
+            let value = config["Value"].as_str().unwrap();
+            match config["Operator"].as_str().unwrap() {
+                "EQ" => variable == value,
+                "NE" => variable != value,
+                "CONTAINS" => variable.contains(value),
+                other => panic!("{name}: the operator {other} is not modelled"),
+            }
+        });
+    match (met, condition["Result"].as_str()) {
+        (true, _) => true,
+        (false, Some("SKIP")) => false,
+        (false, result) => panic!("{name}'s entry condition failed with the result {result:?}"),
+    }
+}
+
+impl Pipeline {
+    /// The pipeline's stages as CloudFormation creates them.
+    fn stages(&self) -> Vec<Json> {
+        self.product
+            .resource("ModelDeployPipeline")
+            .unwrap()
+            .properties["Stages"]
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
+    /// The logical id of the CodeBuild project an action names.
+    fn project_of(&self, action: &Json) -> String {
+        let name = &action["Configuration"]["ProjectName"];
+        self.product
+            .of_type("AWS::CodeBuild::Project")
+            .find(|project| project.properties["Name"] == *name)
+            .map_or_else(
+                || panic!("no CodeBuild project {name}"),
+                |project| project.logical_id.clone(),
+            )
+    }
+
+    /// One run started by an event (`ModelPackageArn` at its default, the newest Approved
+    /// package), as CodePipeline runs it: the build, then each later stage entered or skipped by
+    /// its condition on the build's variables, its actions in RunOrder (those of one RunOrder one
+    /// after another here), every CodeBuild action's buildspec run with its project's environment
+    /// and the run's BuildArtifact, and the approval approved. Each action must succeed. The
+    /// emulator's StackSets create each account's stack but not its endpoint, so after each
+    /// StackSet action the endpoints are made by name, answering `answer`.
+    async fn run(&self, run: &str, answer: &str) -> Run {
+        let mut out = Run::default();
+        let stages = self.stages();
+        let build_action = &stages[1]["Actions"][0];
+        let (artifacts, exported) = self.build_stage(run, "newest");
+        let namespace = build_action["Namespace"]
+            .as_str()
+            .expect("the build's Namespace");
+        out.namespaces.insert(namespace.to_owned(), exported);
+        let build_name = build_action["Name"].as_str().unwrap().to_owned();
+        out.stages.push((
+            stages[1]["Name"].as_str().unwrap().to_owned(),
+            vec![build_name],
+        ));
+        for stage in &stages[2..] {
+            let stage_name = stage["Name"].as_str().unwrap().to_owned();
+            if !enters(stage, &out.namespaces) {
+                out.stages.push((stage_name, vec!["skipped".to_owned()]));
+                continue;
+            }
+            let mut actions: Vec<&Json> = stage["Actions"].as_array().unwrap().iter().collect();
+            actions.sort_by_key(|action| action["RunOrder"].as_u64().unwrap_or(1));
+            let mut ran = Vec::new();
+            for action in actions {
+                let name = action["Name"].as_str().unwrap().to_owned();
+                let kind = &action["ActionTypeId"];
+                match (kind["Category"].as_str(), kind["Provider"].as_str()) {
+                    (Some("Build"), Some("CodeBuild")) => {
+                        let project = self.project_of(action);
+                        let buildspec = self.product.resource(&project).unwrap().properties
+                            ["Source"]["BuildSpec"]
+                            .as_str()
+                            .unwrap()
+                            .to_owned();
+                        let (result, dir) =
+                            self.codebuild(&project, &buildspec, &[("BuildArtifact", &artifacts)]);
+                        assert!(
+                            result.succeeded,
+                            "{stage_name}/{name} ({buildspec}) failed:\n{}",
+                            result.log
+                        );
+                        if let Some(namespace) = action["Namespace"].as_str() {
+                            out.namespaces
+                                .insert(namespace.to_owned(), result.exported.clone());
+                        }
+                        // Each action's own copy: the same project runs in several actions.
+                        let kept = self.work.path().join(format!("{run}-{name}"));
+                        std::fs::rename(&dir, &kept).unwrap();
+                        out.builds.insert(name.clone(), (result, kept));
+                    }
+                    (Some("Deploy"), Some("CloudFormationStackSet")) => {
+                        let stack_set = action["Configuration"]["StackSetName"].as_str().unwrap();
+                        if stack_set.ends_with("-deploy-prod") {
+                            self.deploy_stack_set("prod", &artifacts).await;
+                            self.name_endpoints("prod", &self.newest_approved, &artifacts, answer)
+                                .await;
+                        } else {
+                            self.deploy_staging_stack_set(&artifacts).await;
+                            self.assert_staging_resources().await;
+                            self.name_endpoints(
+                                "staging",
+                                &self.newest_approved,
+                                &artifacts,
+                                answer,
+                            )
+                            .await;
+                        }
+                    }
+                    (Some("Approval"), Some("Manual")) => {
+                        let config = &action["Configuration"];
+                        let text =
+                            |key: &str| substitute(config[key].as_str().unwrap(), &out.namespaces);
+                        out.approval = Some((text("CustomData"), text("ExternalEntityLink")));
+                    }
+                    other => panic!("{stage_name}/{name}: the action {other:?} is not modelled"),
+                }
+                ran.push(name);
+            }
+            out.stages.push((stage_name, ran));
+        }
+        out
     }
 }
 
@@ -632,6 +1052,28 @@ impl Roles for ProjectRoles {
     }
 }
 
+/// A recorded call as IAM authorizes it. The proxy records an S3 bucket read it cannot name as
+/// `GET /<bucket>`, and the only ones the buildspecs make are preflight's GetBucketPolicy and
+/// GetBucketEncryption, so such a call stands for both and must be allowed as either.
+fn named_bucket_reads(call: &RecordedCall) -> Vec<RecordedCall> {
+    let bucket = (call.signing_service == "s3")
+        .then(|| call.operation.strip_prefix("GET /"))
+        .flatten()
+        .map(|path| path.trim_end_matches('/'))
+        .filter(|bucket| !bucket.is_empty() && !bucket.contains('/'));
+    let Some(bucket) = bucket else {
+        return vec![call.clone()];
+    };
+    ["GetBucketPolicy", "GetBucketEncryption"]
+        .into_iter()
+        .map(|operation| RecordedCall {
+            operation: operation.to_owned(),
+            params: serde_json::json!({ "Bucket": bucket }),
+            ..call.clone()
+        })
+        .collect()
+}
+
 /// The product's parameters for a project, as the launch passes them: a permissions boundary,
 /// the OUs, and no group policy grant (the emulator answers the group-policy calls with HTTP 500;
 /// build-step's tests cover the grant through a stand-in).
@@ -652,6 +1094,67 @@ fn launch(project: &str, project_id: &str, staging_ou: &str, prod_ou: &str) -> R
     let template: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
     let inputs = launch_inputs(project, project_id, staging_ou, prod_ou);
     cfn_eval::resolve(&template, &inputs).expect("the product resolves for the project")
+}
+
+/// SageMaker's default bucket in the data science account (`sagemaker-<Region>-<account>`, the
+/// account role template's ModelArtifactBucketArn), which the packages' artifacts live in, readable
+/// by every account of the organization as a platform team shares it
+/// (the same policy for every project, so the tests may write it concurrently).
+async fn share_the_default_bucket(moto: &'static Moto) {
+    let org = Organization::get(moto).await;
+    let config = sdk_config(moto, REGION).await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
+    let bucket = format!("sagemaker-{REGION}-{ACCOUNT_ID}");
+    // Already there when another test made it.
+    let _ = s3.create_bucket().bucket(&bucket).send().await;
+    let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [{
+        "Sid": "TheOrganizationReadsTheModels", "Effect": "Allow", "Principal": "*",
+        "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{bucket}/*"),
+        "Condition": {"ForAnyValue:StringLike": {
+            "aws:PrincipalOrgPaths": [format!("*/{}/*", org.root_id)]}}}]});
+    s3.put_bucket_policy()
+        .bucket(&bucket)
+        .policy(policy.to_string())
+        .send()
+        .await
+        .expect("PutBucketPolicy");
+}
+
+/// A package of `group` with `status`, as SageMaker projects register them: the artifacts in
+/// SageMaker's default bucket under the group's prefix, the image in the account's `models`
+/// repository (the account role template's ModelImageRepositoryArns).
+async fn add_package(moto: &'static Moto, group: &str, status: ModelApprovalStatus) -> String {
+    let client = aws_sdk_sagemaker::Client::new(&sdk_config(moto, REGION).await);
+    let spec = InferenceSpecification::builder()
+        .containers(
+            ModelPackageContainerDefinition::builder()
+                .image(format!(
+                    "{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/models:{group}"
+                ))
+                .model_data_url(format!(
+                    "s3://sagemaker-{REGION}-{ACCOUNT_ID}/{group}/model.tar.gz"
+                ))
+                .build(),
+        )
+        .supported_content_types("text/csv")
+        .supported_response_mime_types("application/json")
+        .supported_realtime_inference_instance_types(ProductionVariantInstanceType::MlM5Large)
+        .build();
+    client
+        .create_model_package()
+        .model_package_group_name(group)
+        .model_approval_status(status)
+        .inference_specification(spec)
+        .send()
+        .await
+        .expect("CreateModelPackage")
+        .model_package_arn()
+        .expect("arn")
+        .to_owned()
 }
 
 /// An OU `name` under the root with two ACTIVE accounts named `<prefix>-0` and `<prefix>-1`.
@@ -702,42 +1205,225 @@ mod roxml {
     }
 }
 
-#[tokio::test]
-async fn the_newest_approved_package_is_built_deployed_to_staging_and_passes_its_tests() {
-    let pipeline = Pipeline::new("seed-e2e-pass").await;
-    let artifacts = pipeline.build();
-    pipeline.deploy_staging_stack_set(&artifacts).await;
-    pipeline.assert_staging_resources().await;
-    pipeline
-        .name_staging_endpoints(r#"{"predictions": [0.1, 0.2, 0.3, 0.4, 0.5]}"#)
-        .await;
+/// What every staging and prod endpoint answers in a passing run.
+const GOOD_ANSWER: &str = r#"{"predictions": [0.1, 0.2, 0.3, 0.4, 0.5]}"#;
 
-    let (result, report, junit) = pipeline.test(&artifacts);
-    assert!(result.succeeded, "the test stage failed:\n{}", result.log);
-    assert_eq!(report["status"], "passed", "{report:#}");
-    assert_eq!(
-        report["model_package_name"],
-        pipeline.newest_approved.as_str()
-    );
-    assert_eq!(report["summary"]["passed"], 2, "{report:#}");
-    // What the approval shows: the exported summary, from the same run.
-    let summary = &result.exported["TEST_SUMMARY"];
-    assert!(
-        summary.starts_with("2 of 2 targets passed, 0 failed, 0 could not be tested; worst p99 "),
-        "{summary}"
-    );
-    let mut tested: Vec<_> = report["targets"]
+/// A preflight action's reports: every target of the stage ready (exit 0), each of its checks
+/// passed or skipped, one JUnit test case per check, and the summary exported for the approval.
+fn assert_preflight_passed(run: &Run, action: &str, accounts: &[String]) {
+    let report = run.report(action, "preflight-results.json");
+    assert_eq!(report["command"], "preflight", "{report:#}");
+    assert_eq!(report["status"], "passed", "{action}: {report:#}");
+    assert_eq!(report["exit_code"], 0, "{report:#}");
+    let mut checked: Vec<String> = report["targets"]
         .as_array()
         .unwrap()
         .iter()
         .map(|t| t["account_id"].as_str().unwrap().to_owned())
         .collect();
-    tested.sort();
-    let mut expected = pipeline.staging_accounts.clone();
+    checked.sort();
+    let mut expected = accounts.to_vec();
     expected.sort();
-    assert_eq!(tested, expected);
-    // Two accounts x two manifest cases.
-    assert_eq!((junit.tests, junit.failures), (4, 0));
+    assert_eq!(checked, expected, "{action}: the stage's accounts file");
+    let mut checks = 0;
+    for target in report["targets"].as_array().unwrap() {
+        for check in target["checks"].as_array().unwrap() {
+            checks += 1;
+            let status = check["status"].as_str().unwrap();
+            assert!(
+                status == "passed" || status == "skipped",
+                "{action}: {check:#}"
+            );
+            // What the clean accounts and the product's roles make sure of.
+            if [
+                "assume-role",
+                "execution-role",
+                "deploy-role",
+                "model-artifacts",
+                "capacity",
+                "endpoint-name",
+            ]
+            .contains(&check["name"].as_str().unwrap())
+            {
+                assert_eq!(status, "passed", "{action}: {check:#}");
+            }
+        }
+    }
+    let (result, _) = &run.builds[action];
+    let junit_files = &result.reports["preflight-checks"];
+    assert_eq!(junit_files.len(), 1, "{}", result.log);
+    let junit = roxml::Junit::read(&junit_files[0]);
+    assert_eq!((junit.tests, junit.failures), (checks, 0), "{action}");
+    let summary = &result.exported["PREFLIGHT_SUMMARY"];
+    assert!(
+        summary.starts_with(&format!(
+            "preflight: {n} of {n} targets passed",
+            n = accounts.len()
+        )),
+        "{action}: {summary}"
+    );
+}
+
+/// The whole pipeline, twice. Run 1 (the newest Approved package, on accounts that run nothing
+/// yet): the build finds both stages need a deploy, staging passes its preflight, deploys and
+/// passes its tests on exactly the staging accounts; the approval's stage tests staging afresh
+/// beside the prod preflight and shows both summaries and the test run's link; production passes
+/// its preflight, deploys and is verified, and each test records its verdict in the package's
+/// ModelLifeCycle. Run 2 is the event that record sends (a "SageMaker Model Package State
+/// Change" of the live, unchanged release, as any re-fired event): the build finds nothing to
+/// deploy, and every later stage is skipped, the approval's included, so nobody is asked. Every
+/// call of every action is evaluated against its role.
+#[tokio::test]
+async fn a_release_passes_every_stage_and_a_refired_event_for_it_deploys_nothing() {
+    let pipeline = Pipeline::new("seed-e2e-pass").await;
+    let run = pipeline.run("run-1", GOOD_ANSWER).await;
+    let decision = |run: &Run| {
+        let variables = &run.namespaces["BuildVariables"];
+        (
+            variables.get("DEPLOY_STAGING").cloned(),
+            variables.get("DEPLOY_PROD").cloned(),
+        )
+    };
+    assert_eq!(
+        decision(&run),
+        (Some("true".to_owned()), Some("true".to_owned()))
+    );
+    let stages: Vec<(&str, Vec<&str>)> = run
+        .stages
+        .iter()
+        .map(|(stage, actions)| (stage.as_str(), actions.iter().map(String::as_str).collect()))
+        .collect();
+    assert_eq!(
+        stages,
+        [
+            ("Build", vec!["BuildDeploymentTemplates"]),
+            (
+                "DeployResourcesStaging",
+                vec!["PreflightStaging", "DeployStaging", "TestStaging"]
+            ),
+            (
+                "ApproveProd",
+                vec![
+                    "ReviewStaging",
+                    "PreflightProdForReview",
+                    "ApproveDeployment"
+                ]
+            ),
+            (
+                "DeployResourcesProd",
+                vec!["PreflightProd", "DeployProd", "VerifyProd"]
+            ),
+        ]
+    );
+    assert_preflight_passed(&run, "PreflightStaging", &pipeline.staging_accounts);
+    assert_preflight_passed(&run, "PreflightProdForReview", &pipeline.prod_accounts);
+    assert_preflight_passed(&run, "PreflightProd", &pipeline.prod_accounts);
+
+    for test in ["TestStaging", "ReviewStaging"] {
+        let report = run.report(test, "test-results.json");
+        assert_eq!(report["status"], "passed", "{test}: {report:#}");
+        assert_eq!(
+            report["model_package_name"],
+            pipeline.newest_approved.as_str()
+        );
+        assert_eq!(report["summary"]["passed"], 2, "{report:#}");
+        let mut tested: Vec<_> = report["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["account_id"].as_str().unwrap().to_owned())
+            .collect();
+        tested.sort();
+        let mut expected = pipeline.staging_accounts.clone();
+        expected.sort();
+        assert_eq!(tested, expected);
+        let (result, _) = &run.builds[test];
+        let junit_files = &result.reports["staging-endpoint-tests"];
+        assert_eq!(junit_files.len(), 1, "{}", result.log);
+        // Two accounts x two manifest cases.
+        let junit = roxml::Junit::read(&junit_files[0]);
+        assert_eq!((junit.tests, junit.failures), (4, 0));
+        let summary = &result.exported["TEST_SUMMARY"];
+        assert!(
+            summary
+                .starts_with("2 of 2 targets passed, 0 failed, 0 could not be tested; worst p99 "),
+            "{summary}"
+        );
+    }
+    // What the approver reads: this run's fresh staging test and prod preflight, and the link to
+    // the test's build.
+    let (message, link) = run.approval.clone().expect("the approval waited");
+    let review = &run.builds["ReviewStaging"].0.exported;
+    let preflight = &run.builds["PreflightProdForReview"].0.exported;
+    assert!(
+        message.contains(&review["TEST_SUMMARY"])
+            && message.contains(&preflight["PREFLIGHT_SUMMARY"])
+            && message.contains(&preflight["PREFLIGHT_RUN_URL"]),
+        "{message}"
+    );
+    assert_eq!(link, review["TEST_RUN_URL"]);
+    assert!(link.contains("-test/build/"), "{link}");
+    assert!(
+        preflight["PREFLIGHT_RUN_URL"].contains("-preflight-prod/build/"),
+        "{preflight:?}"
+    );
+    let verified = run.report("VerifyProd", "prod-test-results.json");
+    assert_eq!(verified["status"], "passed", "{verified:#}");
+    assert_eq!(
+        pipeline.stack_set_package("prod").await,
+        pipeline.newest_approved
+    );
+
+    // The registry knows: the staging tests recorded Staging, the verification last Production.
+    assert_eq!(
+        pipeline.proxy.count("UpdateModelPackage"),
+        3,
+        "TestStaging, ReviewStaging, VerifyProd"
+    );
+    let lifecycle = pipeline
+        .proxy
+        .model_lifecycle(ACCOUNT_ID, &pipeline.newest_approved)
+        .expect("the verdict is in the registry");
+    assert_eq!(
+        (&lifecycle["Stage"], &lifecycle["StageStatus"]),
+        (
+            &serde_json::json!("Production"),
+            &serde_json::json!("DeployedAndTested")
+        )
+    );
+    assert!(
+        lifecycle["StageDescription"]
+            .as_str()
+            .unwrap()
+            .contains("2 of 2 targets passed"),
+        "{lifecycle}"
+    );
+
+    // The record's own event starts the pipeline again.
+    let again = pipeline.run("run-2", GOOD_ANSWER).await;
+    assert_eq!(
+        decision(&again),
+        (Some("false".to_owned()), Some("false".to_owned()))
+    );
+    let skipped: Vec<(&str, Vec<&str>)> = again
+        .stages
+        .iter()
+        .map(|(stage, actions)| (stage.as_str(), actions.iter().map(String::as_str).collect()))
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            ("Build", vec!["BuildDeploymentTemplates"]),
+            ("DeployResourcesStaging", vec!["skipped"]),
+            ("ApproveProd", vec!["skipped"]),
+            ("DeployResourcesProd", vec!["skipped"]),
+        ]
+    );
+    assert!(again.approval.is_none(), "nobody is asked to approve");
+    assert!(
+        again.builds.is_empty(),
+        "no build after the build stage ran"
+    );
 }
 
 #[tokio::test]
@@ -746,7 +1432,12 @@ async fn a_wrong_answer_from_the_newest_package_fails_the_test_stage_with_a_read
     let artifacts = pipeline.build();
     pipeline.deploy_staging_stack_set(&artifacts).await;
     pipeline
-        .name_staging_endpoints(r#"{"predictions": [7, 7, 7, 7, 7]}"#)
+        .name_endpoints(
+            "staging",
+            &pipeline.newest_approved,
+            &artifacts,
+            r#"{"predictions": [7, 7, 7, 7, 7]}"#,
+        )
         .await;
 
     let (result, report, junit) = pipeline.test(&artifacts);
@@ -828,7 +1519,9 @@ async fn a_failed_prod_verification_rolls_production_back_to_the_version_that_pa
 
     let run_1 = pipeline.build_run("run-1", &version_1);
     pipeline.deploy_stack_set("prod", &run_1).await;
-    pipeline.name_prod_endpoints(&version_1).await;
+    pipeline
+        .name_endpoints("prod", &version_1, &run_1, GOOD_ANSWER)
+        .await;
     let (result, report) = pipeline.verify_prod(&run_1);
     assert!(
         result.succeeded,
