@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde_json::json;
 use test_support::endpoints::STAGING_ROLE;
 use test_support::fault_proxy::FaultProxy;
-use test_support::seed::{assume_account, sdk_config_with, Organization, REGION};
+use test_support::seed::{assume_account, sdk_config_with, Organization, ACCOUNT_ID, REGION};
 use test_support::Moto;
 
 use crate::figures::{accounts, median, mib, secs};
@@ -66,7 +66,8 @@ pub(crate) async fn cases(
     Ok(rows)
 }
 
-/// An OU of `count` accounts where nothing is deployed yet, each with the execution role.
+/// An OU of `count` accounts where nothing is deployed yet, each with the execution role, which
+/// may read the bench package's artifacts and image (the seed's `GroupSeed` package).
 async fn seed_undeployed(moto: &Moto, count: usize) -> String {
     let org = Organization::get(moto).await;
     let ou = org
@@ -74,6 +75,10 @@ async fn seed_undeployed(moto: &Moto, count: usize) -> String {
         .await;
     let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
         "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+    let run_the_model = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::demo-artifacts/*"},
+        {"Effect": "Allow", "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+         "Resource": format!("arn:aws:ecr:{REGION}:{ACCOUNT_ID}:repository/demo-model")}]});
     for n in 0..count {
         let account = org
             .create_account(&ou, &format!("bench-preflight-{count}-{n}"))
@@ -87,6 +92,14 @@ async fn seed_undeployed(moto: &Moto, count: usize) -> String {
             .await
             .map_err(|e| format!("CreateRole: {e}"))
             .expect("the execution role");
+        iam.put_role_policy()
+            .role_name(STAGING_ROLE)
+            .policy_name("run-the-model")
+            .policy_document(run_the_model.to_string())
+            .send()
+            .await
+            .map_err(|e| format!("PutRolePolicy: {e}"))
+            .expect("the execution role's policy");
     }
     ou
 }
