@@ -428,19 +428,18 @@ struct TargetRun<'a> {
 
 impl TargetRun<'_> {
     async fn checks(&mut self) -> Vec<Check> {
-        let execution = self.execution_role().await;
-        let (execution, execution_missing) = execution;
+        let (execution, execution_missing) = self.execution_role().await;
         let deploy = self.deploy_role().await;
-        let (artifacts, image) = if !execution_missing {
+        let (artifacts, image) = if execution_missing {
+            let why = "not run: the execution role does not exist (see execution-role)";
+            (Check::skipped(ARTIFACTS, why), Check::skipped(IMAGE, why))
+        } else {
             let sources = &self.preflight.sources;
             (
                 self.may_read(ARTIFACTS, &sources.artifacts, "artifacts")
                     .await,
                 self.image().await,
             )
-        } else {
-            let why = "not run: the execution role does not exist (see execution-role)";
-            (Check::skipped(ARTIFACTS, why), Check::skipped(IMAGE, why))
         };
         let capacity = self.capacity().await;
         let name = self.endpoint_name().await;

@@ -266,7 +266,7 @@ async fn status_names_a_drifted_and_a_missing_endpoint_and_passes_a_fleet_in_syn
     let fleet = Fleet::new("status", 3).await;
     let (in_sync, drifted, missing) = (&fleet.accounts[0], &fleet.accounts[1], &fleet.accounts[2]);
     let endpoint = fleet.ws.endpoint();
-    let package = registered(&fleet).await;
+    let package = registered(&fleet);
     let asked = Hosting::Instances {
         instance_type: "ml.m5.large".into(),
         count: 1,
@@ -348,7 +348,11 @@ async fn status_names_a_drifted_and_a_missing_endpoint_and_passes_a_fleet_in_syn
 
     // A fleet in sync passes; neither run wrote anything or, in status, invoked anything.
     let calls_before = fleet.proxy.calls().len();
-    let clean = fleet.run_in(&[in_sync.clone()], "status", &["--output", "json"]);
+    let clean = fleet.run_in(
+        std::slice::from_ref(in_sync),
+        "status",
+        &["--output", "json"],
+    );
     clean.code(0);
     let printed: Value = serde_json::from_str(&clean.stdout).unwrap();
     assert_eq!(printed["status"], "passed");
@@ -363,7 +367,7 @@ async fn status_names_a_drifted_and_a_missing_endpoint_and_passes_a_fleet_in_syn
 }
 
 /// The package the fleet's build config names.
-async fn registered(fleet: &Fleet) -> String {
+fn registered(fleet: &Fleet) -> String {
     let text = std::fs::read_to_string(fleet.ws.file("staging-config-export.json")).unwrap();
     let params: Value = serde_json::from_str(&text).unwrap();
     params
@@ -387,7 +391,7 @@ async fn preflight_passes_a_ready_fleet_without_writing_or_invoking() {
         ours,
         REGION,
         &fleet.ws.endpoint(),
-        &registered(&fleet).await,
+        &registered(&fleet),
         &Hosting::default(),
     )
     .await;
@@ -501,7 +505,7 @@ async fn preflight_names_each_target_that_is_not_ready_and_why() {
         instance_type: "ml.m5.large".into(),
         count: 2,
     };
-    let package = registered(&fleet).await;
+    let package = registered(&fleet);
     deploy_hosted_endpoint(moto(), &full, REGION, "another-team", &package, &other).await;
     // One account where someone made the endpoint by hand under the project's name.
     deploy_hosted_endpoint(
@@ -609,7 +613,7 @@ async fn a_check_the_role_may_not_run_is_skipped_and_fails_only_under_strict() {
 async fn a_passing_test_with_the_flag_records_its_stage_in_the_registry_and_without_it_nothing() {
     let fleet = Fleet::new("lifecycle", 1).await;
     let account = fleet.accounts[0].clone();
-    let package = registered(&fleet).await;
+    let package = registered(&fleet);
     let endpoint = fleet.ws.endpoint();
     deploy_hosted_endpoint(
         moto(),

@@ -205,8 +205,10 @@ impl FaultProxy {
         stand_ins.with(|runs: &mut PipelineStandIn| runs.record(pipeline, execution_id, variables));
     }
 
-    /// Answers UpdateModelPackage with a `ModelLifeCycle` itself (see [`ModelLifecycleStandIn`]):
-    /// the emulator knows no lifecycle, and would clear the package's approval status.
+    /// Answers UpdateModelPackage with a `ModelLifeCycle` itself, as the SageMaker API reference
+    /// documents it (stage and status names of at most 63 letters, digits and hyphens, a
+    /// description of at most 1,024 characters): the emulator knows no lifecycle, and would clear
+    /// the package's approval status.
     pub fn stand_in_for_model_lifecycle(&self) {
         self.shared
             .stand_ins
