@@ -339,7 +339,7 @@ pub fn env_file(decisions: &PerStage<Decision>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stack_params::StackSetParameter;
+    use crate::stack_params::tests::params;
 
     const TEMPLATE: &str = "Parameters:\n  StageName:\n    Type: String\n  EndpointInstanceCount:\n    Type: Number\n    Default: '1'\nResources: {}\n";
 
@@ -387,16 +387,6 @@ mod tests {
                 regions: &self.regions,
             }
         }
-    }
-
-    fn params(pairs: &[(&str, &str)]) -> ParameterList {
-        ParameterList::new(
-            pairs
-                .iter()
-                .map(|(k, v)| StackSetParameter::new(*k, *v))
-                .collect(),
-        )
-        .unwrap()
     }
 
     fn instance(account: &str, region: &str, status: &str) -> InstanceState {

@@ -117,17 +117,7 @@ pub fn hosting(variant: &VariantModel) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stack_params::StackSetParameter;
-
-    fn config(pairs: &[(&str, &str)]) -> ParameterList {
-        ParameterList::new(
-            pairs
-                .iter()
-                .map(|(k, v)| StackSetParameter::new(*k, *v))
-                .collect(),
-        )
-        .unwrap()
-    }
+    use crate::stack_params::tests::params as config;
 
     fn on_instances(instance_type: &str, count: i32) -> VariantModel {
         VariantModel {

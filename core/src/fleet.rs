@@ -13,7 +13,7 @@
 use serde::Serialize;
 
 use crate::exit::ExitStatus;
-use crate::report::{Counts, RunStatus, Setup, TargetStatus, VariantModel};
+use crate::report::{Counts, RunSetup, RunStatus, TargetStatus, VariantModel};
 use crate::targets::Target;
 use crate::verdict::run_exit;
 
@@ -62,41 +62,19 @@ pub struct FleetReport {
     pub interrupted: Option<String>,
 }
 
-/// What was checked, as far as the run got (the test report's setup without the payloads).
+/// What was checked, as far as the run got: the test report's setup without the payloads.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct FleetSetup {
-    pub build_config: String,
-    pub stage: Option<String>,
-    pub project_name: Option<String>,
-    pub endpoint_name: Option<String>,
-    pub model_package_name: Option<String>,
-    pub role_name: Option<String>,
-    pub session_name: Option<String>,
-    pub organizational_unit_id: Option<String>,
-    pub targets_from: Option<String>,
-    pub accounts_file: Option<String>,
-    pub regions: Vec<String>,
+    #[serde(flatten)]
+    pub run: RunSetup,
     /// `--strict`: a skipped check fails its target.
     pub strict: bool,
 }
 
 impl FleetSetup {
-    /// The fleet's view of the setup the inputs filled in.
-    pub fn of(setup: Setup, strict: bool) -> Self {
-        Self {
-            build_config: setup.build_config,
-            stage: setup.stage,
-            project_name: setup.project_name,
-            endpoint_name: setup.endpoint_name,
-            model_package_name: setup.model_package_name,
-            role_name: setup.role_name,
-            session_name: setup.session_name,
-            organizational_unit_id: setup.organizational_unit_id,
-            targets_from: setup.targets_from,
-            accounts_file: setup.accounts_file,
-            regions: setup.regions,
-            strict,
-        }
+    /// The setup the inputs filled in, and whether skipped checks fail.
+    pub fn of(run: RunSetup, strict: bool) -> Self {
+        Self { run, strict }
     }
 }
 
@@ -265,17 +243,7 @@ impl FleetReport {
         for target in &mut self.targets {
             target.settle(strict);
         }
-        let mut counts = Counts {
-            targets: self.targets.len(),
-            ..Counts::default()
-        };
-        for target in &self.targets {
-            match target.status {
-                TargetStatus::Passed => counts.passed += 1,
-                TargetStatus::Failed => counts.failed += 1,
-                TargetStatus::Error => counts.errors += 1,
-            }
-        }
+        let counts = Counts::of_statuses(self.targets.iter().map(|t| t.status));
         self.summary = FleetCounts {
             targets: counts,
             skipped_checks: self
@@ -419,14 +387,14 @@ pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn report(command: Command, strict: bool, targets: Vec<Vec<Check>>) -> FleetReport {
-        let setup = FleetSetup {
+        let run = RunSetup {
             build_config: "prod-config-export.json".into(),
             stage: Some("prod".into()),
             endpoint_name: Some("churn-prod".into()),
             regions: vec!["us-east-1".into()],
-            strict,
-            ..FleetSetup::default()
+            ..RunSetup::default()
         };
+        let setup = FleetSetup::of(run, strict);
         let mut report = FleetReport::started("test-step".into(), command, None, setup);
         report.targets = targets
             .into_iter()

@@ -46,6 +46,16 @@ pub struct Report {
 /// inputs, so a run stopped by bad input still reports what it had read.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Setup {
+    #[serde(flatten)]
+    pub run: RunSetup,
+    pub payloads: String,
+    pub invocations_per_case: u32,
+}
+
+/// What every command of test-step reads before it reaches a target (the test, `preflight`,
+/// `status`): the build config and what it says, whom to become, where.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunSetup {
     pub build_config: String,
     pub stage: Option<String>,
     pub project_name: Option<String>,
@@ -59,8 +69,6 @@ pub struct Setup {
     /// The accounts file read, when the accounts came from one.
     pub accounts_file: Option<String>,
     pub regions: Vec<String>,
-    pub payloads: String,
-    pub invocations_per_case: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -310,17 +318,21 @@ pub(crate) mod tests {
             "test-step".into(),
             None,
             Setup {
-                build_config: "staging-config-export.json".into(),
-                stage: Some("staging".into()),
-                project_name: Some("churn".into()),
-                endpoint_name: Some("churn-staging".into()),
-                model_package_name: Some("arn:aws:sagemaker:us-east-1:1:model-package/g/3".into()),
-                role_name: Some("role".into()),
-                session_name: None,
-                organizational_unit_id: None,
-                targets_from: Some("account_ids".into()),
-                accounts_file: None,
-                regions: vec!["us-east-1".into()],
+                run: RunSetup {
+                    build_config: "staging-config-export.json".into(),
+                    stage: Some("staging".into()),
+                    project_name: Some("churn".into()),
+                    endpoint_name: Some("churn-staging".into()),
+                    model_package_name: Some(
+                        "arn:aws:sagemaker:us-east-1:1:model-package/g/3".into(),
+                    ),
+                    role_name: Some("role".into()),
+                    session_name: None,
+                    organizational_unit_id: None,
+                    targets_from: Some("account_ids".into()),
+                    accounts_file: None,
+                    regions: vec!["us-east-1".into()],
+                },
                 payloads: "test/payloads".into(),
                 invocations_per_case: 1,
             },

@@ -178,8 +178,19 @@ pub enum Problem {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// A parameter list of `(key, value)` pairs, for the tests of every rule that reads one.
+    pub(crate) fn params(pairs: &[(&str, &str)]) -> ParameterList {
+        ParameterList::new(
+            pairs
+                .iter()
+                .map(|(k, v)| StackSetParameter::new(*k, *v))
+                .collect(),
+        )
+        .expect("distinct keys")
+    }
 
     #[test]
     fn reads_the_seed_format_in_order() {

@@ -151,12 +151,15 @@ impl TargetReport {
 impl Counts {
     /// The targets, counted by status.
     pub fn of(targets: &[TargetReport]) -> Self {
-        let mut counts = Counts {
-            targets: targets.len(),
-            ..Counts::default()
-        };
-        for target in targets {
-            match target.status {
+        Self::of_statuses(targets.iter().map(|t| t.status))
+    }
+
+    /// Targets of these statuses, counted (the test's, or `preflight`'s and `status`'s).
+    pub fn of_statuses(statuses: impl Iterator<Item = TargetStatus>) -> Self {
+        let mut counts = Counts::default();
+        for status in statuses {
+            counts.targets += 1;
+            match status {
                 TargetStatus::Passed => counts.passed += 1,
                 TargetStatus::Failed => counts.failed += 1,
                 TargetStatus::Error => counts.errors += 1,

@@ -18,7 +18,7 @@ use deploy_core::manifest::{Manifest, MANIFEST_FILE};
 use deploy_core::report::junit::{
     junit_part_path, junit_reports, MAX_CASES_PER_REPORT, MAX_REPORT_GROUPS,
 };
-use deploy_core::report::{Report, Setup};
+use deploy_core::report::{Report, RunSetup, Setup};
 use deploy_core::session_name::session_name;
 use deploy_core::stack_params::{ParameterList, Problem};
 use deploy_shell::aws::AwsSettings;
@@ -77,7 +77,7 @@ pub(crate) struct ReportFiles {
 impl RunConfig {
     /// Checks every input that can be checked without AWS (see the module doc). What it has read
     /// is recorded in `setup` as it goes, so a run stopped by bad input still reports it.
-    pub(crate) fn load(args: &Args, setup: &mut Setup) -> Result<Self, TestError> {
+    pub(crate) fn load(args: &Args, setup: &mut RunSetup) -> Result<Self, TestError> {
         if args.strict && args.command != Command::Preflight {
             return Err(TestError::BadSetting {
                 input: inputs::STRICT,
@@ -129,7 +129,7 @@ impl RunConfig {
 impl TestConfig {
     /// [`RunConfig::load`], then the payload manifest with every body.
     pub(crate) fn load(args: &Args, setup: &mut Setup) -> Result<Self, TestError> {
-        let run = RunConfig::load(args, setup)?;
+        let run = RunConfig::load(args, &mut setup.run)?;
         let manifest = Arc::new(Manifest::load(&args.payloads)?);
         Ok(Self {
             run,
@@ -143,10 +143,12 @@ impl TestConfig {
 /// What the report knows before any input is read.
 pub(crate) fn initial_setup(args: &Args) -> Setup {
     Setup {
-        build_config: args.build_config.display().to_string(),
+        run: RunSetup {
+            build_config: args.build_config.display().to_string(),
+            ..RunSetup::default()
+        },
         payloads: args.payloads.display().to_string(),
         invocations_per_case: args.invocations,
-        ..Setup::default()
     }
 }
 

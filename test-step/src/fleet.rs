@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use deploy_core::fleet::{self, Check, FleetReport, FleetSetup, FleetTarget};
-use deploy_core::report::{seconds, Setup};
+use deploy_core::report::{seconds, RunSetup};
 use deploy_core::targets::Target;
 use deploy_shell::finish::Failure;
 
@@ -17,24 +17,38 @@ use crate::each_target::each_target;
 use crate::error::TestError;
 use crate::preflight::{ModelSources, Preflight};
 use crate::reach::Reach;
-use crate::session::{PreflightRoles, Purpose};
+use crate::session::{PreflightRoles, Purpose, RoleToAssume};
 use crate::slots::{Slot, Slots};
 use crate::status::StatusCheck;
 use crate::stop::Stop;
 use crate::{keep_verdict, started_at, write_stopped, Finished, Reported};
 
-/// One target's check, for either command.
-enum Checker {
+/// One target's check, for either command, and what both share.
+struct Checker {
+    kind: Kind,
+    clock: Arc<dyn Clock>,
+    role: RoleToAssume,
+    endpoint_name: String,
+}
+
+enum Kind {
     Preflight(Preflight),
     Status(StatusCheck),
 }
 
 impl Checker {
+    /// The report of one target, holding `slot` while it makes calls; never fails.
     async fn check(&self, target: &Target, slot: &mut Slot) -> FleetTarget {
-        match self {
-            Checker::Preflight(preflight) => preflight.check(target, slot).await,
-            Checker::Status(status) => status.check(target, slot).await,
+        slot.hold().await;
+        let started = self.clock.now();
+        let role_arn = self.role.role_arn(&target.account_id);
+        let mut report = FleetTarget::new(target, &self.endpoint_name, role_arn);
+        match &self.kind {
+            Kind::Preflight(preflight) => preflight.check(target, &mut report).await,
+            Kind::Status(status) => status.check(target, &mut report).await,
         }
+        report.duration_seconds = seconds(self.clock.now().saturating_duration_since(started));
+        report
     }
 }
 
@@ -46,7 +60,7 @@ pub(crate) async fn run(args: &Args) -> Result<Finished, TestError> {
         Command::Preflight => fleet::Command::Preflight,
         _ => fleet::Command::Status,
     };
-    let mut setup = initial_setup(args);
+    let mut setup = initial_setup(args).run;
     let mut report = FleetReport::started(
         concat!("test-step ", env!("CARGO_PKG_VERSION")).to_owned(),
         command,
@@ -73,7 +87,7 @@ pub(crate) async fn run(args: &Args) -> Result<Finished, TestError> {
 async fn load_and_check(
     args: &Args,
     stop: &Stop,
-    setup: &mut Setup,
+    setup: &mut RunSetup,
     report: &mut FleetReport,
 ) -> Result<(), TestError> {
     let config = RunConfig::load(args, setup)?;
@@ -99,29 +113,35 @@ async fn load_and_check(
         deployment.model_package_name
     );
     let clock: Arc<dyn Clock> = Arc::new(clock::SystemClock);
-    let checker = match args.command {
+    let kind = match args.command {
         Command::Preflight => {
             let sources = tokio::select! {
                 sources = ModelSources::read(&reach.sdk_config, &reach.role.partition, &deployment.model_package_name) => sources,
                 reason = stop.reason() => return Err(TestError::Interrupted(reason)),
             };
-            Checker::Preflight(Preflight::new(
+            Kind::Preflight(Preflight::new(
                 &config,
                 args,
                 reach.role.clone(),
                 reach.factory.clone(),
-                clock,
+                clock.clone(),
                 sources,
             ))
         }
-        _ => Checker::Status(StatusCheck {
+        _ => Kind::Status(StatusCheck {
             role: reach.role.clone(),
             factory: reach.factory.clone(),
-            clock,
+            clock: clock.clone(),
             endpoint_name: deployment.endpoint_name.clone(),
             model_package_name: deployment.model_package_name.clone(),
             settings: deployment.settings.clone(),
         }),
+    };
+    let checker = Checker {
+        kind,
+        clock,
+        role: reach.role.clone(),
+        endpoint_name: deployment.endpoint_name.clone(),
     };
     let checker = Arc::new(checker);
     let finished = each_target(

@@ -215,7 +215,7 @@ async fn test(
     report: &mut Report,
 ) -> Result<aws_config::SdkConfig, TestError> {
     let reach = Reach::discover(&config.run, Purpose::Test, stop).await?;
-    report.setup.regions.clone_from(&reach.regions);
+    report.setup.run.regions.clone_from(&reach.regions);
     let cases = reach.targets.len() * config.manifest.cases.len();
     if cases > MAX_CASES_PER_REPORT {
         tracing::warn!(

@@ -29,7 +29,6 @@ use deploy_core::capacity::Demand;
 use deploy_core::fleet::{Check, CheckOutcome, FleetTarget};
 use deploy_core::grants::{allows, trusts, Trustee};
 use deploy_core::model_source::{Artifact, Image};
-use deploy_core::report::seconds;
 use deploy_core::targets::Target;
 use deploy_core::verdict::{AwsErrorKind, Cause};
 use deploy_shell::pages::{all_pages, first_item};
@@ -39,7 +38,6 @@ use crate::cli::Args;
 use crate::clock::Clock;
 use crate::config::RunConfig;
 use crate::session::{ClientFactory, RoleToAssume, Session};
-use crate::slots::Slot;
 
 const ASSUME_ROLE: &str = "assume-role";
 const EXECUTION_ROLE: &str = "execution-role";
@@ -348,14 +346,7 @@ impl Preflight {
     }
 
     /// The preflight of one target, holding `slot` while it makes calls; never fails.
-    pub(crate) async fn check(&self, target: &Target, slot: &mut Slot) -> FleetTarget {
-        slot.hold().await;
-        let started = self.clock.now();
-        let mut report = FleetTarget::new(
-            target,
-            &self.endpoint_name,
-            self.role.role_arn(&target.account_id),
-        );
+    pub(crate) async fn check(&self, target: &Target, report: &mut FleetTarget) {
         let place = format!("account {} region {}", target.account_id, target.region);
         match Session::open(
             self.role.clone(),
@@ -403,8 +394,6 @@ impl Preflight {
                 }
             }
         }
-        report.duration_seconds = seconds(self.clock.now().saturating_duration_since(started));
-        report
     }
 }
 

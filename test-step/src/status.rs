@@ -9,7 +9,6 @@ use std::sync::Arc;
 use aws_sdk_sagemaker::types::EndpointStatus;
 use deploy_core::drift::ExpectedSettings;
 use deploy_core::fleet::{Check, EndpointState, FleetTarget};
-use deploy_core::report::seconds;
 use deploy_core::targets::Target;
 use deploy_core::verdict::Cause;
 use deploy_shell::AwsCallError;
@@ -17,7 +16,6 @@ use deploy_shell::AwsCallError;
 use crate::clock::Clock;
 use crate::model_check::{check_model, Expected};
 use crate::session::{ClientFactory, RoleToAssume, Session};
-use crate::slots::Slot;
 
 /// Everything every target's status shares.
 pub(crate) struct StatusCheck {
@@ -34,21 +32,8 @@ const PACKAGE: &str = "model-package";
 const SETTINGS: &str = "settings";
 
 impl StatusCheck {
-    /// The status of one target, holding `slot` while it makes calls; never fails.
-    pub(crate) async fn check(&self, target: &Target, slot: &mut Slot) -> FleetTarget {
-        slot.hold().await;
-        let started = self.clock.now();
-        let mut report = FleetTarget::new(
-            target,
-            &self.endpoint_name,
-            self.role.role_arn(&target.account_id),
-        );
-        self.describe(target, &mut report).await;
-        report.duration_seconds = seconds(self.clock.now().saturating_duration_since(started));
-        report
-    }
-
-    async fn describe(&self, target: &Target, report: &mut FleetTarget) {
+    /// The status of one target, into `report`; never fails.
+    pub(crate) async fn check(&self, target: &Target, report: &mut FleetTarget) {
         let place = format!(
             "endpoint {} in account {} region {}",
             self.endpoint_name, target.account_id, target.region

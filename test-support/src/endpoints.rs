@@ -226,3 +226,39 @@ pub fn closed_endpoint() -> String {
         .port();
     format!("http://127.0.0.1:{port}")
 }
+
+/// The model's execution role in `account` as the role template makes it: [`STAGING_ROLE`],
+/// trusting SageMaker, reading the artifacts under `bucket_prefix` (`bucket/prefix`) and pulling
+/// from the ECR repository `repository_arn`. Returns the IAM client of the account (its
+/// organization's access role), for more.
+pub async fn create_execution_role(
+    moto: &Moto,
+    account_id: &str,
+    bucket_prefix: &str,
+    repository_arn: &str,
+) -> aws_sdk_iam::Client {
+    let credentials = assume_account(moto, account_id, "OrganizationAccountAccessRole").await;
+    let iam =
+        aws_sdk_iam::Client::new(&sdk_config_with(moto, crate::seed::REGION, credentials).await);
+    let trust = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+    iam.create_role()
+        .role_name(STAGING_ROLE)
+        .assume_role_policy_document(trust.to_string())
+        .send()
+        .await
+        .expect("CreateRole (the execution role)");
+    let run_the_model = serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject",
+         "Resource": format!("arn:aws:s3:::{bucket_prefix}/*")},
+        {"Effect": "Allow", "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+         "Resource": repository_arn}]});
+    iam.put_role_policy()
+        .role_name(STAGING_ROLE)
+        .policy_name("run-the-model")
+        .policy_document(run_the_model.to_string())
+        .send()
+        .await
+        .expect("PutRolePolicy (the execution role)");
+    iam
+}

@@ -21,9 +21,10 @@ impl FleetReport {
                     out,
                     "{} of endpoint {} (stage {}), model package {}",
                     self.command.name(),
-                    self.setup.endpoint_name.clone().unwrap_or_else(unknown),
-                    self.setup.stage.clone().unwrap_or_else(unknown),
+                    self.setup.run.endpoint_name.clone().unwrap_or_else(unknown),
+                    self.setup.run.stage.clone().unwrap_or_else(unknown),
                     self.setup
+                        .run
                         .model_package_name
                         .clone()
                         .unwrap_or_else(unknown)

@@ -20,9 +20,10 @@ impl Report {
         writeln!(
             out,
             "Endpoint {} (stage {}), model package {}",
-            self.setup.endpoint_name.clone().unwrap_or_else(unknown),
-            self.setup.stage.clone().unwrap_or_else(unknown),
+            self.setup.run.endpoint_name.clone().unwrap_or_else(unknown),
+            self.setup.run.stage.clone().unwrap_or_else(unknown),
             self.setup
+                .run
                 .model_package_name
                 .clone()
                 .unwrap_or_else(unknown)

@@ -17,7 +17,7 @@ use deploy_core::fleet::{
 use deploy_core::manifest::{Case, Expect};
 use deploy_core::report::junit::junit_xml;
 use deploy_core::report::{
-    CaseReport, CaseStatus, CheckStatus, FirstCall, Latency, ModelCheck, Report, Setup,
+    CaseReport, CaseStatus, CheckStatus, FirstCall, Latency, ModelCheck, Report, RunSetup, Setup,
     TargetReport, TargetStatus, VariantModel,
 };
 use deploy_core::targets::Target;
@@ -55,17 +55,19 @@ fn started() -> Report {
         TOOL.into(),
         Some(STARTED_AT.into()),
         Setup {
-            build_config: "staging-config-export.json".into(),
-            stage: Some("staging".into()),
-            project_name: Some(PROJECT.into()),
-            endpoint_name: Some(ENDPOINT.into()),
-            model_package_name: Some(PACKAGE.into()),
-            role_name: Some("sagemaker-role-staging".into()),
-            session_name: Some(SESSION.into()),
-            organizational_unit_id: Some("ou-ab12-cd34ef56".into()),
-            targets_from: Some("organizational_unit".into()),
-            accounts_file: None,
-            regions: vec!["us-east-1".into()],
+            run: RunSetup {
+                build_config: "staging-config-export.json".into(),
+                stage: Some("staging".into()),
+                project_name: Some(PROJECT.into()),
+                endpoint_name: Some(ENDPOINT.into()),
+                model_package_name: Some(PACKAGE.into()),
+                role_name: Some("sagemaker-role-staging".into()),
+                session_name: Some(SESSION.into()),
+                organizational_unit_id: Some("ou-ab12-cd34ef56".into()),
+                targets_from: Some("organizational_unit".into()),
+                accounts_file: None,
+                regions: vec!["us-east-1".into()],
+            },
             payloads: "test/payloads".into(),
             invocations_per_case: INVOCATIONS,
         },
@@ -411,7 +413,7 @@ fn status_run() -> FleetReport {
 type FleetTargetSpec = (&'static str, Vec<Check>, Option<EndpointState>);
 
 fn fleet_run(command: FleetCommand, targets: Vec<FleetTargetSpec>) -> FleetReport {
-    let setup = FleetSetup {
+    let run = RunSetup {
         build_config: "prod-config-export.json".into(),
         stage: Some("prod".into()),
         project_name: Some(PROJECT.into()),
@@ -422,8 +424,9 @@ fn fleet_run(command: FleetCommand, targets: Vec<FleetTargetSpec>) -> FleetRepor
         targets_from: Some("accounts_file".into()),
         accounts_file: Some("prod-accounts.json".into()),
         regions: vec!["us-east-1".into()],
-        ..FleetSetup::default()
+        ..RunSetup::default()
     };
+    let setup = FleetSetup::of(run, false);
     let mut report = FleetReport::started(TOOL.into(), command, Some(STARTED_AT.into()), setup);
     report.targets = targets
         .into_iter()

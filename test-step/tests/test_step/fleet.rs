@@ -11,7 +11,9 @@ use aws_sdk_sagemaker::types::{
     InferenceSpecification, ModelApprovalStatus, ModelPackageContainerDefinition,
 };
 use serde_json::{json, Value};
-use test_support::endpoints::{deploy_hosted_endpoint, Hosting, STAGING_ROLE};
+use test_support::endpoints::{
+    create_execution_role, deploy_hosted_endpoint, Hosting, STAGING_ROLE,
+};
 use test_support::fault_proxy::{Fault, FaultKind, FaultProxy, RecordedCall};
 use test_support::seed::{assume_account, sdk_config, sdk_config_with, Organization, ACCOUNT_ID};
 use test_support::{moto, CliOutput};
@@ -100,28 +102,8 @@ impl Fleet {
     /// StackSet execution role (trusting the administration role), as the role template makes
     /// them.
     async fn create_roles(&self, account: &str) {
-        let credentials = assume_account(moto(), account, "OrganizationAccountAccessRole").await;
-        let iam = aws_sdk_iam::Client::new(&sdk_config_with(moto(), REGION, credentials).await);
-        let trust_sagemaker = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-            "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
-        iam.create_role()
-            .role_name(STAGING_ROLE)
-            .assume_role_policy_document(trust_sagemaker.to_string())
-            .send()
-            .await
-            .expect("CreateRole (execution)");
-        let run_the_model = json!({"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Action": "s3:GetObject",
-             "Resource": format!("arn:aws:s3:::{}/*", self.bucket)},
-            {"Effect": "Allow", "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-             "Resource": format!("arn:aws:ecr:{REGION}:{DS}:repository/{}", self.repository)}]});
-        iam.put_role_policy()
-            .role_name(STAGING_ROLE)
-            .policy_name("run-the-model")
-            .policy_document(run_the_model.to_string())
-            .send()
-            .await
-            .expect("PutRolePolicy");
+        let repository = format!("arn:aws:ecr:{REGION}:{DS}:repository/{}", self.repository);
+        let iam = create_execution_role(moto(), account, &self.bucket, &repository).await;
         let trust_admin = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
             "Principal": {"AWS": format!("arn:aws:iam::{DS}:root")}, "Action": "sts:AssumeRole",
             "Condition": {"ArnEquals": {"aws:PrincipalArn": ADMIN_ROLE}}}]});

@@ -8,10 +8,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use serde_json::json;
-use test_support::endpoints::STAGING_ROLE;
+use test_support::endpoints::create_execution_role;
 use test_support::fault_proxy::FaultProxy;
-use test_support::seed::{assume_account, sdk_config_with, Organization, ACCOUNT_ID, REGION};
+use test_support::seed::{Organization, ACCOUNT_ID, REGION};
 use test_support::Moto;
 
 use crate::figures::{accounts, median, mib, secs};
@@ -73,33 +72,12 @@ async fn seed_undeployed(moto: &Moto, count: usize) -> String {
     let ou = org
         .create_ou(&org.root_id, &format!("bench-preflight-{count}"))
         .await;
-    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-        "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
-    let run_the_model = json!({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::demo-artifacts/*"},
-        {"Effect": "Allow", "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-         "Resource": format!("arn:aws:ecr:{REGION}:{ACCOUNT_ID}:repository/demo-model")}]});
+    let repository = format!("arn:aws:ecr:{REGION}:{ACCOUNT_ID}:repository/demo-model");
     for n in 0..count {
         let account = org
             .create_account(&ou, &format!("bench-preflight-{count}-{n}"))
             .await;
-        let credentials = assume_account(moto, &account, "OrganizationAccountAccessRole").await;
-        let iam = aws_sdk_iam::Client::new(&sdk_config_with(moto, REGION, credentials).await);
-        iam.create_role()
-            .role_name(STAGING_ROLE)
-            .assume_role_policy_document(trust.to_string())
-            .send()
-            .await
-            .map_err(|e| format!("CreateRole: {e}"))
-            .expect("the execution role");
-        iam.put_role_policy()
-            .role_name(STAGING_ROLE)
-            .policy_name("run-the-model")
-            .policy_document(run_the_model.to_string())
-            .send()
-            .await
-            .map_err(|e| format!("PutRolePolicy: {e}"))
-            .expect("the execution role's policy");
+        create_execution_role(moto, &account, "demo-artifacts", &repository).await;
     }
     ou
 }
