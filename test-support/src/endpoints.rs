@@ -4,8 +4,8 @@
 //! runtime answers each account's endpoint gives.
 
 use aws_sdk_sagemaker::types::{
-    ContainerDefinition, ProductionVariant, ProductionVariantInstanceType,
-    ProductionVariantServerlessConfig,
+    CaptureMode, CaptureOption, ContainerDefinition, DataCaptureConfig, ProductionVariant,
+    ProductionVariantInstanceType, ProductionVariantServerlessConfig,
 };
 use deploy_core::hosting;
 use deploy_core::stack_params::ParameterList;
@@ -156,6 +156,51 @@ pub async fn deploy_endpoint(
     .await
 }
 
+/// The data capture the endpoint template gives a stage whose parameters set
+/// `DataCaptureSamplingPercentage` above 0: requests and answers, at that rate, into
+/// `destination`; `None` when capture stays off.
+pub fn data_capture(parameters: &ParameterList, destination: &str) -> Option<DataCaptureConfig> {
+    let percentage = parameters
+        .get(deploy_core::drift::DATA_CAPTURE_PERCENTAGE)
+        .map_or(0, |p| {
+            p.parse::<i32>()
+                .expect("a whole number in the stage parameters")
+        });
+    let mode = |mode| CaptureOption::builder().capture_mode(mode).build();
+    (percentage > 0).then(|| {
+        DataCaptureConfig::builder()
+            .enable_capture(true)
+            .initial_sampling_percentage(percentage)
+            .destination_s3_uri(destination)
+            .capture_options(mode(CaptureMode::Input))
+            .capture_options(mode(CaptureMode::Output))
+            .build()
+    })
+}
+
+/// [`deploy_hosted_endpoint`] as a stage's parameters (build-step's export) ask: their hosting
+/// and their data capture (into the project's bucket `bucket`), so the endpoint serves what the
+/// build config says and shows no drift.
+pub async fn deploy_stage_endpoint(
+    moto: &Moto,
+    account_id: &str,
+    region: &str,
+    endpoint_name: &str,
+    parameters: &ParameterList,
+    bucket: &str,
+) -> DeployedEndpoint {
+    let package = parameters
+        .get("ModelPackageName")
+        .expect("ModelPackageName in the stage parameters");
+    let capture = data_capture(
+        parameters,
+        &format!("s3://{bucket}/datacapture/{endpoint_name}"),
+    );
+    let hosting = Hosting::of_stage(parameters);
+    let target = (account_id, region, endpoint_name);
+    create_endpoint(moto, target, package, &hosting, capture).await
+}
+
 /// Creates the model (from `model_package`, as the template's `AWS::SageMaker::Model` does), an
 /// endpoint config with one `AllTraffic` variant hosted as `hosting` says, and the endpoint, in
 /// `account_id` and `region`.
@@ -166,6 +211,19 @@ pub async fn deploy_hosted_endpoint(
     endpoint_name: &str,
     model_package: &str,
     hosting: &Hosting,
+) -> DeployedEndpoint {
+    let target = (account_id, region, endpoint_name);
+    create_endpoint(moto, target, model_package, hosting, None).await
+}
+
+/// The model, the endpoint config (with `capture`, if any) and the endpoint `name` in `account_id`
+/// and `region`.
+async fn create_endpoint(
+    moto: &Moto,
+    (account_id, region, endpoint_name): (&str, &str, &str),
+    model_package: &str,
+    hosting: &Hosting,
+    capture: Option<DataCaptureConfig>,
 ) -> DeployedEndpoint {
     let credentials = assume_account(moto, account_id, STAGING_ROLE).await;
     let client = aws_sdk_sagemaker::Client::new(&sdk_config_with(moto, region, credentials).await);
@@ -187,6 +245,7 @@ pub async fn deploy_hosted_endpoint(
         .create_endpoint_config()
         .endpoint_config_name(&endpoint_config_name)
         .production_variants(hosting.variant(&model_name))
+        .set_data_capture_config(capture)
         .send()
         .await
         .expect("CreateEndpointConfig");

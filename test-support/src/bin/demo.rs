@@ -11,7 +11,7 @@ use std::process::Command;
 use aws_sdk_sagemaker::types::ModelApprovalStatus::{Approved, PendingManualApproval, Rejected};
 use deploy_core::stack_params::ParameterList;
 use test_support::endpoints::{
-    deploy_hosted_endpoint, queue_json_answers, Hosting, GOOD_ANSWERS, STAGING_ROLE,
+    deploy_stage_endpoint, queue_json_answers, Hosting, GOOD_ANSWERS, STAGING_ROLE,
 };
 use test_support::seed::{GroupSeed, Organization, REGION};
 use test_support::{moto, Moto};
@@ -189,11 +189,12 @@ async fn deploy_stage(moto: &Moto, out_dir: &Path, stage: &str, accounts: &[Stri
         .to_owned();
     let endpoint = format!("{PROJECT}-{}", params.get("StageName").expect("StageName"));
     let hosting = Hosting::of_stage(&params);
+    let bucket = params.get("ArtifactBucket").unwrap_or("demo-artifacts");
     section(&format!(
         "Deploying {endpoint} into each {stage} account (the StackSet's job; moto's CloudFormation ignores EndpointName)"
     ));
     for account in accounts {
-        deploy_hosted_endpoint(moto, account, REGION, &endpoint, &package, &hosting).await;
+        deploy_stage_endpoint(moto, account, REGION, &endpoint, &params, bucket).await;
         queue_json_answers(moto, account, REGION, &GOOD_ANSWERS);
         println!("{account} {REGION}: {endpoint} InService ({hosting}), model from {package}");
     }

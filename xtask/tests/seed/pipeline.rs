@@ -16,15 +16,15 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use aws_sdk_cloudformation::types::{Capability, Parameter, PermissionModels};
 use aws_sdk_sagemaker::types::{
-    CaptureMode, CaptureOption, ContainerDefinition, DataCaptureConfig, InferenceSpecification,
-    ModelApprovalStatus, ModelPackageContainerDefinition, ProductionVariant,
-    ProductionVariantInstanceType, ProductionVariantServerlessConfig,
+    ContainerDefinition, InferenceSpecification, ModelApprovalStatus,
+    ModelPackageContainerDefinition, ProductionVariant, ProductionVariantInstanceType,
+    ProductionVariantServerlessConfig,
 };
 use deploy_core::stack_params::ParameterList;
 use serde_json::Value as Json;
 use test_support::cfn_eval::{self, ResolvedTemplate, StackInputs};
 use test_support::codebuild::{project_environment, BuildResult, Buildspec};
-use test_support::endpoints::{queue_json_answers, Hosting};
+use test_support::endpoints::{data_capture, queue_json_answers, Hosting};
 use test_support::fault_proxy::{FaultProxy, RecordedCall};
 use test_support::iam_calls::{denied_calls, RolePolicies, Roles};
 use test_support::seed::{
@@ -698,37 +698,19 @@ impl Pipeline {
                         .build(),
                 ),
             };
-            let capture = parameters
-                .get("DataCaptureSamplingPercentage")
-                .map_or(0, |p| p.parse::<i32>().unwrap());
+            let destination = format!(
+                "s3://sagemaker-project-{}/datacapture/{stage}",
+                self.project_id
+            );
             let config = format!("{endpoint}-config");
-            let mut create = sagemaker
+            sagemaker
                 .create_endpoint_config()
                 .endpoint_config_name(&config)
-                .production_variants(variant.build());
-            if capture > 0 {
-                create = create.data_capture_config(
-                    DataCaptureConfig::builder()
-                        .enable_capture(true)
-                        .initial_sampling_percentage(capture)
-                        .destination_s3_uri(format!(
-                            "s3://sagemaker-project-{}/datacapture/{stage}",
-                            self.project_id
-                        ))
-                        .capture_options(
-                            CaptureOption::builder()
-                                .capture_mode(CaptureMode::Input)
-                                .build(),
-                        )
-                        .capture_options(
-                            CaptureOption::builder()
-                                .capture_mode(CaptureMode::Output)
-                                .build(),
-                        )
-                        .build(),
-                );
-            }
-            create.send().await.expect("CreateEndpointConfig");
+                .production_variants(variant.build())
+                .set_data_capture_config(data_capture(&parameters, &destination))
+                .send()
+                .await
+                .expect("CreateEndpointConfig");
             sagemaker
                 .create_endpoint()
                 .endpoint_name(&endpoint)
