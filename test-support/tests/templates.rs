@@ -1719,9 +1719,17 @@ fn the_target_role_grants_vpc_and_key_permissions_only_when_its_parameters_ask()
 /// `AwsCallError::new("<service>:<Action>", ...)`. Test modules are left out.
 fn actions_in_sources() -> BTreeSet<String> {
     let mut actions = BTreeSet::new();
-    for dir in ["shell/src", "build-step/src", "test-step/src"] {
-        for entry in std::fs::read_dir(repo().join(dir)).expect("a source dir") {
+    let mut dirs: Vec<PathBuf> = ["shell/src", "build-step/src", "test-step/src"]
+        .iter()
+        .map(|dir| repo().join(dir))
+        .collect();
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("a source dir") {
             let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
             if path.extension().is_none_or(|e| e != "rs") {
                 continue;
             }

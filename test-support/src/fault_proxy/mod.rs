@@ -158,9 +158,9 @@ impl FaultProxy {
     /// for a role: its inline and managed policies (and permissions boundary) are read from the
     /// emulator in the account of the request's access key, and each action on each resource is
     /// decided by [`crate::policy_eval`], across accounts as the IAM User Guide's cross-account
-    /// rule says (`stand_ins/policy_simulator.rs` lists what is evaluated and what is not). A role
-    /// the emulator does not hold is `NoSuchEntity` (HTTP 404); other IAM calls still go to the
-    /// emulator.
+    /// rule says (the `policy_simulator` stand-in's module docs list what is evaluated and what
+    /// is not). A role the emulator does not hold is `NoSuchEntity` (HTTP 404); other IAM calls
+    /// still go to the emulator.
     pub fn stand_in_for_policy_simulator(&self) {
         let upstream = self.upstream_port();
         let stand_ins = &self.shared.stand_ins;
