@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
+use deploy_core::input_file::ReadError;
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
     SharedHttpConnector,
@@ -99,10 +100,17 @@ fn is_plain_http(uri: &str) -> bool {
 }
 
 fn https_client() -> SharedHttpClient {
-    let trust = match bundle(&|name| std::env::var_os(name)) {
-        Some(roots) => TrustStore::empty().with_pem_certificate(roots.pem),
+    let var = |name: &str| std::env::var_os(name);
+    let trust = match (bundle(&var), refused_cert_file(&var)) {
+        (Some(roots), _) => TrustStore::empty().with_pem_certificate(roots.pem),
+        // The generic loader would read SSL_CERT_FILE itself, blocking on a FIFO or reading a
+        // device without end: trust nothing, so the first HTTPS call fails naming the endpoint.
+        (None, Some(why)) => {
+            tracing::warn!("{why}; no HTTPS endpoint is trusted");
+            TrustStore::empty()
+        }
         // No single bundle (or SSL_CERT_DIR asks for a directory): the generic loader.
-        None => TrustStore::default(),
+        (None, None) => TrustStore::default(),
     };
     let context = TlsContext::builder()
         .with_trust_store(trust)
@@ -153,10 +161,26 @@ pub fn bundle(var: &dyn Fn(&str) -> Option<std::ffi::OsString>) -> Option<Bundle
     candidates.iter().find_map(|path| read_bundle(path))
 }
 
-/// The certificates of `path` that rustls takes as roots. A block it would reject is left out
-/// here, because the TLS layer treats a bad custom certificate as a bug and panics.
+/// The most a CA bundle may hold: distributions' bundles are about 200 KiB.
+const MAX_BUNDLE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Why `SSL_CERT_FILE` names nothing a trust store may read, if it does not: not a regular file
+/// (a FIFO would block the run's only thread, a device never ends) or over [`MAX_BUNDLE_BYTES`].
+pub fn refused_cert_file(var: &dyn Fn(&str) -> Option<std::ffi::OsString>) -> Option<String> {
+    let path = PathBuf::from(var("SSL_CERT_FILE")?);
+    match deploy_core::input_file::read(&path, MAX_BUNDLE_BYTES) {
+        Err(why @ (ReadError::NotRegular | ReadError::TooBig { .. } | ReadError::Directory)) => {
+            Some(format!("SSL_CERT_FILE {}: {why}", path.display()))
+        }
+        _ => None,
+    }
+}
+
+/// The certificates of `path` that rustls takes as roots, read through the one bounded reader
+/// of input files. A block it would reject is left out here, because the TLS layer treats a bad
+/// custom certificate as a bug and panics.
 fn read_bundle(path: &Path) -> Option<Bundle> {
-    let text = std::fs::read(path).ok()?;
+    let text = deploy_core::input_file::read(path, MAX_BUNDLE_BYTES).ok()?;
     let mut pem = Vec::with_capacity(text.len());
     let mut certificates = 0;
     for block in pem_blocks(&text) {
@@ -307,5 +331,31 @@ mod tests {
         assert!(bundle(&wants_dir).is_none());
         assert!(bundle(&unusable).is_none());
         assert!(bundle(&missing).is_none());
+        // Those the generic loader may read: a file, or nothing at all.
+        assert_eq!(refused_cert_file(&unusable), None);
+        assert_eq!(refused_cert_file(&missing), None);
+        assert_eq!(refused_cert_file(&wants_dir), None);
+    }
+
+    #[test]
+    fn a_fifo_or_a_device_as_the_bundle_is_refused_without_reading_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("bundle.pem");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        for path in [fifo.as_path(), Path::new("/dev/zero")] {
+            let var = |name: &str| (name == "SSL_CERT_FILE").then(|| OsString::from(path));
+            // Would block (the FIFO has no writer) or never end (/dev/zero) if read.
+            assert!(bundle(&var).is_none(), "{}", path.display());
+            let why = refused_cert_file(&var).expect("refused");
+            assert!(
+                why.starts_with(&format!("SSL_CERT_FILE {}: ", path.display()))
+                    && why.contains("not a regular file"),
+                "{why}"
+            );
+        }
     }
 }
