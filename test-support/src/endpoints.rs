@@ -192,9 +192,12 @@ pub async fn deploy_stage_endpoint(
     let package = parameters
         .get("ModelPackageName")
         .expect("ModelPackageName in the stage parameters");
+    let role = parameters
+        .get("RoleName")
+        .expect("RoleName in the stage parameters");
     let capture = data_capture(
         parameters,
-        &format!("s3://{bucket}/datacapture/{endpoint_name}"),
+        &format!("s3://{bucket}/datacapture/{role}/{endpoint_name}"),
     );
     let hosting = Hosting::of_stage(parameters);
     let target = (account_id, region, endpoint_name);

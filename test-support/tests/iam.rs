@@ -826,3 +826,80 @@ fn trusted_by(role: &Role) -> String {
         "the test role (staging) or the verify role (prod)".to_owned()
     }
 }
+
+/// Captured data is each stage's own: the project bucket's policy lets a stage's execution role,
+/// from an account of that stage's OU, write under its own prefix (the endpoint template's
+/// default, `datacapture/<RoleName>/<endpoint>`) and nowhere else, and each role's own policy
+/// asks for no more. A staging model cannot write into prod's captured data, not even through a
+/// role of the prod role's name made in a staging account.
+#[test]
+fn each_stage_writes_only_its_own_captured_data() {
+    let combination = COMBINATIONS
+        .into_iter()
+        .find(|c| c.capture)
+        .expect("a combination with data capture");
+    let product = product(PROJECT, ID, combination);
+    let bucket_policy = product
+        .resource("MlOpsArtifactsBucketPolicy")
+        .expect("the bucket policy");
+    let bucket_policy =
+        Policy::parse("bucket policy", &bucket_policy.properties["PolicyDocument"]).unwrap();
+    let org_path = |ou: &str| format!("o-exampleorg1/r-root/{ou}/");
+    let staging_path = org_path("ou-root-staging1");
+    let prod_path = org_path("ou-root-prodprod");
+    let prefix = |stage: &str| {
+        format!(
+            "arn:aws:s3:::sagemaker-project-{ID}/datacapture/sagemaker-{ID}-{stage}-model/{PROJECT}-{stage}/capture.jsonl"
+        )
+    };
+    // (who: role stage, account, OU path) -> (where: stage prefix) -> allowed?
+    let cases = [
+        ("staging", STAGING, &staging_path, "staging", true),
+        ("staging", STAGING, &staging_path, "prod", false),
+        ("prod", PROD, &prod_path, "prod", true),
+        ("prod", PROD, &prod_path, "staging", false),
+        // A role of the prod role's name, made in a staging account.
+        ("prod", STAGING, &staging_path, "prod", false),
+        // The staging role's name in an account outside the staging OU.
+        ("staging", PROD, &prod_path, "staging", false),
+    ];
+    for (role_stage, account, path, target_stage, expected) in cases {
+        let stack = account_roles(PROJECT, ID, role_stage, account, combination);
+        let role = roles_of(&stack, &format!("{role_stage} account"), account)
+            .into_iter()
+            .find(|r| r.arn.ends_with(&format!("-{role_stage}-model")))
+            .expect("the model role");
+        let request = Request::new(role.session(), "s3:PutObject", &prefix(target_stage))
+            .with("aws:PrincipalOrgID", "o-exampleorg1")
+            .with_values("aws:PrincipalOrgPaths", &[path.as_str()]);
+        // The role's own policy and the bucket's, across accounts (both must allow).
+        let policies = Policies {
+            resource: Some(bucket_policy.clone()),
+            ..role.policies(DS)
+        };
+        let decided = evaluate(&request, &policies);
+        assert_eq!(
+            decided.is_allowed(),
+            expected,
+            "{} in {account} ({path}) writing {target_stage}'s captured data: {decided:?}",
+            role.label
+        );
+        // The bucket's side alone decides the forged role: its own policy may say anything.
+        let bucket_alone = Policies {
+            identity: vec![Policy::parse(
+                "anything",
+                &json!({"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}),
+            )
+            .unwrap()],
+            resource: Some(bucket_policy.clone()),
+            cross_account: true,
+            ..Policies::default()
+        };
+        assert_eq!(
+            evaluate(&request, &bucket_alone).is_allowed(),
+            expected,
+            "the bucket policy alone, {} in {account} writing {target_stage}'s captured data",
+            role.label
+        );
+    }
+}

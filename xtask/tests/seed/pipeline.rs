@@ -698,9 +698,11 @@ impl Pipeline {
                         .build(),
                 ),
             };
+            // The endpoint template's default: under the execution role's name.
             let destination = format!(
-                "s3://sagemaker-project-{}/datacapture/{stage}",
-                self.project_id
+                "s3://sagemaker-project-{}/datacapture/{}/{endpoint}",
+                self.project_id,
+                parameters.get("RoleName").expect("RoleName in the export")
             );
             let config = format!("{endpoint}-config");
             sagemaker
