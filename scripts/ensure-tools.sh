@@ -77,6 +77,11 @@ ensure_musl() {
   command -v musl-gcc >/dev/null 2>&1 || ensure_apt musl-tools
 }
 
+# The seed's bin/upgrade-seed unpacks the seed zip with unzip; its tests run it.
+ensure_unzip() {
+  command -v unzip >/dev/null 2>&1 || ensure_apt unzip
+}
+
 # Sets FUZZ_TOOLCHAIN to an installed toolchain whose rustc is the pinned nightly's, installing the
 # dated nightly when none is (an undated `nightly` that reports the same rustc is the same compiler).
 ensure_fuzz_toolchain() {
@@ -113,6 +118,7 @@ ensure_fuzz_tools() {
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   ensure_rust
   ensure_musl
+  ensure_unzip
   ensure_python_tools
   ensure_fuzz_tools
   say "tools ready: $(cfn-lint --version), moto $(python -c 'import moto; print(moto.__version__)'), cargo-fuzz $CARGO_FUZZ_VERSION, $FUZZ_TOOLCHAIN"

@@ -13,6 +13,7 @@ step() { say "[$(((SECONDS - started) / 60))m$(((SECONDS - started) % 60))s] $*"
 step "pinned tools (scripts/pins/)"
 ensure_rust
 ensure_musl
+ensure_unzip
 ensure_python_tools
 ensure_fuzz_tools
 cd "$REPO_ROOT"

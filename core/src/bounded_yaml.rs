@@ -73,11 +73,11 @@ fn check_expansion(text: &str) -> Result<(), YamlLimit> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Eight levels of ten aliases each: 10^8 nodes from a few hundred bytes.
-    fn alias_bomb() -> String {
+    pub(crate) fn alias_bomb() -> String {
         let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
         for level in 1..8 {
             let previous = format!("*a{}", level - 1);

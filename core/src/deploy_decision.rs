@@ -529,6 +529,20 @@ mod tests {
     }
 
     #[test]
+    fn a_deployed_body_of_nested_aliases_is_a_difference_not_an_expansion() {
+        // A StackSet's body is whatever was last deployed: 10^8 nodes from a few hundred bytes
+        // would take the machine's memory if it were loaded to compare.
+        let mut state = deployed();
+        state.template_body = Some(crate::bounded_yaml::tests::alias_bomb());
+        let decided = reason(&Fixture::new(), state);
+        assert!(decided.needed);
+        assert_eq!(
+            decided.reason,
+            "the template differs from the deployed one from line 1"
+        );
+    }
+
+    #[test]
     fn every_target_needs_its_instance_and_no_instance_may_be_elsewhere() {
         let mut fixture = Fixture::new();
         fixture.accounts.insert("333333333333".into());

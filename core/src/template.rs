@@ -22,7 +22,7 @@ use crate::model_package::ModelPackage;
 pub const BUILT_IN_PATH: &str = "templates/endpoint.yml.j2";
 const BUILT_IN: &str = include_str!("../../templates/endpoint.yml.j2");
 /// The built-in template's extension before it was named for the engine that renders it; a
-/// repository seeded then still passes `--template templates/endpoint.yml.tera`.
+/// repository seeded then still passes its `--template` under the former `.tera` name.
 const FORMER_EXTENSION: &str = "tera";
 const EXTENSION: &str = "j2";
 /// Largest template the CodePipeline StackSet action accepts.

@@ -5,7 +5,8 @@
 //! repository and, with an anchor, to a heading of that file by GitHub's slug rules (lower case, spaces to `-`, punctuation dropped except `-` and
 //! `_`, a repeated heading numbered `-1`, `-2`, ...). The repository speaks of itself only: no
 //! link leaves it, and no text cites an issue or pull request number. Links inside code (fenced
-//! blocks and inline spans) are text, not links.
+//! blocks and inline spans) are text, not links. Beyond the markdown, every path of the repository
+//! that a source, template or script names outside the tests exists.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
@@ -408,4 +409,108 @@ fn a_readme_over_300_lines_is_reported() {
     assert_eq!(readme_too_long(&at_limit), None);
     let over = format!("{at_limit}one more\n");
     assert!(readme_too_long(&over).is_some_and(|p| p.contains("301 lines")));
+}
+
+/// The folders of this repository a path in its text starts with.
+const TOP_FOLDERS: [&str; 14] = [
+    "core/",
+    "shell/",
+    "build-step/",
+    "test-step/",
+    "test-support/",
+    "xtask/",
+    "templates/",
+    "scripts/",
+    "docs/",
+    "test/",
+    "bench/",
+    "fuzz/",
+    "seed-repo/",
+    ".ci/",
+];
+
+/// Every `core/src/x.rs`-style path in `text` (a top folder, then path characters, not inside
+/// another word or path), without a trailing `.`; paths with a wildcard or placeholder are left
+/// out.
+fn repository_paths(text: &str) -> Vec<String> {
+    let is_path_char = |c: char| c.is_ascii_alphanumeric() || "_./-".contains(c);
+    let mut found = Vec::new();
+    for (at, _) in text.char_indices() {
+        let before = text[..at].chars().next_back();
+        if before.is_some_and(is_path_char) {
+            continue;
+        }
+        let rest = &text[at..];
+        // A crate's `src/` or `tests/` under any name: a crate that was renamed is caught too.
+        let crate_path = rest.split_once('/').is_some_and(|(first, after)| {
+            !first.is_empty()
+                && first
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '-' || c == '_')
+                && (after.starts_with("src/") || after.starts_with("tests/"))
+        });
+        if !crate_path && !TOP_FOLDERS.iter().any(|top| rest.starts_with(top)) {
+            continue;
+        }
+        let end = rest.find(|c: char| !is_path_char(c)).unwrap_or(rest.len());
+        let next = rest[end..].chars().next();
+        if next.is_some_and(|c| "*{<$".contains(c)) {
+            continue;
+        }
+        found.push(rest[..end].trim_end_matches('.').to_owned());
+    }
+    found
+}
+
+/// Outside the tests (whose fixtures name files they create), every path of this repository
+/// that a source, template, script or document names exists: a comment that points at a moved
+/// or renamed file misleads the next reader.
+#[test]
+fn every_repository_path_named_outside_the_tests_exists() {
+    let root = repo_root();
+    let listed = std::process::Command::new("git")
+        .arg("-C")
+        .arg(&root)
+        .args(["ls-files", "-z"])
+        .output()
+        .expect("git runs");
+    assert!(listed.status.success(), "git ls-files");
+    let files: Vec<String> = String::from_utf8(listed.stdout)
+        .expect("UTF-8 file names")
+        .split('\0')
+        .filter(|f| !f.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let mut missing = Vec::new();
+    let mut named = 0;
+    for file in &files {
+        let in_tests = file
+            .split('/')
+            .any(|part| part == "tests" || part == "corpus");
+        let Ok(text) = std::fs::read_to_string(root.join(file)) else {
+            continue;
+        };
+        if in_tests || file.ends_with("tests.rs") {
+            continue;
+        }
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for path in repository_paths(code) {
+            named += 1;
+            if !root.join(&path).exists() {
+                missing.push(format!("{file}: {path}"));
+            }
+        }
+    }
+    assert!(named > 100, "the scan found the paths ({named})");
+    assert_eq!(missing, Vec::<String>::new(), "paths that do not exist");
+}
+
+#[test]
+fn a_path_is_found_whole_and_only_where_it_starts() {
+    assert_eq!(
+        repository_paths(
+            "see core/src/inputs.rs. Not xcore/a or a/core/b, nor docs/*.md; common/src/x.rs."
+        ),
+        ["core/src/inputs.rs", "common/src/x.rs"]
+    );
 }

@@ -182,13 +182,31 @@ fn cargo_commands(code: &str) -> Vec<&str> {
 #[test]
 fn every_cargo_command_of_the_scripts_runs_locked() {
     let mut unlocked = Vec::new();
-    for script in [
+    // Every shell script of the repository and what CI runs, so a new script cannot slip by.
+    let mut scripts: Vec<String> = ["scripts", "bench"]
+        .iter()
+        .flat_map(|dir| std::fs::read_dir(repo_root().join(dir)).expect("a script dir"))
+        .map(|entry| entry.expect("a directory entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "sh"))
+        .map(|path| {
+            let relative = path.strip_prefix(repo_root()).expect("in the repository");
+            relative.to_string_lossy().into_owned()
+        })
+        .chain([".ci/run".to_owned()])
+        .collect();
+    scripts.sort();
+    for expected in [
         "scripts/test.sh",
-        "scripts/demo.sh",
         "scripts/fuzz.sh",
-        "scripts/ensure-tools.sh",
         "bench/run.sh",
+        ".ci/run",
     ] {
+        assert!(
+            scripts.iter().any(|s| s == expected),
+            "{expected} in {scripts:?}"
+        );
+    }
+    for script in &scripts {
         for line in read(script).lines() {
             let code = line.split('#').next().unwrap_or_default();
             // What the scripts print about a step is not a command.
@@ -202,9 +220,14 @@ fn every_cargo_command_of_the_scripts_runs_locked() {
                 // fmt resolves nothing; the xtask alias carries --locked itself (checked below);
                 // cargo-fuzz takes no --locked, so fuzz.sh checks the lock with
                 // `metadata --locked` before it builds.
-                let exempt = ["cargo fmt", "cargo xtask", "cargo fuzz", "cargo \"+$"]
-                    .iter()
-                    .any(|prefix| command.starts_with(prefix))
+                let exempt = [
+                    "cargo fmt",
+                    "cargo xtask",
+                    "cargo fuzz",
+                    "cargo \"+$FUZZ_TOOLCHAIN\" fuzz",
+                ]
+                .iter()
+                .any(|prefix| command.starts_with(prefix))
                     && !command.contains(" metadata");
                 if !exempt && !command.contains("--locked") {
                     unlocked.push(format!("{script}: {}", line.trim()));

@@ -127,7 +127,7 @@ mod tests {
     }
 
     #[test]
-    fn the_issue_example_loads() {
+    fn the_documented_example_loads() {
         let dir = manifest_dir(
             r#"{"cases": [{"name": "one-row", "body": "one-row.csv", "content_type": "text/csv", "accept": "application/json",
                 "expect": {"content_type": "application/json", "body_regex": "^\\{", "json": {"/predictions/0": {"min": 0, "max": 1}, "/model": "demo"}}}]}"#,

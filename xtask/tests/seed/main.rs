@@ -25,7 +25,15 @@ pub fn seed_zip() -> &'static Path {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let output = Command::new(cargo)
             .current_dir(xtask::repo_root())
-            .args(["run", "--quiet", "--package", "xtask", "--", "seed-zip"])
+            .args([
+                "run",
+                "--locked",
+                "--quiet",
+                "--package",
+                "xtask",
+                "--",
+                "seed-zip",
+            ])
             .output()
             .expect("cargo runs");
         let stdout = String::from_utf8_lossy(&output.stdout);
