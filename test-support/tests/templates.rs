@@ -1978,7 +1978,7 @@ fn the_launch_role_reads_the_platform_seed_not_the_blog_bucket() {
 /// The buckets the execution role may read and write are named exactly: a wildcard in either ARN
 /// would open every matching bucket of every account to the model.
 #[test]
-fn the_target_role_takes_exact_bucket_arns_only() {
+fn the_target_role_takes_exact_bucket_and_repository_arns_only() {
     let role = Template::load(TARGET_ROLE);
     for parameter in ["ModelArtifactBucketArn", "DataCaptureBucketArn"] {
         let pattern = role.doc["Parameters"][parameter]["AllowedPattern"]
@@ -2000,6 +2000,33 @@ fn the_target_role_takes_exact_bucket_arns_only() {
         ] {
             assert!(!allowed.is_match(wide), "{parameter} takes {wide}");
         }
+    }
+    let pattern = role.doc["Parameters"]["ModelImageRepositoryArns"]["AllowedPattern"]
+        .as_str()
+        .expect("ModelImageRepositoryArns has an AllowedPattern");
+    let allowed = regex_lite::Regex::new(pattern).unwrap();
+    for good in [
+        "arn:aws:ecr:eu-west-1:111111111111:repository/churn",
+        "arn:aws:ecr:eu-west-1:141502667606:repository/sagemaker-xgboost",
+        "arn:aws-cn:ecr:cn-north-1:111111111111:repository/team/model.v2",
+    ] {
+        assert!(
+            allowed.is_match(good),
+            "ModelImageRepositoryArns refuses {good}"
+        );
+    }
+    for wide in [
+        "*",
+        "arn:aws:ecr:eu-west-1:111111111111:repository/*",
+        "arn:aws:ecr:eu-west-1:111111111111:repository/team*",
+        "arn:aws:ecr:*:111111111111:repository/churn",
+        "arn:aws:ecr:eu-west-1:*:repository/churn",
+        "arn:aws:ecr:eu-west-1:111111111111:repository/",
+    ] {
+        assert!(
+            !allowed.is_match(wide),
+            "ModelImageRepositoryArns takes {wide}"
+        );
     }
 }
 

@@ -215,6 +215,28 @@ impl Pipeline {
             .collect();
         let calls = &calls[..];
         assert!(!calls.is_empty(), "{project} made no AWS call");
+        // Defence in depth: test-step's sessions in the target accounts carry a session policy
+        // that allows only the calls it makes; without one the evaluation below would judge the
+        // role's own policies alone and still pass.
+        let mut test_sessions = 0;
+        for call in calls.iter().filter(|c| c.operation == "AssumeRole") {
+            let role = call.params["RoleArn"].as_str().unwrap_or_default();
+            if !role.ends_with("-test") {
+                continue;
+            }
+            test_sessions += 1;
+            let policy = call.params["Policy"].as_str().unwrap_or_default();
+            let parsed: Json = serde_json::from_str(policy).unwrap_or_else(|e| {
+                panic!("{project} assumed {role} without a session policy ({e}): {policy:?}")
+            });
+            assert!(
+                parsed["Statement"].as_array().is_some_and(|s| !s.is_empty()),
+                "{project} assumed {role} with a session policy that allows nothing: {policy}"
+            );
+        }
+        if project != "ModelDeployBuildProject" {
+            assert!(test_sessions > 0, "{project} assumed no test role");
+        }
         let service_role = self.product.resource(project).unwrap().properties["ServiceRole"]
             .as_str()
             .unwrap()
