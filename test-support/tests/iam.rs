@@ -903,3 +903,63 @@ fn each_stage_writes_only_its_own_captured_data() {
         );
     }
 }
+
+/// Only the pipeline role may change either of this project's stack sets or hand CloudFormation
+/// either administration role: not the builds, the test roles, the event rules, the shared use
+/// role, another project's roles or the stage accounts' roles. (The walk above covers prod
+/// through every chain; this is each role's own permissions, for staging too.)
+#[test]
+fn only_the_pipeline_role_may_change_the_stack_sets_or_pass_their_administration_roles() {
+    for combination in COMBINATIONS {
+        let roles = organization(combination);
+        let admin_roles: Vec<&Role> = roles
+            .iter()
+            .filter(|r| r.label.starts_with("product ") && r.label.ends_with("AdministrationRole"))
+            .collect();
+        assert_eq!(
+            admin_roles.len(),
+            if combination.self_managed { 2 } else { 0 },
+            "{combination:?}"
+        );
+        let mut able = BTreeSet::new();
+        for role in &roles {
+            for stage in ["staging", "prod"] {
+                let stack_set = format!(
+                    "arn:aws:cloudformation:{REGION}:{DS}:stackset/sagemaker-{PROJECT}-{ID}-deploy-{stage}:0a1b2c3d"
+                );
+                for action in STACK_SET_CHANGES {
+                    if role.may(&Request::new(role.session(), action, &stack_set), DS) {
+                        able.insert(format!("{}: {action} {stage}", role.label));
+                    }
+                }
+            }
+            for admin in &admin_roles {
+                let pass = Request::new(role.session(), "iam:PassRole", &admin.arn)
+                    .with("iam:PassedToService", "cloudformation.amazonaws.com");
+                if role.may(&pass, DS) {
+                    able.insert(format!("{}: iam:PassRole {}", role.label, admin.label));
+                }
+            }
+        }
+        let others: Vec<&String> = able
+            .iter()
+            .filter(|line| !line.starts_with("product PipelineRole: "))
+            .collect();
+        assert_eq!(others, Vec::<&String>::new(), "{combination:?}");
+        for stage in ["staging", "prod"] {
+            assert!(
+                able.contains(&format!(
+                    "product PipelineRole: cloudformation:UpdateStackSet {stage}"
+                )),
+                "the pipeline role updates the {stage} stack set ({combination:?}): {able:#?}"
+            );
+        }
+        if combination.self_managed {
+            assert_eq!(
+                able.iter().filter(|l| l.contains("iam:PassRole")).count(),
+                2,
+                "the pipeline role passes both administration roles: {able:#?}"
+            );
+        }
+    }
+}
