@@ -514,3 +514,43 @@ fn a_path_is_found_whole_and_only_where_it_starts() {
         ["core/src/inputs.rs", "common/src/x.rs"]
     );
 }
+
+/// Every test or function a document names in code (`a_name_with_several_words`) exists, so a
+/// renamed test does not leave the docs pointing at nothing.
+#[test]
+fn every_function_the_docs_name_exists() {
+    let root = repo_root();
+    let listed = std::process::Command::new("git")
+        .arg("-C")
+        .arg(&root)
+        .args(["ls-files", "-z", "*.rs"])
+        .output()
+        .expect("git runs");
+    let sources: String = String::from_utf8_lossy(&listed.stdout)
+        .split('\0')
+        .filter(|f| !f.is_empty())
+        .filter_map(|f| std::fs::read_to_string(root.join(f)).ok())
+        .collect();
+    let mut missing = Vec::new();
+    let mut named = 0;
+    for doc in documents(&root) {
+        let text = std::fs::read_to_string(root.join(&doc)).expect("a readable document");
+        for (at, span) in text.split('`').enumerate() {
+            let is_name = at % 2 == 1
+                && span.matches('_').count() >= 3
+                && span
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                && span.starts_with(|c: char| c.is_ascii_lowercase());
+            if !is_name {
+                continue;
+            }
+            named += 1;
+            if !sources.contains(&format!("fn {span}")) {
+                missing.push(format!("{}: {span}", doc.display()));
+            }
+        }
+    }
+    assert!(named > 10, "the scan found the names ({named})");
+    assert_eq!(missing, Vec::<String>::new(), "names no function has");
+}
