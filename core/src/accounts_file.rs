@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use crate::input_file::{self, ReadError};
+use crate::input_file::{self, problem_from_text_error};
 use crate::inputs::Input;
 use crate::stack_params::json_kind;
 use crate::targets::check_account_id;
@@ -35,18 +35,9 @@ pub fn read(path: &Path, input: Input) -> Result<BTreeSet<String>, AccountsFileE
         input,
         problem,
     };
-    let bytes = input_file::read(path, MAX_ACCOUNTS_FILE_BYTES).map_err(|err| {
-        fail(match err {
-            ReadError::Missing => Problem::Missing,
-            ReadError::Directory => Problem::IsDirectory,
-            ReadError::NotRegular => Problem::NotRegular,
-            ReadError::TooBig { .. } => Problem::TooBig,
-            ReadError::Unreadable(err) => Problem::Unreadable(err),
-        })
-    })?;
-    let text = String::from_utf8(bytes)
-        .map_err(|err| fail(Problem::NotUtf8(err.utf8_error().valid_up_to())))?;
-    parse(text.strip_prefix('\u{feff}').unwrap_or(&text)).map_err(fail)
+    let text =
+        input_file::read_text(path, MAX_ACCOUNTS_FILE_BYTES).map_err(|err| fail(err.into()))?;
+    parse(&text).map_err(fail)
 }
 
 /// Parses the text of an accounts file: a non-empty JSON array of account id strings.
@@ -121,6 +112,8 @@ pub enum Problem {
     #[error("lists no account; zero targets is not a pass, so give at least one")]
     NoAccounts,
 }
+
+problem_from_text_error!(Problem);
 
 #[cfg(test)]
 mod tests {

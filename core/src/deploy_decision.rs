@@ -533,7 +533,7 @@ mod tests {
         // A StackSet's body is whatever was last deployed: 10^8 nodes from a few hundred bytes
         // would take the machine's memory if it were loaded to compare.
         let mut state = deployed();
-        state.template_body = Some(crate::bounded_yaml::tests::alias_bomb());
+        state.template_body = Some(bounded_yaml::tests::alias_bomb());
         let decided = reason(&Fixture::new(), state);
         assert!(decided.needed);
         assert_eq!(

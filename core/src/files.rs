@@ -126,14 +126,22 @@ fn parent_dir(path: &Path) -> &Path {
     }
 }
 
-/// Whether this process may create files in `dir` (the kernel's answer, as for a real create).
+/// Whether this process may create files in `dir`: the kernel's answer to a real create (an
+/// empty probe file, created exclusively under a fresh name and removed at once).
 fn writable(dir: &Path) -> bool {
-    use std::os::unix::ffi::OsStrExt;
-    let Ok(c_path) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
-        return false;
-    };
-    // SAFETY: access(2) reads a NUL-terminated path and touches no memory of ours.
-    unsafe { libc::access(c_path.as_ptr(), libc::W_OK | libc::X_OK) == 0 }
+    for attempt in 0..TEMP_ATTEMPTS {
+        let probe = dir.join(format!(".{}.{attempt}.probe", std::process::id()));
+        match OpenOptions::new().write(true).create_new(true).open(&probe) {
+            Ok(file) => {
+                drop(file);
+                let _ = std::fs::remove_file(&probe);
+                return true;
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(_) => return false,
+        }
+    }
+    false
 }
 
 /// A write that failed, with the file it was for.

@@ -256,27 +256,7 @@ impl FleetReport {
         self.set_exit(run_exit(counts, self.interrupted.is_some()));
     }
 
-    /// Records a run-level failure (nothing, or not everything, was checked).
-    pub fn stopped(&mut self, message: String, status: ExitStatus) {
-        self.error = Some(message);
-        self.set_exit(status);
-    }
-
-    fn set_exit(&mut self, status: ExitStatus) {
-        self.exit_code = status.code();
-        self.status = RunStatus::of(status);
-    }
-
-    pub fn exit_status(&self) -> ExitStatus {
-        ExitStatus::from_code(self.exit_code)
-    }
-
-    pub fn to_json(&self) -> String {
-        let mut text = serde_json::to_string_pretty(self)
-            .expect("invariant: a report of strings, numbers and lists always serializes");
-        text.push('\n');
-        text
-    }
+    crate::verdict::run_report_methods!();
 
     /// What a target short of passing is called in messages.
     fn not_good(&self) -> &'static str {

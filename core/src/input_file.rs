@@ -61,6 +61,48 @@ pub fn read(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
     Ok(bytes)
 }
 
+/// Why an input file's text was not read: the file ([`ReadError`]), or bytes that are not UTF-8
+/// (the invalid byte comes after this many valid ones).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TextError {
+    Read(ReadError),
+    NotUtf8(usize),
+}
+
+/// The UTF-8 text of the regular file at `path` (at most `limit` bytes, see [`read`]), without
+/// the byte order mark editors on Windows may save (it is not part of the content).
+pub fn read_text(path: &Path, limit: u64) -> Result<String, TextError> {
+    let bytes = read(path, limit).map_err(TextError::Read)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|err| TextError::NotUtf8(err.utf8_error().valid_up_to()))?;
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_owned(),
+        None => text,
+    })
+}
+
+/// `From<TextError>` for an input file's `Problem` enum, whose variants `Missing`, `IsDirectory`,
+/// `NotRegular`, `TooBig`, `Unreadable(String)` and `NotUtf8(usize)` say what [`TextError`] says
+/// in that file's own words (what it is, and how to fix it).
+macro_rules! problem_from_text_error {
+    ($problem:ty) => {
+        impl From<$crate::input_file::TextError> for $problem {
+            fn from(err: $crate::input_file::TextError) -> Self {
+                use $crate::input_file::{ReadError, TextError};
+                match err {
+                    TextError::Read(ReadError::Missing) => Self::Missing,
+                    TextError::Read(ReadError::Directory) => Self::IsDirectory,
+                    TextError::Read(ReadError::NotRegular) => Self::NotRegular,
+                    TextError::Read(ReadError::TooBig { .. }) => Self::TooBig,
+                    TextError::Read(ReadError::Unreadable(err)) => Self::Unreadable(err),
+                    TextError::NotUtf8(valid_up_to) => Self::NotUtf8(valid_up_to),
+                }
+            }
+        }
+    };
+}
+pub(crate) use problem_from_text_error;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,6 +24,9 @@
 //! Used by xtask and the bench: `budget`. Used inside this crate: `input_file` (how every input
 //! file is read) and `bounded_yaml` (the template's YAML, bounded).
 
+// No unsafe code outside the unit tests, which make FIFOs with mkfifo(3).
+#![cfg_attr(not(test), forbid(unsafe_code))]
+
 pub mod access_policy;
 pub mod accounts_file;
 pub mod arn;

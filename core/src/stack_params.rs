@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::input_file::{self, ReadError};
+use crate::input_file::{self, problem_from_text_error};
 use crate::inputs::Input;
 
 /// A parameter file's largest size: a stage config or an exported parameter file is a few
@@ -86,19 +86,9 @@ impl ParameterList {
             input,
             problem,
         };
-        let bytes = input_file::read(path, MAX_PARAMETER_FILE_BYTES).map_err(|err| {
-            fail(match err {
-                ReadError::Missing => Problem::Missing,
-                ReadError::Directory => Problem::IsDirectory,
-                ReadError::NotRegular => Problem::NotRegular,
-                ReadError::TooBig { .. } => Problem::TooBig,
-                ReadError::Unreadable(err) => Problem::Unreadable(err),
-            })
-        })?;
-        let text = String::from_utf8(bytes)
-            .map_err(|err| fail(Problem::NotUtf8(err.utf8_error().valid_up_to())))?;
-        // Editors on Windows may save UTF-8 with a byte order mark; it is not part of the JSON.
-        Self::parse(text.strip_prefix('\u{feff}').unwrap_or(&text)).map_err(fail)
+        let text = input_file::read_text(path, MAX_PARAMETER_FILE_BYTES)
+            .map_err(|err| fail(err.into()))?;
+        Self::parse(&text).map_err(fail)
     }
 
     /// Parses the text of a parameter file.
@@ -176,6 +166,8 @@ pub enum Problem {
     #[error("sets ParameterKey \"{0}\" more than once; keep one entry per key")]
     DuplicateKey(String),
 }
+
+problem_from_text_error!(Problem);
 
 #[cfg(test)]
 pub(crate) mod tests {

@@ -197,6 +197,35 @@ impl RunStatus {
     }
 }
 
+/// The run-level methods every report kind shares, written once: the test report ([`Report`])
+/// and the fleet reports ([`crate::fleet::FleetReport`]) carry the same `status`, `exit_code` and
+/// `error` fields, set by the same rules, and are written as JSON the same way
+/// ([`crate::report::json::to_json`]). Expanded inside each kind's `impl` block.
+macro_rules! run_report_methods {
+    () => {
+        /// Records a run-level failure (nothing, or not everything, was tested or checked).
+        pub fn stopped(&mut self, message: String, status: $crate::exit::ExitStatus) {
+            self.error = Some(message);
+            self.set_exit(status);
+        }
+
+        fn set_exit(&mut self, status: $crate::exit::ExitStatus) {
+            self.exit_code = status.code();
+            self.status = $crate::report::RunStatus::of(status);
+        }
+
+        pub fn exit_status(&self) -> $crate::exit::ExitStatus {
+            $crate::exit::ExitStatus::from_code(self.exit_code)
+        }
+
+        /// The JSON report ([`crate::report::json`]).
+        pub fn to_json(&self) -> String {
+            $crate::report::json::to_json(self)
+        }
+    };
+}
+pub(crate) use run_report_methods;
+
 /// Whether a finished run's verdict stands when its reports could not be written: a pass without
 /// its reports is not a pass (the run ends with exit 2), but failed or untested targets keep
 /// their code, since the pipeline must stop either way and the code is what tells it why.
@@ -211,20 +240,7 @@ impl Report {
         self.set_exit(run_exit(self.summary, self.interrupted.is_some()));
     }
 
-    /// Records a run-level failure (nothing or not everything was tested).
-    pub fn stopped(&mut self, message: String, status: ExitStatus) {
-        self.error = Some(message);
-        self.set_exit(status);
-    }
-
-    fn set_exit(&mut self, status: ExitStatus) {
-        self.exit_code = status.code();
-        self.status = RunStatus::of(status);
-    }
-
-    pub fn exit_status(&self) -> ExitStatus {
-        ExitStatus::from_code(self.exit_code)
-    }
+    run_report_methods!();
 
     /// The one paragraph for stderr of a concluded run whose targets did not all pass, pointing
     /// at the reports written to `json` and `junit`; `None` for a pass.

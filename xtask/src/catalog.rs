@@ -31,13 +31,16 @@ use deploy_shell::AwsCallError;
 use crate::publish_error::PublishError;
 use crate::studio::STUDIO_VISIBILITY;
 use found::{find_artifact, find_launch_constraint, find_portfolio, find_product, FoundProduct};
-pub use target::CatalogTarget;
+pub(crate) use target::CatalogTarget;
 
 /// Brings the catalog to `target`; says, step by step, what it created and what it found. What
 /// is already there is read and compared first (the portfolio and product by name, this
 /// version's artifact, the launch constraint), so a conflict is refused before anything is
 /// written.
-pub async fn publish(client: &Client, target: &CatalogTarget) -> Result<Vec<String>, PublishError> {
+pub(crate) async fn publish(
+    client: &Client,
+    target: &CatalogTarget,
+) -> Result<Vec<String>, PublishError> {
     let mut done = Vec::new();
     let found_portfolio = find_portfolio(client, target).await?;
     let found_product = find_product(client, target).await?;

@@ -11,7 +11,7 @@ const PT_INTERP: u32 = 3;
 
 /// Fails unless `bytes` is a 64-bit little-endian ELF executable with neither an interpreter nor
 /// a dynamic section.
-pub fn ensure_static(path: &Path, bytes: &[u8]) -> Result<(), TaskError> {
+pub(crate) fn ensure_static(path: &Path, bytes: &[u8]) -> Result<(), TaskError> {
     let not_static = |reason: &str| TaskError::NotStatic {
         path: path.to_owned(),
         reason: reason.to_owned(),

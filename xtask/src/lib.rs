@@ -9,13 +9,13 @@
 
 #![forbid(unsafe_code)]
 
-pub mod catalog;
-pub mod elf;
-pub mod product_template;
+mod catalog;
+mod elf;
+mod product_template;
 pub mod publish;
 pub mod publish_error;
 pub mod seed_zip;
-pub mod studio;
+mod studio;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

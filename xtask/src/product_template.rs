@@ -8,7 +8,7 @@ use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 /// The parameters the edit sets, in the order they are replaced.
-pub const SEED_PARAMETERS: [&str; 2] = ["SeedBucket", "SeedKey"];
+pub(crate) const SEED_PARAMETERS: [&str; 2] = ["SeedBucket", "SeedKey"];
 
 /// Why the template could not be edited.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -22,7 +22,11 @@ pub enum TemplateEditError {
 }
 
 /// The template with `SeedBucket` defaulting to `bucket` and `SeedKey` to `key`.
-pub fn with_seed(template: &str, bucket: &str, key: &str) -> Result<String, TemplateEditError> {
+pub(crate) fn with_seed(
+    template: &str,
+    bucket: &str,
+    key: &str,
+) -> Result<String, TemplateEditError> {
     let values = [bucket, key];
     let mut spans = Vec::new();
     for name in SEED_PARAMETERS {

@@ -26,7 +26,7 @@ use crate::product_template;
 use crate::publish_error::PublishError;
 use crate::seed_zip::hex_sha256;
 use crate::studio::{self, STUDIO_ORIGIN, STUDIO_VISIBILITY, TEMPLATES_LOCATION_TAG};
-pub use options::{CatalogOptions, PublishArgs, PublishOptions};
+pub use options::{PublishArgs, PublishOptions};
 
 /// One thing publish does, with the calls it makes.
 #[derive(Debug, Clone)]

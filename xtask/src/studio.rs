@@ -11,13 +11,13 @@ use crate::publish_error::PublishError;
 
 /// The tag that makes a template visible in Studio, on the S3 object as on a Service Catalog
 /// product.
-pub const STUDIO_VISIBILITY: (&str, &str) = ("sagemaker:studio-visibility", "true");
+pub(crate) const STUDIO_VISIBILITY: (&str, &str) = ("sagemaker:studio-visibility", "true");
 /// The domain tag naming where Studio reads project templates from.
-pub const TEMPLATES_LOCATION_TAG: &str = "sagemaker:projectS3TemplatesLocation";
+pub(crate) const TEMPLATES_LOCATION_TAG: &str = "sagemaker:projectS3TemplatesLocation";
 /// The origin Studio's browser requests come from; the bucket's CORS rule must allow it. The rule
 /// follows the S3 project template samples
 /// (<https://github.com/aws-samples/sagemaker-custom-project-templates>, `s3_templates`).
-pub const STUDIO_ORIGIN: &str = "https://*.sagemaker.aws";
+pub(crate) const STUDIO_ORIGIN: &str = "https://*.sagemaker.aws";
 const STUDIO_METHODS: [&str; 5] = ["GET", "HEAD", "PUT", "POST", "DELETE"];
 const STUDIO_EXPOSE_HEADERS: [&str; 6] = [
     "ETag",
