@@ -8,6 +8,10 @@
 //! ([`Report::summary_line`], exported as TEST_SUMMARY); and whether a verdict stands when its
 //! reports cannot be written ([`stands_without_reports`]). Changing what passes is one edit
 //! here, tested in milliseconds below and fuzzed (`fuzz/fuzz_targets/verdict.rs`).
+//!
+//! `test-step preflight` and `status` judge checks, not tests: a target of theirs is settled from
+//! its checks by [`crate::fleet::FleetTarget::settle`], and the run's exit code follows from the
+//! targets' statuses by the same [`run_exit`] as a test run's.
 
 use std::fmt;
 use std::path::Path;
