@@ -166,7 +166,7 @@ const MAX_BUNDLE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Why `SSL_CERT_FILE` names nothing a trust store may read, if it does not: not a regular file
 /// (a FIFO would block the run's only thread, a device never ends) or over [`MAX_BUNDLE_BYTES`].
-pub fn refused_cert_file(var: &dyn Fn(&str) -> Option<std::ffi::OsString>) -> Option<String> {
+fn refused_cert_file(var: &dyn Fn(&str) -> Option<std::ffi::OsString>) -> Option<String> {
     let path = PathBuf::from(var("SSL_CERT_FILE")?);
     match deploy_core::input_file::read(&path, MAX_BUNDLE_BYTES) {
         Err(why @ (ReadError::NotRegular | ReadError::TooBig { .. } | ReadError::Directory)) => {

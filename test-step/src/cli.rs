@@ -26,7 +26,7 @@ use deploy_shell::AwsArgs;
 pub struct Args {
     /// What to do
     #[arg(value_enum, default_value_t = Command::Test)]
-    pub command: Command,
+    pub(crate) command: Command,
     /// SageMaker project name; must match SageMakerProjectName of the build config
     #[arg(long = input::PROJECT_NAME.flag, env = input::PROJECT_NAME.env, value_name = "NAME")]
     pub(crate) sagemaker_project_name: Option<String>,
@@ -114,7 +114,7 @@ pub struct Args {
 
 /// What a run does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Command {
+pub(crate) enum Command {
     /// Wait for each endpoint, check what it serves and invoke it with the payloads
     Test,
     /// Before a stage's deploy: check that each account is ready for it (roles, the model's

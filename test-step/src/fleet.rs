@@ -17,11 +17,11 @@ use crate::each_target::each_target;
 use crate::error::TestError;
 use crate::preflight::{ModelSources, Preflight};
 use crate::reach::Reach;
+use crate::reports::{keep_verdict, started_at, write_stopped, Finished};
 use crate::session::{PreflightRoles, Purpose, RoleToAssume};
 use crate::slots::{Slot, Slots};
 use crate::status::StatusCheck;
 use crate::stop::Stop;
-use crate::{keep_verdict, started_at, write_stopped, Finished, Reported};
 
 /// One target's check, for either command, and what both share.
 struct Checker {
@@ -74,7 +74,7 @@ pub(crate) async fn run(args: &Args) -> Result<Finished, TestError> {
         Ok(()) => {
             report.conclude();
             keep_verdict(report.exit_status(), files.write(&report))?;
-            Ok(Finished(Reported::Fleet { report, files }))
+            Ok(Finished::fleet(report, files))
         }
         Err(err) => {
             report.stopped(err.to_string(), err.exit_status());

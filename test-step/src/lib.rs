@@ -21,10 +21,13 @@
 //! Modules, leaves first: `clock` and `outcome` (what every stage shares), `session`, `wait`,
 //! `model_check`, `invoke`, `slots`, `stop`, `each_target` (one task per target, bounded and
 //! stoppable), `reach` (the targets and the role to assume in each), `tester`, `preflight`,
-//! `status`, `fleet` (the two read-only runs), `lifecycle`; `cli`, `error`, `targets` and
-//! `config` for the inputs. Only what the binary and the integration tests use is public:
-//! [`Args`], [`Command`], [`run`], [`Finished`] and [`TestError`] (with the [`StopReason`] it may
-//! hold).
+//! `status`, `fleet` (the two read-only runs), `lifecycle`, `reports` (what every run does with
+//! its reports, and the [`Finished`] run that holds them); `cli`, `error`, `targets` and `config`
+//! for the inputs. This file only declares the modules and runs the command they make up; no
+//! module imports from it. Only what the binary and the integration tests use is public:
+//! [`Args`], [`run`], [`Finished`] and [`TestError`] (with the [`StopReason`] it may hold).
+
+#![forbid(unsafe_code)]
 
 mod cli;
 mod clock;
@@ -38,6 +41,7 @@ mod model_check;
 mod outcome;
 mod preflight;
 mod reach;
+mod reports;
 mod session;
 mod slots;
 mod status;
@@ -50,66 +54,24 @@ mod wait;
 mod test_kit;
 
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
-use deploy_core::fleet::FleetReport;
 use deploy_core::report::junit::MAX_CASES_PER_REPORT;
 use deploy_core::report::{seconds, Report};
-use deploy_core::verdict::stands_without_reports;
-use deploy_core::{ExitStatus, Format};
-use deploy_shell::finish::{Failure, Summary};
+use deploy_shell::finish::Failure;
 
-pub use cli::{Args, Command};
-use config::{initial_setup, Deployment, Rendered, ReportFiles, TestConfig};
-use deploy_core::files::WriteError;
+pub use cli::Args;
+use cli::Command;
+use config::{initial_setup, Deployment, ReportFiles, TestConfig};
 pub use error::TestError;
 use reach::Reach;
+pub use reports::Finished;
+use reports::{keep_verdict, started_at, write_stopped};
 use session::Purpose;
 use slots::Slots;
 use stop::Stop;
 pub use stop::StopReason;
 use tester::{test_all, Tester};
-
-/// A run that got as far as its targets, with its reports on disk.
-pub struct Finished(Reported);
-
-/// The report of the command that ran, and where it was written.
-enum Reported {
-    Test {
-        report: Report,
-        files: ReportFiles,
-    },
-    Fleet {
-        report: FleetReport,
-        files: ReportFiles,
-    },
-}
-
-impl Summary for Finished {
-    fn print(&self, format: Format, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-        match &self.0 {
-            Reported::Test { report, .. } => report.print(format, out),
-            Reported::Fleet { report, .. } => report.print(format, out),
-        }
-    }
-
-    fn exit_status(&self) -> ExitStatus {
-        match &self.0 {
-            Reported::Test { report, .. } => report.exit_status(),
-            Reported::Fleet { report, .. } => report.exit_status(),
-        }
-    }
-
-    /// The one-paragraph message for stderr when targets did not all pass.
-    fn failure(&self) -> Option<String> {
-        match &self.0 {
-            Reported::Test { report, files } => report.failure_paragraph(&files.json, &files.junit),
-            Reported::Fleet { report, files } => {
-                report.failure_paragraph(&files.json, &files.junit)
-            }
-        }
-    }
-}
 
 /// Runs the command. `Ok` carries the report (whose exit status may still be 1 or 3: a target
 /// failed, or could not be reached); `Err` is a run that stopped before it could reach its
@@ -120,13 +82,6 @@ pub async fn run(args: &Args) -> Result<Finished, TestError> {
         Command::Test => run_test(args).await,
         Command::Preflight | Command::Status => fleet::run(args).await,
     }
-}
-
-/// The time a run starts, as the reports show it.
-fn started_at() -> Option<String> {
-    aws_smithy_types::DateTime::from(SystemTime::now())
-        .fmt(aws_smithy_types::date_time::Format::DateTime)
-        .ok()
 }
 
 async fn run_test(args: &Args) -> Result<Finished, TestError> {
@@ -156,38 +111,13 @@ async fn run_test(args: &Args) -> Result<Finished, TestError> {
                 .await;
             }
             keep_verdict(report.exit_status(), files.write(&report))?;
-            Ok(Finished(Reported::Test { report, files }))
+            Ok(Finished::test(report, files))
         }
         Err(err) => {
             report.stopped(err.to_string(), err.exit_status());
             write_stopped(&files, &report);
             Err(err)
         }
-    }
-}
-
-/// Writes the reports of a run that stopped early; a failure to is logged, the stop's error is
-/// what the run ends with.
-fn write_stopped(files: &ReportFiles, report: impl Into<Rendered>) {
-    if let Err(write_err) = files.write(report) {
-        tracing::error!("{}", TestError::from(write_err));
-    }
-}
-
-/// What a failed report write does to a finished run: a pass without its reports is not a pass
-/// (exit 2), but a verdict of failed or untested targets stands (logged, the code kept); the rule
-/// is `deploy_core::verdict::stands_without_reports`.
-fn keep_verdict(exit: ExitStatus, written: Result<(), WriteError>) -> Result<(), TestError> {
-    match written {
-        Err(err) if !stands_without_reports(exit) => Err(err.into()),
-        Err(err) => {
-            tracing::error!(
-                "{}; the exit code still says what the run found",
-                TestError::from(err)
-            );
-            Ok(())
-        }
-        Ok(()) => Ok(()),
     }
 }
 
@@ -253,40 +183,4 @@ async fn test(
     report.targets = finished.reports;
     report.interrupted = finished.stopped.map(|reason| reason.to_string());
     Ok(reach.sdk_config)
-}
-
-#[cfg(test)]
-mod tests {
-    use deploy_core::report::{Setup, TargetReport, TargetStatus};
-    use deploy_core::targets::Target;
-
-    use super::*;
-
-    fn concluded(status: TargetStatus) -> Report {
-        let mut report = Report::started("test-step".into(), None, Setup::default());
-        let target = Target {
-            account_id: "111111111111".into(),
-            region: "us-east-1".into(),
-        };
-        report.targets = vec![TargetReport::new(&target, "e", "r".into(), status)];
-        report.conclude();
-        report
-    }
-
-    fn write_failed() -> Result<(), WriteError> {
-        Err(WriteError {
-            path: "test-results.json".into(),
-            source: std::io::Error::other("disk full"),
-        })
-    }
-
-    #[test]
-    fn a_report_that_cannot_be_written_keeps_the_verdict_unless_it_was_a_pass() {
-        let exit = |status| concluded(status).exit_status();
-        assert!(keep_verdict(exit(TargetStatus::Failed), write_failed()).is_ok());
-        assert!(keep_verdict(exit(TargetStatus::Error), write_failed()).is_ok());
-        let pass = keep_verdict(exit(TargetStatus::Passed), write_failed()).unwrap_err();
-        assert_eq!(pass.exit_status(), ExitStatus::BadInput);
-        assert!(keep_verdict(exit(TargetStatus::Passed), Ok(())).is_ok());
-    }
 }

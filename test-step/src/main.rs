@@ -1,6 +1,8 @@
 //! Parses the command line, runs the test step and ends the way both binaries end
 //! (`deploy_shell::finish`). All logic lives in the library.
 
+#![forbid(unsafe_code)]
+
 use std::process::ExitCode;
 
 use clap::Parser;

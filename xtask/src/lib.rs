@@ -20,6 +20,11 @@ mod studio;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The target the shipped binaries are built for: static, so they run on any CodeBuild image.
+pub const TARGET: &str = "x86_64-unknown-linux-musl";
+/// The shipped binaries, as `bin/<name>` in the zip.
+pub const BINARIES: [&str; 2] = ["build-step", "test-step"];
+
 /// Why a task failed; each message names the file or command and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum TaskError {
@@ -30,7 +35,7 @@ pub enum TaskError {
     },
     #[error("`{command}` failed ({status}); fix the build error above and run `cargo xtask seed-zip` again")]
     Build { command: String, status: String },
-    #[error("{} is not fully static: {reason}; build it with the workspace's .cargo/config.toml for {}", path.display(), seed_zip::TARGET)]
+    #[error("{} is not fully static: {reason}; build it with the workspace's .cargo/config.toml for {}", path.display(), TARGET)]
     NotStatic { path: PathBuf, reason: String },
     #[error("{what} is {bytes} bytes, over its budget of {limit} bytes; make it smaller before publishing the seed")]
     OverBudget {
@@ -85,14 +90,10 @@ pub fn target_dir(repo_root: &Path) -> PathBuf {
 pub fn build_release_binaries(repo_root: &Path) -> Result<PathBuf, TaskError> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
-    command.current_dir(repo_root).args([
-        "build",
-        "--release",
-        "--locked",
-        "--target",
-        seed_zip::TARGET,
-    ]);
-    for binary in seed_zip::BINARIES {
+    command
+        .current_dir(repo_root)
+        .args(["build", "--release", "--locked", "--target", TARGET]);
+    for binary in BINARIES {
         command.args(["--package", binary]);
     }
     let status = command.status().map_err(|source| TaskError::Io {
@@ -105,5 +106,5 @@ pub fn build_release_binaries(repo_root: &Path) -> Result<PathBuf, TaskError> {
             status: status.to_string(),
         });
     }
-    Ok(target_dir(repo_root).join(seed_zip::TARGET).join("release"))
+    Ok(target_dir(repo_root).join(TARGET).join("release"))
 }

@@ -82,9 +82,7 @@ fn build_seed_zip(
 ) -> Result<seed_zip::SeedZip, xtask::TaskError> {
     let root = xtask::repo_root();
     let binaries = if no_build {
-        xtask::target_dir(&root)
-            .join(seed_zip::TARGET)
-            .join("release")
+        xtask::target_dir(&root).join(xtask::TARGET).join("release")
     } else {
         xtask::build_release_binaries(&root)?
     };

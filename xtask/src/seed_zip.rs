@@ -25,12 +25,8 @@ use deploy_core::budget::{MAX_BINARY_BYTES, MAX_SEED_ZIP_BYTES};
 use deploy_core::files::write_atomically;
 
 use crate::elf;
-use crate::TaskError;
+use crate::{TaskError, BINARIES};
 
-/// The target the shipped binaries are built for: static, so they run on any CodeBuild image.
-pub const TARGET: &str = "x86_64-unknown-linux-musl";
-/// The shipped binaries, as `bin/<name>` in the zip.
-pub const BINARIES: [&str; 2] = ["build-step", "test-step"];
 /// Repository files copied into the zip at the same path (directories: every file git tracks
 /// under them). Every file git tracks under `seed-repo/` is added at the zip's root as well.
 const REPO_FILES: [&str; 6] = [

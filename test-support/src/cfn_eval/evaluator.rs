@@ -10,8 +10,7 @@ use serde_yaml::Mapping;
 
 use super::error::{malformed, unsupported, CfnError, Result};
 use super::inputs::StackInputs;
-use super::resources::resource_type;
-use super::values::{key_text, literal_text};
+use super::values::{key_text, literal_text, resource_type};
 use super::{ResolvedOutput, ResolvedResource, REF};
 
 pub(super) struct Evaluator<'t> {

@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
-use serde_yaml::{Mapping, Value as Yaml};
+use serde_yaml::Mapping;
 
 use super::error::{malformed, CfnError, Result};
 use super::evaluator::Evaluator;
 use super::types::{builtin, generated_name, Identity, TYPES};
-use super::values::text;
+use super::values::{resource_type, text};
 
 impl<'t> Evaluator<'t> {
     pub(super) fn declaration(&self, logical_id: &str, path: &str) -> Result<&'t Mapping> {
@@ -122,9 +122,4 @@ impl<'t> Evaluator<'t> {
         };
         Ok(builtin(resource_type, attribute, &resource))
     }
-}
-
-pub(super) fn resource_type<'m>(body: &'m Mapping, path: &str) -> Result<&'m str> {
-    let resource_type = body.get("Type").and_then(Yaml::as_str);
-    resource_type.ok_or_else(|| malformed(path, "a resource needs a Type"))
 }

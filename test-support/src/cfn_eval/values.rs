@@ -1,9 +1,10 @@
 //! Reading the template's YAML and the JSON it evaluates to: which intrinsic function a node
-//! calls, scalars and keys as text, argument lists of a fixed length, and `Fn::Equals`'s loose
-//! comparison. Nothing here evaluates; the evaluator's parts share these readers.
+//! calls, scalars and keys as text, a resource's Type, argument lists of a fixed length, and
+//! `Fn::Equals`'s loose comparison. Nothing here evaluates; the evaluator's parts share these
+//! readers.
 
 use serde_json::Value as Json;
-use serde_yaml::Value as Yaml;
+use serde_yaml::{Mapping, Value as Yaml};
 
 use super::error::{malformed, Result};
 use super::REF;
@@ -65,6 +66,12 @@ pub(super) fn key_text(key: &Yaml, path: &str) -> Result<String> {
 pub(super) fn literal_text<'n>(node: &'n Yaml, path: &str) -> Result<&'n str> {
     node.as_str()
         .ok_or_else(|| malformed(path, "expects a literal string here"))
+}
+
+/// A resource declaration's `Type`.
+pub(super) fn resource_type<'m>(body: &'m Mapping, path: &str) -> Result<&'m str> {
+    let resource_type = body.get("Type").and_then(Yaml::as_str);
+    resource_type.ok_or_else(|| malformed(path, "a resource needs a Type"))
 }
 
 /// The argument list of a function taking exactly `N` arguments.

@@ -7,10 +7,9 @@ use std::net::IpAddr;
 
 use serde_json::Value;
 
-use super::document::texts;
 use super::patterns::{arn_like, compile, text_matches};
 use super::request::Context;
-use super::{fail, PolicyError};
+use super::{fail, texts, PolicyError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum SetOp {

@@ -3,12 +3,10 @@
 //! operators are parsed in `conditions`); an unknown element, or one of the wrong shape, is an
 //! error that names the statement.
 
-use std::slice;
-
 use serde_json::{Map, Value};
 
 use super::conditions::{conditions, Condition};
-use super::{fail, prefixed, PolicyError};
+use super::{fail, prefixed, texts, PolicyError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Effect {
@@ -141,20 +139,6 @@ fn element<T>(
     };
     let value = parse(value)?;
     Ok(Some(Element { value, negated }))
-}
-
-/// A string or a list of them; with `scalars`, numbers and booleans too (condition values).
-pub(super) fn texts(value: &Value, scalars: bool) -> Result<Vec<String>, PolicyError> {
-    let list = match value {
-        Value::Array(items) => items.as_slice(),
-        one => slice::from_ref(one),
-    };
-    let text = |item: &Value| match item {
-        Value::String(s) => Ok(s.clone()),
-        Value::Number(_) | Value::Bool(_) if scalars => Ok(item.to_string()),
-        other => fail(format!("expected a string, found {other}")),
-    };
-    list.iter().map(text).collect()
 }
 
 fn strings(value: &Value) -> Result<Vec<String>, PolicyError> {

@@ -47,6 +47,9 @@ pub use evaluation::{can_assume, evaluate, Decision, Policies, ResourcePolicyKin
 pub use request::{Context, Principal, Request};
 
 use std::fmt;
+use std::slice;
+
+use serde_json::Value;
 
 /// A policy document or principal ARN that cannot be read, with the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +69,20 @@ fn fail<T>(message: impl Into<String>) -> Result<T, PolicyError> {
 
 fn prefixed<T>(prefix: &str, result: Result<T, PolicyError>) -> Result<T, PolicyError> {
     result.map_err(|e| PolicyError(format!("{prefix}: {}", e.0)))
+}
+
+/// A string or a list of them; with `scalars`, numbers and booleans too (condition values).
+fn texts(value: &Value, scalars: bool) -> Result<Vec<String>, PolicyError> {
+    let list = match value {
+        Value::Array(items) => items.as_slice(),
+        one => slice::from_ref(one),
+    };
+    let text = |item: &Value| match item {
+        Value::String(s) => Ok(s.clone()),
+        Value::Number(_) | Value::Bool(_) if scalars => Ok(item.to_string()),
+        other => fail(format!("expected a string, found {other}")),
+    };
+    list.iter().map(text).collect()
 }
 
 /// The six colon-separated fields of an ARN, the last one keeping any further colons.
