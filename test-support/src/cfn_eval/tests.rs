@@ -659,10 +659,18 @@ fn stack_inputs(template: &Yaml, account: &str, values: &[(&str, &str)]) -> Stac
         };
         if let Some(pattern) = declaration.get("AllowedPattern").and_then(Yaml::as_str) {
             let pattern = regex_lite::Regex::new(&format!("^(?:{pattern})$")).unwrap();
-            assert!(
-                pattern.is_match(&value),
-                "{name}={value} breaks its AllowedPattern"
-            );
+            // A CommaDelimitedList's pattern holds for each of its values
+            // (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/parameters-section-structure.html).
+            let values: Vec<&str> = match declaration["Type"].as_str() {
+                Some("CommaDelimitedList") => value.split(',').collect(),
+                _ => vec![value.as_str()],
+            };
+            for one in values {
+                assert!(
+                    pattern.is_match(one),
+                    "{name}={value} breaks its AllowedPattern at {one}"
+                );
+            }
         }
         inputs = inputs.parameter(name, &value);
     }
