@@ -20,6 +20,7 @@ pub mod policy_eval;
 pub mod secrets;
 pub mod seed;
 pub mod tools;
+pub mod workspace;
 
 // The fault proxy's Service Catalog and CodePipeline stand-ins, at the paths they had before they
 // moved in with its other stand-ins.

@@ -13,51 +13,43 @@ mod scale;
 mod search;
 mod secrets;
 
-use std::path::PathBuf;
-
 use test_support::seed::GroupSeed;
+use test_support::workspace::model_package_name;
 use test_support::{moto, Cli};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_build-step");
 pub const SEED_STAGING: &str = include_str!("../../../seed-repo/staging-config.json");
 pub const SEED_PROD: &str = include_str!("../../../seed-repo/prod-config.json");
 
-/// A working directory holding the seed's stage configs, as the checked-out repo does.
+/// A working directory holding the seed's stage configs, as the checked-out repo does: the
+/// shared [`test_support::workspace::Workspace`] (write, read, file, files) and the group it builds.
 pub struct Workspace {
-    _dir: tempfile::TempDir,
-    pub path: PathBuf,
+    dir: test_support::workspace::Workspace,
     pub group: String,
+}
+
+impl std::ops::Deref for Workspace {
+    type Target = test_support::workspace::Workspace;
+
+    fn deref(&self) -> &Self::Target {
+        &self.dir
+    }
 }
 
 impl Workspace {
     pub fn new(group: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().to_path_buf();
-        std::fs::write(path.join("staging-config.json"), SEED_STAGING).unwrap();
-        std::fs::write(path.join("prod-config.json"), SEED_PROD).unwrap();
+        let dir = test_support::workspace::Workspace::new();
+        dir.write("staging-config.json", SEED_STAGING)
+            .write("prod-config.json", SEED_PROD);
         Self {
-            _dir: dir,
-            path,
+            dir,
             group: group.to_owned(),
         }
     }
 
-    pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> &Self {
-        std::fs::write(self.path.join(name), contents).unwrap();
-        self
-    }
-
-    pub fn read(&self, name: &str) -> String {
-        std::fs::read_to_string(self.path.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
-    }
-
-    pub fn file(&self, name: &str) -> PathBuf {
-        self.path.join(name)
-    }
-
-    /// Names of the files in the workspace: inputs only, unless a run wrote outputs.
-    pub fn files(&self) -> Vec<String> {
-        test_support::cli::file_names(&self.path)
+    /// The package the staging parameter file build-step wrote names.
+    pub fn exported_package(&self) -> String {
+        model_package_name(&self.file("staging-config-export.json"))
     }
 
     /// `build-step` with the CodeBuild project's environment for this workspace's group.

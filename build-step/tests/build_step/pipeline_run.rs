@@ -42,20 +42,6 @@ fn run_of(ws: &Workspace, proxy: &FaultProxy, execution_id: &str) -> test_suppor
         .run()
 }
 
-fn exported_package(ws: &Workspace) -> String {
-    let params: serde_json::Value =
-        serde_json::from_str(&ws.read("staging-config-export.json")).unwrap();
-    params
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["ParameterKey"] == "ModelPackageName")
-        .unwrap()["ParameterValue"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 fn all_files() -> Vec<&'static str> {
     let mut files: Vec<&str> = INPUTS.iter().chain(&OUTPUTS).copied().collect();
     files.sort_unstable();
@@ -87,7 +73,7 @@ async fn newest_or_no_variable_deploys_the_newest_approved_package() {
         run_of(&ws, &proxy, execution_id)
             .code(0)
             .stdout_contains(&newest);
-        assert_eq!(exported_package(&ws), newest, "{variables:?}");
+        assert_eq!(ws.exported_package(), newest, "{variables:?}");
         assert_eq!(ws.files(), all_files());
         assert_eq!(
             run_reads(&proxy),
@@ -110,7 +96,7 @@ async fn an_approved_package_arn_in_the_variable_is_deployed_instead_of_the_newe
         .code(0)
         .stdout_contains(&older);
     assert_ne!(older, newest);
-    assert_eq!(exported_package(&ws), older);
+    assert_eq!(ws.exported_package(), older);
     assert_eq!(proxy.count("GetPipelineExecution"), 1);
 }
 

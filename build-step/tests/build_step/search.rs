@@ -6,20 +6,6 @@ use test_support::seed::GroupSeed;
 
 use crate::{group_with_one_approved, Workspace};
 
-fn exported_package(ws: &Workspace) -> String {
-    let params: serde_json::Value =
-        serde_json::from_str(&ws.read("staging-config-export.json")).unwrap();
-    params
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["ParameterKey"] == "ModelPackageName")
-        .unwrap()["ParameterValue"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 /// Pins B2: the seed sorted ascending and could ship the oldest package.
 #[tokio::test]
 async fn b2_newest_approved_wins_over_older_approved_and_newer_rejected_or_pending() {
@@ -36,7 +22,7 @@ async fn b2_newest_approved_wins_over_older_approved_and_newer_rejected_or_pendi
         .run()
         .code(0)
         .stdout_contains(&newest_approved);
-    assert_eq!(exported_package(&ws), newest_approved);
+    assert_eq!(ws.exported_package(), newest_approved);
 }
 
 /// Pins B1 against the emulator: with 260 packages, the approved one far down the list is found.
@@ -58,7 +44,7 @@ async fn b1_finds_the_newest_approved_among_260_packages() {
     let ws = Workspace::new(&group.name);
     ws.build_step().run().code(0);
     assert!(newest_approved.ends_with("/41"), "{newest_approved}");
-    assert_eq!(exported_package(&ws), newest_approved);
+    assert_eq!(ws.exported_package(), newest_approved);
 }
 
 #[tokio::test]
@@ -71,7 +57,7 @@ async fn a_pinned_approved_package_is_deployed_instead_of_the_newest() {
         .env("MODEL_PACKAGE_ARN", &older)
         .run()
         .code(0);
-    assert_eq!(exported_package(&ws), older);
+    assert_eq!(ws.exported_package(), older);
 }
 
 #[tokio::test]

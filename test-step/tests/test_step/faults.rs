@@ -8,10 +8,14 @@
 //! The cells share one staging OU whose endpoints they only read, and each has its own proxy, so
 //! faults and request counts never cross; they run concurrently with the documented knobs keeping
 //! retries short.
+//!
+//! `preflight` and `status` could not read either when the OU walk or a target's AssumeRole runs
+//! out of attempts: exit 3, the failing call named where the run or the target reports it.
 
 use serde_json::Value;
+use test_support::endpoints::STAGING_ROLE;
 use test_support::fault_matrix::{assert_cells, CallFaults, Cell, Outcome};
-use test_support::fault_proxy::FaultProxy;
+use test_support::fault_proxy::{Fault, FaultKind, FaultProxy};
 use test_support::{moto, CliOutput};
 
 use crate::{Reports, Staging, Workspace, REGION, SESSION};
@@ -329,4 +333,96 @@ fn a_bad_retry_setting_is_bad_input() {
     let reports = ws.reports();
     assert_eq!(reports.json["error"], message);
     assert_eq!(reports.json["exit_code"], 2);
+}
+
+/// `test-step <command>` that cannot read, through a proxy throttling a call past its 3 attempts
+/// (a 10 ms backoff keeps the retries short): first the OU walk, which stops the run before any
+/// target, then AssumeRole in the one target, which ends it in error on `assume_check`. Both exit
+/// 3, and the message names the call: on stderr, as the report's error and as the JUnit `setup`
+/// case for the walk; on stdout, in the target's check and error and as the JUnit error for the
+/// target.
+async fn fleet_could_not_read(command: &str, staging_name: &str, assume_check: &str) {
+    let staging = Staging::create(staging_name).await;
+    let backoff = [(deploy_core::inputs::RETRY_INITIAL_BACKOFF.var(), "10")];
+
+    let walk = "AWS call organizations:ListAccountsForParent failed with TooManyRequestsException: Rate exceeded";
+    let proxy = FaultProxy::start(moto());
+    proxy.inject(Fault::new(
+        "ListAccountsForParent",
+        FaultKind::Throttling,
+        3,
+    ));
+    let ws = Workspace::new(PROJECT);
+    let out = ws
+        .test_step()
+        .env("AWS_ENDPOINT_URL", proxy.url())
+        .env("ORGANIZATIONAL_UNIT_ID", &staging.ou)
+        .envs(backoff)
+        .args([command])
+        .run();
+    out.code(3)
+        .stderr_contains(&format!("test-step: error: {walk}"));
+    assert_eq!(proxy.count("ListAccountsForParent"), 3, "every attempt");
+    let reports = ws.fleet_reports(command);
+    assert_eq!(reports.json["exit_code"], 3);
+    assert_eq!(reports.json["targets"], Value::Array(vec![]));
+    let error = reports.json["error"].as_str().unwrap_or_default();
+    assert!(error.starts_with(walk), "{error:?}");
+    let (setup, setup_error) = reports.junit_setup(command);
+    assert_eq!(setup, "setup");
+    assert!(setup_error.starts_with(walk), "{setup_error:?}");
+
+    let faulted = &staging.active[0];
+    let assume = format!(
+        "cannot assume arn:aws:iam::{faulted}:role/{STAGING_ROLE} (session {SESSION}): AWS call sts:AssumeRole failed with Throttling: Rate exceeded"
+    );
+    let proxy = FaultProxy::start(moto());
+    proxy.inject(Fault::new("AssumeRole", FaultKind::Throttling, 3).in_account(faulted));
+    let ws = Workspace::new(PROJECT);
+    let out = ws
+        .test_step()
+        .env("AWS_ENDPOINT_URL", proxy.url())
+        .envs(backoff)
+        .args([command, "--account-id", faulted])
+        .run();
+    out.code(3)
+        .stderr_contains(&format!(
+            "test-step: error: {command}: 1 of 1 targets could not be checked because of AWS or network errors (after retries)"
+        ))
+        .stdout_contains(&assume);
+    assert_eq!(proxy.count_in("AssumeRole", faulted), 3, "every attempt");
+    let reports = ws.fleet_reports(command);
+    assert_eq!(reports.json["exit_code"], 3);
+    assert_eq!(reports.json["error"], Value::Null);
+    assert_eq!(
+        reports.targets(),
+        [(faulted.clone(), REGION.to_owned(), "error".to_owned())]
+    );
+    let checks = reports.checks(faulted, REGION);
+    let (name, status, message) = &checks[0];
+    assert_eq!((name.as_str(), status.as_str()), (assume_check, "error"));
+    assert!(message.starts_with(&assume), "{message:?}");
+    assert!(
+        checks[1..].iter().all(|c| c.1 == "skipped"),
+        "nothing past the role: {checks:?}"
+    );
+    let target_error = reports.json["targets"][0]["error"].as_str().unwrap();
+    assert!(
+        target_error.starts_with(&format!("{assume_check}: {assume}")),
+        "{target_error:?}"
+    );
+    let mut errors = Vec::new();
+    reports.junit.descendants("error", &mut errors);
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0].attr("message").starts_with(&assume), "{errors:?}");
+}
+
+#[tokio::test]
+async fn preflight_that_cannot_walk_the_ou_or_assume_the_role_exits_3_naming_the_call() {
+    fleet_could_not_read("preflight", "fault-preflight", "assume-role").await;
+}
+
+#[tokio::test]
+async fn status_that_cannot_walk_the_ou_or_assume_the_role_exits_3_naming_the_call() {
+    fleet_could_not_read("status", "fault-status", "endpoint").await;
 }

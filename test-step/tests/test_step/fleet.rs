@@ -16,9 +16,10 @@ use test_support::endpoints::{
 };
 use test_support::fault_proxy::{Fault, FaultKind, FaultProxy, RecordedCall};
 use test_support::seed::{assume_account, sdk_config, sdk_config_with, Organization, ACCOUNT_ID};
+use test_support::workspace::model_package_name;
 use test_support::{moto, CliOutput};
 
-use crate::{build_config, Workspace, REGION};
+use crate::{build_config, FleetReports, Workspace, REGION};
 
 /// The data science account, where the package, its bucket and its repository live.
 const DS: &str = ACCOUNT_ID;
@@ -143,6 +144,10 @@ impl Fleet {
         let text = std::fs::read_to_string(self.ws.file(name)).unwrap();
         let report: Value = serde_json::from_str(&text).unwrap();
         let junit = std::fs::read_to_string(self.ws.file(&name.replace(".json", ".xml"))).unwrap();
+        let command = name
+            .strip_suffix("-results.json")
+            .expect("a command's report");
+        FleetReports::check(command, &text, &junit);
         let cases: usize = report["targets"]
             .as_array()
             .unwrap()
@@ -192,10 +197,17 @@ impl Fleet {
 
     /// Every call the subcommands made, none of them a write or an invocation.
     fn assert_read_only(&self) {
-        let calls = self.proxy.calls();
-        assert!(!calls.is_empty());
+        self.assert_read_only_since(0);
+    }
+
+    /// The calls of one run (those from `since`, the count before it started), after asserting
+    /// there are some and none of them is a write or an invocation.
+    fn assert_read_only_since(&self, since: usize) -> Vec<RecordedCall> {
+        let calls = self.proxy.calls().split_off(since);
+        assert!(!calls.is_empty(), "no call went through the proxy");
         let writes: Vec<&RecordedCall> = calls.iter().filter(|c| writes(&c.operation)).collect();
         assert!(writes.is_empty(), "writes or invocations: {writes:?}");
+        calls
     }
 }
 
@@ -261,10 +273,42 @@ async fn status_names_a_drifted_and_a_missing_endpoint_and_passes_a_fleet_in_syn
     };
     deploy_hosted_endpoint(moto(), drifted, REGION, &endpoint, &package, &rolled_back).await;
 
+    let before = fleet.proxy.calls().len();
     let out = fleet.run("status", &[]);
 
     out.code(1);
     out.stderr_contains("status: 2 of 3 targets are not serving what the build config says");
+    // Read-only on the drifted and the missing endpoint too: the calls that described them (in
+    // their accounts, through the proxy) are reads, and none of the run's calls writes or invokes.
+    let calls = fleet.assert_read_only_since(before);
+    let operations_in = |account: &str| -> Vec<&str> {
+        calls
+            .iter()
+            .filter(|c| c.account == account)
+            .map(|c| c.operation.as_str())
+            .collect()
+    };
+    for (account, described) in [
+        (
+            drifted,
+            &[
+                "AssumeRole",
+                "DescribeEndpoint",
+                "DescribeEndpointConfig",
+                "DescribeModel",
+            ][..],
+        ),
+        (missing, &["AssumeRole", "DescribeEndpoint"][..]),
+    ] {
+        let seen = operations_in(account);
+        for operation in described {
+            assert!(seen.contains(operation), "{account}: {seen:?}");
+        }
+    }
+    assert!(
+        !operations_in(missing).contains(&"DescribeEndpointConfig"),
+        "nothing to describe past the missing endpoint"
+    );
     for account in [in_sync, drifted] {
         out.stdout_contains(&format!("{account}  {REGION}  InService"));
     }
@@ -338,6 +382,7 @@ async fn status_names_a_drifted_and_a_missing_endpoint_and_passes_a_fleet_in_syn
     clean.code(0);
     let printed: Value = serde_json::from_str(&clean.stdout).unwrap();
     assert_eq!(printed["status"], "passed");
+    fleet.assert_read_only_since(calls_before);
     let status_calls: Vec<String> = fleet.proxy.calls()[calls_before..]
         .iter()
         .map(|c| c.operation.clone())
@@ -350,17 +395,7 @@ async fn status_names_a_drifted_and_a_missing_endpoint_and_passes_a_fleet_in_syn
 
 /// The package the fleet's build config names.
 fn registered(fleet: &Fleet) -> String {
-    let text = std::fs::read_to_string(fleet.ws.file("staging-config-export.json")).unwrap();
-    let params: Value = serde_json::from_str(&text).unwrap();
-    params
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["ParameterKey"] == "ModelPackageName")
-        .unwrap()["ParameterValue"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    model_package_name(&fleet.ws.file("staging-config-export.json"))
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! Hostile and broken input, data-driven from `tests/corpus/`: every bad input of `cases.json`
-//! gets its exact exit code and the start of its message before any AWS call, with reports that
-//! carry the error and no other file; hostile values (test_support's list) in project names, model
+//! gets its exact exit code and the start of its message before any AWS call, with reports (the
+//! test's, or those of `preflight` and `status` for their cases) that carry the error, in the
+//! JSON and in the JUnit `setup` case, and no other file; hostile values (test_support's list) in project names, model
 //! package names and case names are rejected with a one-line message, or reach both reports
 //! verbatim (as far as XML 1.0 can carry them) without changing their structure.
 
@@ -56,6 +57,9 @@ fn message_of(stderr: &str) -> Option<&str> {
     stderr.lines().last()?.strip_prefix("test-step: error: ")
 }
 
+/// The commands whose reports are the fleet's (`<command>-results.json`, `.xml`).
+const FLEET_COMMANDS: [&str; 2] = ["preflight", "status"];
+
 /// Every run points AWS at a closed port: a bad input found after an AWS call would exit 3.
 #[test]
 fn every_corpus_case_gets_its_exit_code_and_message_before_any_aws_call() {
@@ -75,11 +79,18 @@ fn every_corpus_case_gets_its_exit_code_and_message_before_any_aws_call() {
         if let Some(problem) = case.check("test-step", &out) {
             return vec![problem];
         }
+        // `preflight` and `status` (the first argument) write their own reports.
+        let command = case
+            .args
+            .first()
+            .map(String::as_str)
+            .filter(|first| FLEET_COMMANDS.contains(first));
+        let report_name = command.unwrap_or("test");
         let mut expected_files = before;
         if case.extra.report {
             expected_files.extend([
-                "test-results.json".to_owned(),
-                "test-results.xml".to_owned(),
+                format!("{report_name}-results.json"),
+                format!("{report_name}-results.xml"),
             ]);
             expected_files.sort();
         }
@@ -91,20 +102,32 @@ fn every_corpus_case_gets_its_exit_code_and_message_before_any_aws_call() {
         }
         let mut problems = Vec::new();
         if case.extra.report {
-            let reports = ws.reports();
-            if reports.json["exit_code"] != case.exit
-                || reports.json["error"].as_str() != message_of(&out.stderr)
-            {
+            // The reports (checked for completeness) and the JUnit `setup` case of the stop.
+            let (json, (setup, setup_error)) = match command {
+                None => {
+                    let reports = ws.reports();
+                    let setup = reports.junit_setup();
+                    (reports.json, setup)
+                }
+                Some(command) => {
+                    let reports = ws.fleet_reports(command);
+                    let setup = reports.junit_setup(command);
+                    (reports.json, setup)
+                }
+            };
+            if json["exit_code"] != case.exit || json["error"].as_str() != message_of(&out.stderr) {
+                problems.push(format!("the report does not carry the error: {json}"));
+            }
+            if setup != "setup" || json["error"].as_str() != Some(setup_error.as_str()) {
                 problems.push(format!(
-                    "the report does not carry the error: {}",
-                    reports.json
+                    "the JUnit case {setup:?} does not carry the error: {setup_error:?}"
                 ));
             }
             for (field, value) in &case.extra.report_has {
-                if reports.json[field] != *value {
+                if json[field] != *value {
                     problems.push(format!(
                         "the report's {field} is {}, expected {value}",
-                        reports.json[field]
+                        json[field]
                     ));
                 }
             }

@@ -66,24 +66,28 @@ impl Staging {
     }
 }
 
-/// The test project's checkout: the build config build-step wrote, and room for the reports.
+/// The test project's checkout: the build config build-step wrote, and room for the reports; the
+/// shared [`test_support::workspace::Workspace`] (write, read, file, files) with the project.
 pub struct Workspace {
-    _dir: tempfile::TempDir,
-    pub path: PathBuf,
+    dir: test_support::workspace::Workspace,
     pub project: String,
     pub package: String,
 }
 
+impl std::ops::Deref for Workspace {
+    type Target = test_support::workspace::Workspace;
+
+    fn deref(&self) -> &Self::Target {
+        &self.dir
+    }
+}
+
 impl Workspace {
     pub fn new(project: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().to_path_buf();
-        let package = package_arn(project, 3);
         let ws = Self {
-            _dir: dir,
-            path,
+            dir: test_support::workspace::Workspace::new(),
             project: project.to_owned(),
-            package,
+            package: package_arn(project, 3),
         };
         ws.write(
             "staging-config-export.json",
@@ -100,19 +104,6 @@ impl Workspace {
 
     pub fn endpoint(&self) -> String {
         format!("{}-staging", self.project)
-    }
-
-    pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> &Self {
-        let path = self.path.join(name);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).unwrap();
-        }
-        std::fs::write(path, contents).unwrap();
-        self
-    }
-
-    pub fn file(&self, name: &str) -> PathBuf {
-        self.path.join(name)
     }
 
     /// `test-step` with the test CodeBuild project's environment.
@@ -147,8 +138,16 @@ impl Workspace {
         Reports::check(&json_text, &xml_text)
     }
 
-    pub fn files(&self) -> Vec<String> {
-        test_support::cli::file_names(&self.path)
+    /// Both reports of a `preflight` or `status` run at their default names
+    /// (`<command>-results.json`, `.xml`), parsed and checked for completeness.
+    pub fn fleet_reports(&self, command: &str) -> FleetReports {
+        let json = format!("{command}-results.json");
+        let xml = format!("{command}-results.xml");
+        let json_text = std::fs::read_to_string(self.file(&json))
+            .unwrap_or_else(|e| panic!("the JSON report {json} was not written: {e}"));
+        let xml_text = std::fs::read_to_string(self.file(&xml))
+            .unwrap_or_else(|e| panic!("the JUnit report {xml} was not written: {e}"));
+        FleetReports::check(command, &json_text, &xml_text)
     }
 }
 
@@ -404,6 +403,206 @@ impl Reports {
                     .first()
                     .map(|p| format!("{}: {}", p.name, p.attr("message")));
                 (case.attr("name").to_owned(), problem)
+            })
+            .collect()
+    }
+}
+
+/// The two reports of one `preflight` or `status` run, parsed, with their completeness checked
+/// against the fleet report's schema (docs/reports.md) as [`Reports`] checks the test's.
+pub struct FleetReports {
+    pub json: Value,
+    pub junit: junit::Element,
+}
+
+impl FleetReports {
+    /// Parses both reports and checks them against each other: every documented field present,
+    /// the command's, counts that add up, one JUnit test case per check (one `checks` case for a
+    /// target without any, one `setup` case for a run that stopped before checking), and
+    /// failures, errors and skips where the JSON has them.
+    pub fn check(command: &str, json_text: &str, xml_text: &str) -> Self {
+        let json: Value = serde_json::from_str(json_text).unwrap_or_else(|e| {
+            panic!("the JSON report is not one JSON document ({e}):\n{json_text}")
+        });
+        let junit = junit::parse(xml_text).unwrap_or_else(|e| {
+            panic!("the JUnit report is not well-formed XML ({e}):\n{xml_text}")
+        });
+        for key in [
+            "schema_version",
+            "tool",
+            "command",
+            "status",
+            "exit_code",
+            "started_at",
+            "duration_seconds",
+            "build_config",
+            "stage",
+            "project_name",
+            "endpoint_name",
+            "model_package_name",
+            "role_name",
+            "session_name",
+            "organizational_unit_id",
+            "targets_from",
+            "accounts_file",
+            "regions",
+            "strict",
+            "summary",
+            "targets",
+            "error",
+            "interrupted",
+        ] {
+            assert!(
+                json.get(key).is_some(),
+                "the JSON report lacks {key}:\n{json_text}"
+            );
+        }
+        assert_eq!(json["schema_version"], 1);
+        assert_eq!(json["command"], command);
+        let status = json["status"].as_str().unwrap();
+        let exit_code = json["exit_code"].as_u64().unwrap();
+        assert_eq!(
+            status == "passed",
+            exit_code == 0,
+            "status {status} with exit code {exit_code}"
+        );
+        let strict = json["strict"].as_bool().unwrap();
+        let targets = json["targets"].as_array().unwrap();
+        let mut counts = (0, 0, 0);
+        let (mut cases, mut failures, mut errors, mut skipped) = (0, 0, 0, 0);
+        for target in targets {
+            for key in [
+                "account_id",
+                "region",
+                "endpoint_name",
+                "role_arn",
+                "status",
+                "duration_seconds",
+                "checks",
+                "endpoint",
+                "error",
+            ] {
+                assert!(target.get(key).is_some(), "a target lacks {key}: {target}");
+            }
+            let target_status = target["status"].as_str().unwrap();
+            match target_status {
+                "passed" => counts.0 += 1,
+                "failed" => counts.1 += 1,
+                "error" => counts.2 += 1,
+                other => panic!("unknown target status {other}"),
+            }
+            assert_eq!(
+                target["error"].is_null(),
+                target_status == "passed",
+                "{target}"
+            );
+            let checks = target["checks"].as_array().unwrap();
+            if checks.is_empty() {
+                cases += 1;
+                errors += 1;
+            }
+            for check in checks {
+                for key in ["name", "status", "message"] {
+                    assert!(check.get(key).is_some(), "a check lacks {key}: {check}");
+                }
+                cases += 1;
+                match check["status"].as_str().unwrap() {
+                    "passed" => {}
+                    "failed" => failures += 1,
+                    "skipped" if strict => failures += 1,
+                    "skipped" => skipped += 1,
+                    "error" => errors += 1,
+                    other => panic!("unknown check status {other}"),
+                }
+            }
+        }
+        let summary = &json["summary"];
+        assert_eq!(
+            (
+                summary["targets"].as_u64().unwrap() as usize,
+                summary["passed"].as_u64().unwrap(),
+                summary["failed"].as_u64().unwrap(),
+                summary["errors"].as_u64().unwrap()
+            ),
+            (targets.len(), counts.0, counts.1, counts.2)
+        );
+        if !json["error"].is_null() {
+            cases += 1;
+            errors += 1;
+        }
+        assert_eq!(junit.name, "testsuites");
+        assert_eq!(junit.attr("name"), format!("test-step {command}"));
+        let mut found = Vec::new();
+        junit.descendants("testcase", &mut found);
+        assert_eq!(found.len(), cases, "one JUnit test case per check");
+        for (attr, element, expected) in [
+            ("tests", "testcase", cases),
+            ("failures", "failure", failures),
+            ("errors", "error", errors),
+            ("skipped", "skipped", skipped),
+        ] {
+            let mut found = Vec::new();
+            junit.descendants(element, &mut found);
+            assert_eq!(
+                (junit.attr(attr), found.len()),
+                (expected.to_string().as_str(), expected),
+                "JUnit {attr} of {xml_text}"
+            );
+        }
+        for suite in junit.children_named("testsuite") {
+            assert_eq!(suite.attr("tests"), suite.count("testcase").to_string());
+        }
+        Self { json, junit }
+    }
+
+    /// The `setup` test case of a run that stopped before checking: its name and error message.
+    pub fn junit_setup(&self, command: &str) -> (String, String) {
+        let suite = self
+            .junit
+            .children_named("testsuite")
+            .find(|s| s.attr("name") == command)
+            .expect("a suite named after the command for a stopped run");
+        let case = &suite.children[0];
+        (
+            case.attr("name").to_owned(),
+            case.children[0].attr("message").to_owned(),
+        )
+    }
+
+    /// (account, region, status) of every target, in report order.
+    pub fn targets(&self) -> Vec<(String, String, String)> {
+        self.json["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["account_id"].as_str().unwrap().to_owned(),
+                    t["region"].as_str().unwrap().to_owned(),
+                    t["status"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    /// (name, status, message) of the checks of `account`'s target in `region`.
+    pub fn checks(&self, account: &str, region: &str) -> Vec<(String, String, String)> {
+        let target = self.json["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["account_id"] == account && t["region"] == region)
+            .unwrap_or_else(|| panic!("no target {account} {region} in {}", self.json));
+        target["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["name"].as_str().unwrap().to_owned(),
+                    c["status"].as_str().unwrap().to_owned(),
+                    c["message"].as_str().unwrap().to_owned(),
+                )
             })
             .collect()
     }

@@ -1,7 +1,8 @@
 //! Stopping early: CodeBuild stops a timed-out build with SIGTERM, a person presses Ctrl-C, or
 //! `--deadline` passes. Every staging endpoint's DescribeEndpoint is held by the fault proxy, so
 //! each target is mid-call when the stop comes; the run must end within 5 s with both reports
-//! written, every target an error that says it was interrupted, and exit 4.
+//! written, every target an error that says it was interrupted, and exit 4. `preflight` and
+//! `status` stop the same way, their targets held in AssumeRole and DescribeEndpoint.
 
 use std::time::{Duration, Instant};
 
@@ -10,16 +11,21 @@ use test_support::{moto, CliOutput};
 
 use crate::{Reports, Staging, Workspace, REGION};
 
-/// The staging OU with its endpoints deployed, behind a proxy that holds every DescribeEndpoint.
-async fn held_staging(name: &str) -> (Staging, Workspace, FaultProxy) {
+/// The staging OU with its endpoints deployed, behind a proxy that holds every `held` call.
+async fn staging_holding(name: &str, held: &str) -> (Staging, Workspace, FaultProxy) {
     let staging = Staging::create(name).await;
     let ws = Workspace::new(&name.replace('-', ""));
     for account in &staging.active {
         ws.deploy(account, REGION, &ws.package).await;
     }
     let proxy = FaultProxy::start(moto());
-    proxy.inject(Fault::new("DescribeEndpoint", FaultKind::Timeout, 1_000));
+    proxy.inject(Fault::new(held, FaultKind::Timeout, 1_000));
     (staging, ws, proxy)
+}
+
+/// The staging OU with its endpoints deployed, behind a proxy that holds every DescribeEndpoint.
+async fn held_staging(name: &str) -> (Staging, Workspace, FaultProxy) {
+    staging_holding(name, "DescribeEndpoint").await
 }
 
 /// Waits until every target has a DescribeEndpoint held (or 20 s pass).
@@ -116,4 +122,75 @@ async fn the_deadline_bounds_the_whole_run() {
         "took {took:?} with a 4 s deadline"
     );
     assert_interrupted(&out, &ws.reports(), &staging, "the --deadline of 4s");
+}
+
+/// `test-step <command>` on the staging OU with every `held` call held by the proxy, and a 4 s
+/// deadline: it ends within seconds with exit 4, its reports written, saying what stopped it,
+/// and every target an error because it was not finished.
+async fn fleet_stopped_by_the_deadline(name: &str, command: &str, held: &str) {
+    let (staging, ws, proxy) = staging_holding(name, held).await;
+    let started = Instant::now();
+    let out = ws
+        .test_step()
+        .env("AWS_ENDPOINT_URL", proxy.url())
+        .env("ORGANIZATIONAL_UNIT_ID", &staging.ou)
+        .env("DEPLOY_STEPS_READ_TIMEOUT_SECONDS", "100")
+        .args([command, "--deadline", "4s"])
+        .run();
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(9),
+        "took {took:?} with a 4 s deadline"
+    );
+    // The run was waiting on the held call in every target when the deadline came.
+    for account in &staging.active {
+        assert!(proxy.count_in(held, account) >= 1, "no {held} in {account}");
+    }
+    let by = "the --deadline of 4s";
+    out.code(4).stderr_contains(&format!(
+        "test-step: error: {command}: stopped by {by} before every target was checked: 0 of 3 passed; see {command}-results.json and {command}-results.xml"
+    ));
+    let reports = ws.fleet_reports(command);
+    let json = &reports.json;
+    assert_eq!(json["exit_code"], 4);
+    assert_eq!(json["status"], "failed");
+    assert_eq!(json["error"], serde_json::Value::Null);
+    assert!(
+        json["interrupted"].as_str().unwrap().starts_with(by),
+        "{}",
+        json["interrupted"]
+    );
+    let expected: Vec<(String, String, String)> = staging
+        .active
+        .iter()
+        .map(|a| (a.clone(), REGION.to_owned(), "error".to_owned()))
+        .collect();
+    assert_eq!(reports.targets(), expected);
+    let not_finished = format!("not finished: stopped by {by}");
+    for account in &staging.active {
+        assert_eq!(
+            reports.checks(account, REGION),
+            [(
+                "finished".to_owned(),
+                "error".to_owned(),
+                not_finished.clone()
+            )]
+        );
+    }
+    let mut errors = Vec::new();
+    reports.junit.descendants("error", &mut errors);
+    assert_eq!(errors.len(), staging.active.len());
+    for error in errors {
+        assert_eq!(error.attr("message"), not_finished);
+    }
+}
+
+#[tokio::test]
+async fn the_deadline_stops_preflight_while_every_assume_role_is_held() {
+    fleet_stopped_by_the_deadline("stop-preflight", "preflight", "AssumeRole").await;
+}
+
+#[tokio::test]
+async fn the_deadline_stops_status_while_every_describe_endpoint_is_held() {
+    fleet_stopped_by_the_deadline("stop-status", "status", "DescribeEndpoint").await;
 }
