@@ -111,12 +111,15 @@ pub struct ResolvedOutput {
 
 /// Resolves `template` for the stack `inputs` describes, as CloudFormation would create it.
 ///
-/// ```ignore
-/// let template: serde_yaml::Value = serde_yaml::from_str(&text)?;
+/// ```
+/// use test_support::cfn_eval::{self, StackInputs};
+///
+/// let text = "Parameters:\n  Stage: {Type: String}\nResources:\n  TestRole:\n    Type: AWS::IAM::Role\n    Properties:\n      RoleName: !Sub app-${Stage}-test\n      AssumeRolePolicyDocument: {}\n";
+/// let template: serde_yaml::Value = serde_yaml::from_str(text).unwrap();
 /// let inputs = StackInputs::new("111111111111", "eu-west-1").parameter("Stage", "prod");
-/// let stack = cfn_eval::resolve(&template, &inputs)?;
+/// let stack = cfn_eval::resolve(&template, &inputs).unwrap();
 /// let role = stack.resource("TestRole").unwrap();
-/// assert!(role.arn.as_deref().unwrap().starts_with("arn:aws:iam::111111111111:role/"));
+/// assert_eq!(role.arn.as_deref(), Some("arn:aws:iam::111111111111:role/app-prod-test"));
 /// ```
 pub fn resolve(template: &Yaml, inputs: &StackInputs) -> Result<ResolvedTemplate> {
     let root = template
