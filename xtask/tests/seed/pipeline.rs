@@ -230,7 +230,9 @@ impl Pipeline {
                 panic!("{project} assumed {role} without a session policy ({e}): {policy:?}")
             });
             assert!(
-                parsed["Statement"].as_array().is_some_and(|s| !s.is_empty()),
+                parsed["Statement"]
+                    .as_array()
+                    .is_some_and(|s| !s.is_empty()),
                 "{project} assumed {role} with a session policy that allows nothing: {policy}"
             );
         }
@@ -1276,7 +1278,8 @@ fn assert_preflight_passed(run: &Run, action: &str, accounts: &[String]) {
 /// beside the prod preflight and shows both summaries and the test run's link; production passes
 /// its preflight, deploys and is verified, and each test records its verdict in the package's
 /// ModelLifeCycle. Run 2 is the event that record sends (a "SageMaker Model Package State
-/// Change" of the live, unchanged release, as any re-fired event): the build finds nothing to
+/// Change" of the live, unchanged release, as any re-fired event, which the emulator's
+/// EventBridge delivers through the pipeline's rule): the build finds nothing to
 /// deploy, and every later stage is skipped, the approval's included, so nobody is asked. Every
 /// call of every action is evaluated against its role.
 #[tokio::test]
@@ -1405,7 +1408,36 @@ async fn a_release_passes_every_stage_and_a_refired_event_for_it_deploys_nothing
         "{lifecycle}"
     );
 
-    // The record's own event starts the pipeline again.
+    // The record's own event starts the pipeline again: the event SageMaker sends for the
+    // update matches the rule that starts it (EventBridge's own matcher, as the emulator runs it),
+    // as a pending package's would not.
+    let rule = pipeline
+        .product
+        .resource("ModelDeploySageMakerEventRule")
+        .expect("the rule that starts the pipeline");
+    let pattern = &rule.properties["EventPattern"];
+    let event = package_state_change(
+        &pipeline.project,
+        &pipeline.newest_approved,
+        "Approved",
+        &lifecycle,
+    );
+    assert!(
+        rule_matches(pipeline.moto, pattern, &event, "lifecycle-update"),
+        "the lifecycle update's event starts the pipeline: {event}"
+    );
+    let pending = package_state_change(
+        &pipeline.project,
+        &pipeline.newest_approved,
+        "PendingManualApproval",
+        &lifecycle,
+    );
+    assert!(!rule_matches(
+        pipeline.moto,
+        pattern,
+        &pending,
+        "pending-package"
+    ));
     let again = pipeline.run("run-2", GOOD_ANSWER).await;
     assert_eq!(
         decision(&again),
@@ -1430,6 +1462,74 @@ async fn a_release_passes_every_stage_and_a_refired_event_for_it_deploys_nothing
         again.builds.is_empty(),
         "no build after the build stage ran"
     );
+}
+
+/// The "SageMaker Model Package State Change" event SageMaker sends when a package of `group`
+/// changes, here its `ModelLifeCycle`: the package's whole state, nothing saying what changed
+/// (<https://docs.aws.amazon.com/sagemaker/latest/dg/automating-sagemaker-with-eventbridge.html#eventbridge-model-package>).
+fn package_state_change(group: &str, package: &str, approval: &str, lifecycle: &Json) -> Json {
+    let version: u64 = package
+        .rsplit('/')
+        .next()
+        .and_then(|v| v.parse().ok())
+        .expect("a versioned package ARN");
+    serde_json::json!({
+        "version": "0",
+        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "detail-type": "SageMaker Model Package State Change",
+        "source": "aws.sagemaker",
+        "account": ACCOUNT_ID,
+        "time": "2026-12-06T10:00:00Z",
+        "region": REGION,
+        "resources": [package],
+        "detail": {
+            "ModelPackageGroupName": group,
+            "ModelPackageVersion": version,
+            "ModelPackageArn": package,
+            "CreationTime": 1_796_000_000_000u64,
+            "ModelApprovalStatus": approval,
+            "ModelLifeCycle": lifecycle,
+        }
+    })
+}
+
+/// Whether a rule of `pattern` delivers `event`: the emulator's EventBridge gets the rule (with a
+/// queue as its target) and the event (PutEvents), and the queue says whether it arrived. The
+/// emulator's TestEventPattern answers nothing, so the rule is exercised as it runs. Asked
+/// through boto3, which the pinned tools bring; `name` keeps tests apart.
+fn rule_matches(moto: &Moto, pattern: &Json, event: &Json, name: &str) -> bool {
+    let script = "import boto3, json, sys\n\
+        url, pattern, event, name = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4]\n\
+        kw = dict(endpoint_url=url, region_name=event['region'], aws_access_key_id='testing', aws_secret_access_key='testing')\n\
+        events, sqs = boto3.client('events', **kw), boto3.client('sqs', **kw)\n\
+        queue = sqs.create_queue(QueueName=name)['QueueUrl']\n\
+        arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=['QueueArn'])['Attributes']['QueueArn']\n\
+        events.put_rule(Name=name, EventPattern=pattern)\n\
+        events.put_targets(Rule=name, Targets=[{'Id': 'queue', 'Arn': arn}])\n\
+        events.put_events(Entries=[{'Source': event['source'], 'DetailType': event['detail-type'], 'Resources': event['resources'], 'Detail': json.dumps(event['detail'])}])\n\
+        delivered = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=0).get('Messages', [])\n\
+        events.remove_targets(Rule=name, Ids=['queue'])\n\
+        events.delete_rule(Name=name)\n\
+        sqs.delete_queue(QueueUrl=queue)\n\
+        print(json.dumps(len(delivered) > 0))";
+    let output = std::process::Command::new(test_support::tools::python_tool("python"))
+        .args(["-c", script, &moto.endpoint])
+        .arg(pattern.to_string())
+        .arg(event.to_string())
+        .arg(name)
+        .output()
+        .expect("python runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "the rule could not be exercised: {stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    match stdout.trim() {
+        "true" => true,
+        "false" => false,
+        other => panic!("the rule's check printed {other}"),
+    }
 }
 
 #[tokio::test]
