@@ -462,25 +462,31 @@ fn repository_paths(text: &str) -> Vec<String> {
     found
 }
 
+/// The files git tracks under `root` that match `patterns` (all of them for none).
+fn tracked(root: &Path, patterns: &[&str]) -> Vec<String> {
+    let listed = std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["ls-files", "-z"])
+        .args(patterns)
+        .output()
+        .expect("git runs");
+    assert!(listed.status.success(), "git ls-files");
+    String::from_utf8(listed.stdout)
+        .expect("UTF-8 file names")
+        .split('\0')
+        .filter(|f| !f.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Outside the tests (whose fixtures name files they create), every path of this repository
 /// that a source, template, script or document names exists: a comment that points at a moved
 /// or renamed file misleads the next reader.
 #[test]
 fn every_repository_path_named_outside_the_tests_exists() {
     let root = repo_root();
-    let listed = std::process::Command::new("git")
-        .arg("-C")
-        .arg(&root)
-        .args(["ls-files", "-z"])
-        .output()
-        .expect("git runs");
-    assert!(listed.status.success(), "git ls-files");
-    let files: Vec<String> = String::from_utf8(listed.stdout)
-        .expect("UTF-8 file names")
-        .split('\0')
-        .filter(|f| !f.is_empty())
-        .map(str::to_owned)
-        .collect();
+    let files = tracked(&root, &[]);
     let mut missing = Vec::new();
     let mut named = 0;
     for file in &files {
@@ -520,15 +526,8 @@ fn a_path_is_found_whole_and_only_where_it_starts() {
 #[test]
 fn every_function_the_docs_name_exists() {
     let root = repo_root();
-    let listed = std::process::Command::new("git")
-        .arg("-C")
-        .arg(&root)
-        .args(["ls-files", "-z", "*.rs"])
-        .output()
-        .expect("git runs");
-    let sources: String = String::from_utf8_lossy(&listed.stdout)
-        .split('\0')
-        .filter(|f| !f.is_empty())
+    let sources: String = tracked(&root, &["*.rs"])
+        .iter()
         .filter_map(|f| std::fs::read_to_string(root.join(f)).ok())
         .collect();
     let mut missing = Vec::new();

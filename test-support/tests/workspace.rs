@@ -94,14 +94,7 @@ fn the_fuzz_build_compiles_no_sdk_runtime_or_network_crate() {
 
 #[test]
 fn every_crate_takes_the_workspace_lints() {
-    for krate in [
-        "core",
-        "shell",
-        "build-step",
-        "test-step",
-        "test-support",
-        "xtask",
-    ] {
+    for krate in CRATES {
         let manifest = repo(&format!("{krate}/Cargo.toml"));
         assert!(
             manifest.contains("[lints]\nworkspace = true"),

@@ -172,6 +172,83 @@ pub fn build_config(project: &str, package: &str) -> String {
     params.to_json()
 }
 
+/// The fields every report (a test's, a preflight's, a status's) has at its top level.
+const RUN_FIELDS: [&str; 20] = [
+    "schema_version",
+    "tool",
+    "status",
+    "exit_code",
+    "started_at",
+    "duration_seconds",
+    "build_config",
+    "stage",
+    "project_name",
+    "endpoint_name",
+    "model_package_name",
+    "role_name",
+    "session_name",
+    "organizational_unit_id",
+    "targets_from",
+    "accounts_file",
+    "regions",
+    "summary",
+    "targets",
+    "error",
+];
+
+/// Both reports of a run, parsed: the JSON document and the JUnit XML.
+fn parse_reports(json_text: &str, xml_text: &str) -> (Value, junit::Element) {
+    let json: Value = serde_json::from_str(json_text)
+        .unwrap_or_else(|e| panic!("the JSON report is not one JSON document ({e}):\n{json_text}"));
+    let junit = junit::parse(xml_text)
+        .unwrap_or_else(|e| panic!("the JUnit report is not well-formed XML ({e}):\n{xml_text}"));
+    (json, junit)
+}
+
+/// The schema version, and a status that agrees with the exit code.
+fn assert_run_status(json: &Value) {
+    assert_eq!(json["schema_version"], 1);
+    let status = json["status"].as_str().unwrap();
+    let exit_code = json["exit_code"].as_u64().unwrap();
+    assert_eq!(
+        status == "passed",
+        exit_code == 0,
+        "status {status} with exit code {exit_code}"
+    );
+}
+
+/// Counts `target` as passed, failed or error in `counts`, checks that only a target short of
+/// passing has an error, and returns its status.
+fn tally_target<'a>(target: &'a Value, counts: &mut (u64, u64, u64)) -> &'a str {
+    let target_status = target["status"].as_str().unwrap();
+    match target_status {
+        "passed" => counts.0 += 1,
+        "failed" => counts.1 += 1,
+        "error" => counts.2 += 1,
+        other => panic!("unknown target status {other}"),
+    }
+    assert_eq!(
+        target["error"].is_null(),
+        target_status == "passed",
+        "{target}"
+    );
+    target_status
+}
+
+/// The summary counts what the targets say.
+fn assert_summary(json: &Value, targets: usize, counts: (u64, u64, u64)) {
+    let summary = &json["summary"];
+    assert_eq!(
+        (
+            summary["targets"].as_u64().unwrap() as usize,
+            summary["passed"].as_u64().unwrap(),
+            summary["failed"].as_u64().unwrap(),
+            summary["errors"].as_u64().unwrap()
+        ),
+        (targets, counts.0, counts.1, counts.2)
+    );
+}
+
 /// The two reports of one run, parsed, with their completeness already checked.
 pub struct Reports {
     pub json: Value,
@@ -183,49 +260,15 @@ impl Reports {
     /// field present, counts that add up, one JUnit test case per target x case (or one `setup`
     /// case for a run that stopped), failures and errors where the JSON says so.
     pub fn check(json_text: &str, xml_text: &str) -> Self {
-        let json: Value = serde_json::from_str(json_text).unwrap_or_else(|e| {
-            panic!("the JSON report is not one JSON document ({e}):\n{json_text}")
-        });
-        let junit = junit::parse(xml_text).unwrap_or_else(|e| {
-            panic!("the JUnit report is not well-formed XML ({e}):\n{xml_text}")
-        });
-        for key in [
-            "schema_version",
-            "tool",
-            "status",
-            "exit_code",
-            "started_at",
-            "duration_seconds",
-            "build_config",
-            "stage",
-            "project_name",
-            "endpoint_name",
-            "model_package_name",
-            "role_name",
-            "session_name",
-            "organizational_unit_id",
-            "targets_from",
-            "accounts_file",
-            "regions",
-            "payloads",
-            "invocations_per_case",
-            "summary",
-            "targets",
-            "error",
-        ] {
+        let (json, junit) = parse_reports(json_text, xml_text);
+        let own = ["payloads", "invocations_per_case"];
+        for key in RUN_FIELDS.iter().chain(&own) {
             assert!(
                 json.get(key).is_some(),
                 "the JSON report lacks {key}:\n{json_text}"
             );
         }
-        assert_eq!(json["schema_version"], 1);
-        let status = json["status"].as_str().unwrap();
-        let exit_code = json["exit_code"].as_u64().unwrap();
-        assert_eq!(
-            status == "passed",
-            exit_code == 0,
-            "status {status} with exit code {exit_code}"
-        );
+        assert_run_status(&json);
         let targets = json["targets"].as_array().unwrap();
         let mut counts = (0, 0, 0);
         let mut expected_failures = 0;
@@ -249,18 +292,7 @@ impl Reports {
             ] {
                 assert!(target.get(key).is_some(), "a target lacks {key}: {target}");
             }
-            let target_status = target["status"].as_str().unwrap();
-            match target_status {
-                "passed" => counts.0 += 1,
-                "failed" => counts.1 += 1,
-                "error" => counts.2 += 1,
-                other => panic!("unknown target status {other}"),
-            }
-            assert_eq!(
-                target["error"].is_null(),
-                target_status == "passed",
-                "{target}"
-            );
+            let target_status = tally_target(target, &mut counts);
             let cases = target["cases"].as_array().unwrap();
             assert!(!cases.is_empty(), "a target without cases: {target}");
             cases_total += cases.len();
@@ -294,16 +326,7 @@ impl Reports {
                 }
             }
         }
-        let summary = &json["summary"];
-        assert_eq!(
-            (
-                summary["targets"].as_u64().unwrap() as usize,
-                summary["passed"].as_u64().unwrap(),
-                summary["failed"].as_u64().unwrap(),
-                summary["errors"].as_u64().unwrap()
-            ),
-            (targets.len(), counts.0, counts.1, counts.2)
-        );
+        assert_summary(&json, targets.len(), counts);
         if !json["error"].is_null() {
             cases_total += 1;
             expected_errors += 1;
@@ -421,51 +444,16 @@ impl FleetReports {
     /// target without any, one `setup` case for a run that stopped before checking), and
     /// failures, errors and skips where the JSON has them.
     pub fn check(command: &str, json_text: &str, xml_text: &str) -> Self {
-        let json: Value = serde_json::from_str(json_text).unwrap_or_else(|e| {
-            panic!("the JSON report is not one JSON document ({e}):\n{json_text}")
-        });
-        let junit = junit::parse(xml_text).unwrap_or_else(|e| {
-            panic!("the JUnit report is not well-formed XML ({e}):\n{xml_text}")
-        });
-        for key in [
-            "schema_version",
-            "tool",
-            "command",
-            "status",
-            "exit_code",
-            "started_at",
-            "duration_seconds",
-            "build_config",
-            "stage",
-            "project_name",
-            "endpoint_name",
-            "model_package_name",
-            "role_name",
-            "session_name",
-            "organizational_unit_id",
-            "targets_from",
-            "accounts_file",
-            "regions",
-            "strict",
-            "summary",
-            "targets",
-            "error",
-            "interrupted",
-        ] {
+        let (json, junit) = parse_reports(json_text, xml_text);
+        let own = ["command", "strict", "interrupted"];
+        for key in RUN_FIELDS.iter().chain(&own) {
             assert!(
                 json.get(key).is_some(),
                 "the JSON report lacks {key}:\n{json_text}"
             );
         }
-        assert_eq!(json["schema_version"], 1);
+        assert_run_status(&json);
         assert_eq!(json["command"], command);
-        let status = json["status"].as_str().unwrap();
-        let exit_code = json["exit_code"].as_u64().unwrap();
-        assert_eq!(
-            status == "passed",
-            exit_code == 0,
-            "status {status} with exit code {exit_code}"
-        );
         let strict = json["strict"].as_bool().unwrap();
         let targets = json["targets"].as_array().unwrap();
         let mut counts = (0, 0, 0);
@@ -484,18 +472,7 @@ impl FleetReports {
             ] {
                 assert!(target.get(key).is_some(), "a target lacks {key}: {target}");
             }
-            let target_status = target["status"].as_str().unwrap();
-            match target_status {
-                "passed" => counts.0 += 1,
-                "failed" => counts.1 += 1,
-                "error" => counts.2 += 1,
-                other => panic!("unknown target status {other}"),
-            }
-            assert_eq!(
-                target["error"].is_null(),
-                target_status == "passed",
-                "{target}"
-            );
+            tally_target(target, &mut counts);
             let checks = target["checks"].as_array().unwrap();
             if checks.is_empty() {
                 cases += 1;
@@ -516,16 +493,7 @@ impl FleetReports {
                 }
             }
         }
-        let summary = &json["summary"];
-        assert_eq!(
-            (
-                summary["targets"].as_u64().unwrap() as usize,
-                summary["passed"].as_u64().unwrap(),
-                summary["failed"].as_u64().unwrap(),
-                summary["errors"].as_u64().unwrap()
-            ),
-            (targets.len(), counts.0, counts.1, counts.2)
-        );
+        assert_summary(&json, targets.len(), counts);
         if !json["error"].is_null() {
             cases += 1;
             errors += 1;
