@@ -2,12 +2,16 @@
 //! `--deadline` passes. Every staging endpoint's DescribeEndpoint is held by the fault proxy, so
 //! each target is mid-call when the stop comes; the run must end within 5 s with both reports
 //! written, every target an error that says it was interrupted, and exit 4. `preflight` and
-//! `status` stop the same way, their targets held in AssumeRole and DescribeEndpoint.
+//! `status` stop the same way, their targets held in AssumeRole and DescribeEndpoint. A stop
+//! that comes while every target is matching a costly `body_regex` against a large answer ends
+//! the run just as promptly.
 
 use std::time::{Duration, Instant};
 
+use deploy_core::body_regex::BodyRegex;
+use test_support::endpoints::{deploy_endpoint, queue_json_answers};
 use test_support::fault_proxy::{Fault, FaultKind, FaultProxy};
-use test_support::{moto, CliOutput};
+use test_support::{moto, Cli, CliOutput};
 
 use crate::{Reports, Staging, Workspace, REGION};
 
@@ -193,4 +197,139 @@ async fn the_deadline_stops_preflight_while_every_assume_role_is_held() {
 #[tokio::test]
 async fn the_deadline_stops_status_while_every_describe_endpoint_is_held() {
     fleet_stopped_by_the_deadline("stop-status", "status", "DescribeEndpoint").await;
+}
+
+/// A `body_regex` as costly as the bounds let through on [`SLOW_ANSWER`]: it compiles to about
+/// 2 KB, and the compiled size times the answer's length is about 92 % of `MAX_MATCH_WORK` (the
+/// next larger nesting, [`TOO_COSTLY_PATTERN`], is over it and not matched at all). The answer is
+/// all `a`s and has no `b`, so the whole answer is scanned.
+const SLOW_PATTERN: &str = "(?:a{1,5}){1,5}b";
+const TOO_COSTLY_PATTERN: &str = "(?:a{1,6}){1,5}b";
+/// Bytes of every endpoint's answer.
+const SLOW_ANSWER: usize = 3_500_000;
+/// How much later than the stop the run may end.
+const PROMPTLY: Duration = Duration::from_secs(3);
+
+/// How long matching [`SLOW_PATTERN`] against the whole answer takes in this build, timed on a
+/// sixteenth of it (the time grows with the length). Checks on the way that validation accepts
+/// the pattern and that it is the costliest such nesting still matched against this answer.
+fn slow_match_time(answer: &str) -> Duration {
+    let regex = BodyRegex::new(SLOW_PATTERN).expect("validation accepts SLOW_PATTERN");
+    let too_costly = BodyRegex::new(TOO_COSTLY_PATTERN).expect("validation accepts it too");
+    assert!(
+        too_costly.is_match(answer).is_err(),
+        "{TOO_COSTLY_PATTERN} is matched"
+    );
+    let started = Instant::now();
+    assert_eq!(regex.is_match(&answer[..answer.len() / 16]), Ok(false));
+    started.elapsed() * 16
+}
+
+/// The staging OU with its endpoints deployed, each answering `answer`, a manifest whose one case
+/// expects [`SLOW_PATTERN`], and a proxy that records the calls.
+async fn staging_answering(name: &str, answer: &str) -> (Staging, Workspace, FaultProxy) {
+    let staging = Staging::create(name).await;
+    let ws = Workspace::new(&name.replace('-', ""));
+    for account in &staging.active {
+        deploy_endpoint(moto(), account, REGION, &ws.endpoint(), &ws.package).await;
+        queue_json_answers(moto(), account, REGION, &[answer]);
+    }
+    ws.write(
+        "test/payloads/manifest.json",
+        serde_json::json!({"cases": [{
+            "name": "slow-match",
+            "body": "one-row.csv",
+            "content_type": "text/csv",
+            "expect": {"body_regex": SLOW_PATTERN}
+        }]})
+        .to_string(),
+    );
+    (staging, ws, FaultProxy::start(moto()))
+}
+
+/// Waits until every target's InvokeEndpoint has been answered and says when; `None` when 60 s
+/// pass first.
+fn until_every_answer_arrives(proxy: &FaultProxy, targets: usize) -> Option<Instant> {
+    let give_up = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < give_up {
+        let answered = proxy
+            .calls()
+            .iter()
+            .filter(|call| call.operation == "InvokeEndpoint" && call.status == 200)
+            .count();
+        if answered >= targets {
+            return Some(Instant::now());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+/// `test-step` on the staging OU through the proxy, one invocation per case, with `args`.
+fn run_through(proxy: &FaultProxy, staging: &Staging, ws: &Workspace, args: &[&str]) -> Cli {
+    ws.test_step()
+        .env("AWS_ENDPOINT_URL", proxy.url())
+        .env("ORGANIZATIONAL_UNIT_ID", &staging.ou)
+        .args(["--invocations", "1"])
+        .args(args.iter().copied())
+}
+
+#[tokio::test]
+async fn the_deadline_stops_a_run_while_every_target_matches_a_costly_body_regex() {
+    let answer = "a".repeat(SLOW_ANSWER);
+    let matching = slow_match_time(&answer);
+    let deadline = Duration::from_secs(4);
+    let (staging, ws, proxy) = staging_answering("stop-regex-deadline", &answer).await;
+    let started = Instant::now();
+    let running = run_through(&proxy, &staging, &ws, &["--deadline", "4s"]).spawn();
+    let answered = until_every_answer_arrives(&proxy, staging.active.len());
+    let out = running.wait();
+    let took = started.elapsed();
+    let answered = answered
+        .unwrap_or_else(|| panic!("not every target was answered:\n{}", out.stderr))
+        .duration_since(started);
+    // The deadline fell mid-match: every answer had come a second before it, and the matches
+    // would have gone on well past the time allowed.
+    assert!(
+        answered + Duration::from_secs(1) < deadline,
+        "the answers came {answered:?} after the start"
+    );
+    assert!(
+        answered + matching > deadline + 2 * PROMPTLY,
+        "matching takes only {matching:?} here, the answers came after {answered:?}"
+    );
+    assert!(
+        took < deadline + PROMPTLY,
+        "took {took:?} with a 4 s deadline (the match takes {matching:?})"
+    );
+    assert_interrupted(&out, &ws.reports(), &staging, "the --deadline of 4s");
+}
+
+#[tokio::test]
+async fn sigterm_stops_a_run_while_every_target_matches_a_costly_body_regex() {
+    let answer = "a".repeat(SLOW_ANSWER);
+    let matching = slow_match_time(&answer);
+    let (staging, ws, proxy) = staging_answering("stop-regex-sigterm", &answer).await;
+    let running = run_through(&proxy, &staging, &ws, &[]).spawn();
+    let answered = until_every_answer_arrives(&proxy, staging.active.len());
+    // A second into the matches, which go on well past the time allowed.
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        matching > Duration::from_secs(1) + 2 * PROMPTLY,
+        "matching takes only {matching:?} here"
+    );
+    let stopped_at = Instant::now();
+    running.signal("TERM");
+    let out = running.wait();
+    let took = stopped_at.elapsed();
+    assert!(
+        answered.is_some(),
+        "not every target was answered:\n{}",
+        out.stderr
+    );
+    assert!(
+        took < PROMPTLY,
+        "took {took:?} after SIGTERM (the match takes {matching:?})"
+    );
+    assert_interrupted(&out, &ws.reports(), &staging, "SIGTERM");
 }
