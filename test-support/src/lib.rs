@@ -17,6 +17,7 @@ pub mod fault_proxy;
 pub mod iam_calls;
 pub mod moto;
 pub mod policy_eval;
+pub mod repo_templates;
 pub mod secrets;
 pub mod seed;
 pub mod tools;

@@ -3,19 +3,33 @@
 //! denials, and stands in for the two APIs the emulator lacks, IAM's policy simulator and Service
 //! Quotas' SageMaker quotas (`test_support::fault_proxy`, which cites their API references).
 //!
-//! Each test has its own accounts, package, bucket and repository, so they run concurrently.
+//! The emulator enforces no IAM, so every call of every run is evaluated as IAM would in
+//! production (`test_support::iam_calls`): a call with the build's own credentials against the
+//! product's staging `TestRole` (templates/sagemaker-project.yml), a call with keys from an
+//! AssumeRole against the target account's `TestRole` (templates/target-account-role.yml) and
+//! the session policy test-step gave it, each resolved for the fleet's project, accounts and
+//! Region. The fleet is named as production names it for that to mean something: the roles of
+//! each account are the role template's, and the artifacts are in SageMaker's default bucket of
+//! the data science account, one of the two the product's role lets preflight read.
+//!
+//! Each test has its own accounts, package, key prefix, bucket policy statement and repository,
+//! so they run concurrently.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use aws_sdk_sagemaker::types::{
     InferenceSpecification, ModelApprovalStatus, ModelPackageContainerDefinition,
 };
+use deploy_core::stack_params::{ParameterList, StackSetParameter};
 use serde_json::{json, Value};
-use test_support::endpoints::{
-    create_execution_role, deploy_hosted_endpoint, Hosting, STAGING_ROLE,
-};
+use test_support::cfn_eval::{ResolvedTemplate, StackInputs};
+use test_support::endpoints::{deploy_hosted_endpoint, Hosting, STAGING_ROLE};
 use test_support::fault_proxy::{Fault, FaultKind, FaultProxy, RecordedCall};
+use test_support::iam_calls::{denied_calls, RolePolicies, Roles};
+use test_support::repo_templates::resolve_repo_template;
 use test_support::seed::{assume_account, sdk_config, sdk_config_with, Organization, ACCOUNT_ID};
+use test_support::tools::repo_root;
 use test_support::workspace::model_package_name;
 use test_support::{moto, CliOutput};
 
@@ -27,8 +41,33 @@ const DEPLOY_ROLE: &str = "sagemaker-p-test0001-staging-deploy";
 const ADMIN_ROLE: &str =
     "arn:aws:iam::123456789012:role/sagemaker-deploy-steps/sagemaker-p-test0001-staging-stackset-admin";
 const PROJECT_ID: &str = "p-test0001";
+/// The fleet's stage: the product's staging projects run test-step against it as `TestRole`.
+const STAGE: &str = "staging";
+/// test-step's role in each account (the role template's `TestRole`), which the product's staging
+/// projects name in SAGEMAKER_EXECUTION_ROLE_NAME.
+const TEST_ROLE: &str = "sagemaker-p-test0001-staging-test";
+/// The model's execution role (the role template's `ModelExecutionRole`): the build config's
+/// RoleName.
+const MODEL_ROLE: &str = "sagemaker-p-test0001-staging-model";
+/// SageMaker's default bucket in the data science account, which the product's `TestRole` lets
+/// preflight read (PreflightReadsTheArtifactBuckets); each fleet's artifacts are under a prefix
+/// of its own.
+const BUCKET: &str = "sagemaker-us-east-1-123456789012";
+const PRODUCT_TEMPLATE: &str = "templates/sagemaker-project.yml";
+const TARGET_ROLES_TEMPLATE: &str = "templates/target-account-role.yml";
+/// The boundary the platform team names at launch; in a stage account, the same name there.
+const BOUNDARY: &str = "arn:aws:iam::123456789012:policy/sagemaker-deploy-steps-boundary";
+/// The product's data science role that runs test-step for the staging fleet (its logical id),
+/// and its name.
+const RUNNER: &str = "TestRole";
+const RUNNER_NAME: &str = "sagemaker-p-test0001-test";
 
 static UNIQUE: AtomicU32 = AtomicU32::new(0);
+
+/// The accounts each fleet's prefix of [`BUCKET`] is shared with, by prefix: one bucket policy
+/// holds them all, written whole under this lock.
+static SHARES: tokio::sync::Mutex<BTreeMap<String, Vec<String>>> =
+    tokio::sync::Mutex::const_new(BTreeMap::new());
 
 /// A staging fleet of `n` accounts, each with the roles a deploy needs, and a package whose
 /// artifacts the accounts' execution roles may read, unless a test takes that away.
@@ -38,6 +77,9 @@ struct Fleet {
     accounts: Vec<String>,
     bucket: String,
     repository: String,
+    /// The OUs the product is launched with (the fleet's accounts are in the staging one).
+    staging_ou: String,
+    prod_ou: String,
 }
 
 impl Fleet {
@@ -45,18 +87,19 @@ impl Fleet {
         let unique = format!("{name}-{}", UNIQUE.fetch_add(1, Ordering::SeqCst));
         let org = Organization::get(moto()).await;
         let ou = org.create_ou(&org.root_id, &unique).await;
+        let prod_ou = org.create_ou(&org.root_id, &format!("{unique}-prod")).await;
         let mut accounts = Vec::new();
         for index in 0..n {
             accounts.push(org.create_account(&ou, &format!("{unique}-{index}")).await);
         }
         accounts.sort();
-        let bucket = format!("artifacts-{unique}");
+        let bucket = BUCKET.to_owned();
         let repository = format!("models/{unique}");
         let ws = Workspace::new(&unique);
         let package = register_package(&unique, &bucket, &repository).await;
         ws.write(
             "staging-config-export.json",
-            build_config(&unique, &package),
+            fleet_build_config(&unique, &package),
         );
         let fleet = Self {
             ws,
@@ -64,6 +107,8 @@ impl Fleet {
             accounts,
             bucket,
             repository,
+            staging_ou: ou,
+            prod_ou,
         };
         fleet.proxy.stand_in_for_policy_simulator();
         fleet.proxy.stand_in_for_service_quotas();
@@ -74,8 +119,9 @@ impl Fleet {
         fleet
     }
 
-    /// The package's bucket, readable by `accounts` (and nobody else). The repository needs no
-    /// policy: test-step reads none (an image of another account is skipped, saying so).
+    /// The package's artifacts (this fleet's prefix of the bucket), readable by `accounts` (and
+    /// nobody else). The repository needs no policy: test-step reads none (an image of another
+    /// account is skipped, saying so).
     async fn share_model(&self, accounts: &[String]) {
         let config = sdk_config(moto(), REGION).await;
         let s3 = aws_sdk_s3::Client::from_conf(
@@ -83,14 +129,21 @@ impl Fleet {
                 .force_path_style(true)
                 .build(),
         );
-        let _ = s3.create_bucket().bucket(&self.bucket).send().await;
-        let roots: Vec<String> = accounts
+        let mut shares = SHARES.lock().await;
+        shares.insert(self.ws.project.clone(), accounts.to_vec());
+        let statements: Vec<Value> = shares
             .iter()
-            .map(|a| format!("arn:aws:iam::{a}:root"))
+            .map(|(prefix, accounts)| {
+                let roots: Vec<String> = accounts
+                    .iter()
+                    .map(|a| format!("arn:aws:iam::{a}:root"))
+                    .collect();
+                json!({"Effect": "Allow", "Principal": {"AWS": roots}, "Action": "s3:GetObject",
+                    "Resource": format!("arn:aws:s3:::{}/{prefix}/*", self.bucket)})
+            })
             .collect();
-        let bucket_policy = json!({"Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Principal": {"AWS": roots}, "Action": "s3:GetObject",
-            "Resource": format!("arn:aws:s3:::{}/*", self.bucket)}]});
+        let _ = s3.create_bucket().bucket(&self.bucket).send().await;
+        let bucket_policy = json!({"Version": "2012-10-17", "Statement": statements});
         s3.put_bucket_policy()
             .bucket(&self.bucket)
             .policy(bucket_policy.to_string())
@@ -99,21 +152,169 @@ impl Fleet {
             .expect("PutBucketPolicy");
     }
 
-    /// The execution role (trusting SageMaker, reading the artifacts and the image) and the
-    /// StackSet execution role (trusting the administration role), as the role template makes
-    /// them.
+    /// The role template deployed into `account` as the platform team deploys it for this
+    /// project and stage: the model's execution role (trusting SageMaker, reading the artifacts
+    /// and the image), the StackSet execution role (trusting the administration role) and
+    /// test-step's role, with the template's policies and the permissions boundary created from
+    /// `templates/iam/` (IAM's policy simulator, stood in for, reads both from the emulator).
     async fn create_roles(&self, account: &str) {
-        let repository = format!("arn:aws:ecr:{REGION}:{DS}:repository/{}", self.repository);
-        let iam = create_execution_role(moto(), account, &self.bucket, &repository).await;
-        let trust_admin = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-            "Principal": {"AWS": format!("arn:aws:iam::{DS}:root")}, "Action": "sts:AssumeRole",
-            "Condition": {"ArnEquals": {"aws:PrincipalArn": ADMIN_ROLE}}}]});
-        iam.create_role()
-            .role_name(DEPLOY_ROLE)
-            .assume_role_policy_document(trust_admin.to_string())
+        let credentials = assume_account(moto(), account, "OrganizationAccountAccessRole").await;
+        let iam = aws_sdk_iam::Client::new(&sdk_config_with(moto(), REGION, credentials).await);
+        let boundary = repo_root().join("templates/iam/permissions-boundary-policy.json");
+        iam.create_policy()
+            .policy_name(BOUNDARY.rsplit('/').next().unwrap())
+            .policy_document(std::fs::read_to_string(boundary).unwrap())
             .send()
             .await
-            .expect("CreateRole (deploy)");
+            .expect("CreatePolicy (the permissions boundary)");
+        let template = self.account_roles(account);
+        let mut names = Vec::new();
+        for role in template.of_type("AWS::IAM::Role") {
+            let properties = &role.properties;
+            let name = properties["RoleName"].as_str().unwrap();
+            names.push(name);
+            iam.create_role()
+                .role_name(name)
+                .assume_role_policy_document(properties["AssumeRolePolicyDocument"].to_string())
+                .set_permissions_boundary(
+                    properties["PermissionsBoundary"]
+                        .as_str()
+                        .map(str::to_owned),
+                )
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("CreateRole {name} in {account}: {e:?}"));
+            for policy in properties["Policies"].as_array().into_iter().flatten() {
+                iam.put_role_policy()
+                    .role_name(name)
+                    .policy_name(policy["PolicyName"].as_str().unwrap())
+                    .policy_document(policy["PolicyDocument"].to_string())
+                    .send()
+                    .await
+                    .unwrap_or_else(|e| panic!("PutRolePolicy {name} in {account}: {e:?}"));
+            }
+        }
+        names.sort_unstable();
+        assert_eq!(
+            names,
+            [DEPLOY_ROLE, MODEL_ROLE, TEST_ROLE],
+            "the role template's roles"
+        );
+    }
+
+    /// The role template (templates/target-account-role.yml) as CloudFormation creates it in
+    /// `account` for this project and stage, with this fleet's artifacts and image.
+    fn account_roles(&self, account: &str) -> ResolvedTemplate {
+        let repository = format!("arn:aws:ecr:{REGION}:{DS}:repository/{}", self.repository);
+        let mut inputs = StackInputs::new(account, REGION);
+        for (key, value) in [
+            ("SageMakerProjectName", self.ws.project.clone()),
+            ("SageMakerProjectId", PROJECT_ID.to_owned()),
+            ("Stage", STAGE.to_owned()),
+            // The build config's StageName.
+            ("StageName", STAGE.to_owned()),
+            ("DataScienceAccountId", DS.to_owned()),
+            ("PermissionsBoundaryArn", BOUNDARY.replace(DS, account)),
+            (
+                "ModelArtifactBucketArn",
+                format!("arn:aws:s3:::{}", self.bucket),
+            ),
+            ("ModelArtifactKeyPrefix", format!("{}/", self.ws.project)),
+            ("ModelImageRepositoryArns", repository),
+        ] {
+            inputs = inputs.parameter(key, &value);
+        }
+        resolve_repo_template(TARGET_ROLES_TEMPLATE, &inputs)
+    }
+
+    /// The product (templates/sagemaker-project.yml) as the launch of this fleet's project
+    /// creates it in the data science account.
+    fn product(&self) -> ResolvedTemplate {
+        let inputs = StackInputs::new(DS, REGION)
+            .stack_name(&format!("SC-{DS}-pp-{PROJECT_ID}"))
+            .parameter("SageMakerProjectName", &self.ws.project)
+            .parameter("SageMakerProjectId", PROJECT_ID)
+            .parameter("PermissionsBoundaryArn", BOUNDARY)
+            .parameter("OrganizationalUnitStagingId", &self.staging_ou)
+            .parameter("OrganizationalUnitProdId", &self.prod_ou);
+        resolve_repo_template(PRODUCT_TEMPLATE, &inputs)
+    }
+
+    /// The role test-step runs as (the product's [`RUNNER`]) and every role it may act as, with
+    /// the policies IAM would hold for them: the product's, and the role template's in each
+    /// account of the fleet. `without` (role name, statement Sid) takes that statement out of
+    /// that role's policies, to show the evaluation denies what the statement allowed.
+    fn production_roles(&self, without: Option<(&str, &str)>) -> (RolePolicies, FleetRoles) {
+        let mut templates = vec![self.product()];
+        templates.extend(self.accounts.iter().map(|a| self.account_roles(a)));
+        let mut roles = Vec::new();
+        let mut stripped = 0;
+        for template in &mut templates {
+            for role in template.resources.values_mut() {
+                if role.resource_type != "AWS::IAM::Role" {
+                    continue;
+                }
+                if let Some((name, sid)) = without {
+                    if role.properties["RoleName"] == name {
+                        remove_statement(&mut role.properties, sid);
+                        stripped += 1;
+                    }
+                }
+                roles.push(RolePolicies::of_role(role).unwrap());
+            }
+        }
+        if without.is_some() {
+            assert!(stripped > 0, "no role is named {without:?}");
+        }
+        let runner = templates[0].resource(RUNNER).unwrap();
+        assert_eq!(runner.properties["RoleName"], RUNNER_NAME);
+        let runner = RolePolicies::of_role(runner).unwrap();
+        let roles = FleetRoles {
+            roles,
+            endpoint: self.ws.endpoint().to_ascii_lowercase(),
+        };
+        (runner, roles)
+    }
+
+    /// One line per call of `calls` that the production roles (less `without`, see
+    /// [`Self::production_roles`]) would not allow.
+    fn denied(&self, calls: &[RecordedCall], without: Option<(&str, &str)>) -> Vec<String> {
+        let (runner, roles) = self.production_roles(without);
+        let calls: Vec<RecordedCall> = calls.iter().flat_map(named_bucket_reads).collect();
+        denied_calls(&calls, &runner, &|key| self.proxy.session_of(key), &roles)
+    }
+
+    /// Every call of one run (`calls`), evaluated as IAM would in production: each made in a
+    /// target account with keys of an AssumeRole of [`TEST_ROLE`] that carried a session policy,
+    /// and each allowed.
+    fn assert_calls_allowed(&self, calls: &[RecordedCall]) {
+        for call in calls
+            .iter()
+            .filter(|c| c.account != DS && c.operation != "AssumeRole")
+        {
+            let session = self.proxy.session_of(&call.access_key).unwrap_or_else(|| {
+                panic!("{call:?} was made in a target account without an assumed role's keys")
+            });
+            assert!(
+                session.role_arn.ends_with(&format!(":role/{TEST_ROLE}")),
+                "{call:?} was made as {}",
+                session.role_arn
+            );
+            let policy: Value = serde_json::from_str(session.policy.as_deref().unwrap_or_default())
+                .unwrap_or_else(|e| panic!("{} has no session policy ({e})", session.role_arn));
+            assert!(
+                policy["Statement"]
+                    .as_array()
+                    .is_some_and(|s| !s.is_empty()),
+                "a session policy that allows nothing: {policy}"
+            );
+        }
+        let denied = self.denied(calls, None);
+        assert!(
+            denied.is_empty(),
+            "calls test-step's production roles may not make:\n{}",
+            denied.join("\n")
+        );
     }
 
     /// `test-step <command>` on every account of the fleet, through the proxy.
@@ -121,12 +322,16 @@ impl Fleet {
         self.run_in(&self.accounts, command, extra)
     }
 
-    /// `test-step <command>` on `accounts`, through the proxy.
+    /// `test-step <command>` on `accounts`, through the proxy, as the product's staging projects
+    /// run it; the run's calls are evaluated against the production roles
+    /// ([`Self::assert_calls_allowed`]).
     fn run_in(&self, accounts: &[String], command: &str, extra: &[&str]) -> CliOutput {
         let accounts = accounts.join(",");
         let mut args = vec![command, "--account-id", &accounts];
         args.extend(extra);
-        self.ws
+        let before = self.proxy.calls().len();
+        let out = self
+            .ws
             .test_step()
             .envs(
                 self.proxy
@@ -134,10 +339,16 @@ impl Fleet {
                     .iter()
                     .map(|(k, v)| (k.as_str(), v.as_str())),
             )
+            .env("SAGEMAKER_EXECUTION_ROLE_NAME", TEST_ROLE)
             .env("STACKSET_EXECUTION_ROLE_NAME", DEPLOY_ROLE)
             .env("STACKSET_ADMINISTRATION_ROLE_ARN", ADMIN_ROLE)
             .args(args)
-            .run()
+            .run();
+        let calls = self.proxy.calls().split_off(before);
+        if !calls.is_empty() {
+            self.assert_calls_allowed(&calls);
+        }
+        out
     }
 
     fn report(&self, name: &str) -> Value {
@@ -221,6 +432,87 @@ fn writes(operation: &str) -> bool {
         || ["PUT ", "POST ", "DELETE "]
             .iter()
             .any(|method| operation.starts_with(method))
+}
+
+/// The build config build-step writes for the fleet's project ([`build_config`]), whose RoleName
+/// is the role template's execution role, as production's is.
+fn fleet_build_config(project: &str, package: &str) -> String {
+    let config = ParameterList::parse(&build_config(project, package)).unwrap();
+    let entries = config
+        .iter()
+        .map(|p| match p.parameter_key.as_str() {
+            "RoleName" => StackSetParameter::new("RoleName", MODEL_ROLE),
+            _ => p.clone(),
+        })
+        .collect();
+    ParameterList::new(entries).unwrap().to_json()
+}
+
+/// The roles of the fleet's project, for [`denied_calls`]. The endpoint stack tags the endpoint,
+/// its config and its model with the project id (templates/endpoint.yml.j2); the tests deploy
+/// them by hand as `<endpoint>`, `<endpoint>-config` and `<endpoint>-model`, untagged, so those
+/// three carry the tag here and nothing else does.
+struct FleetRoles {
+    roles: Vec<RolePolicies>,
+    /// The project's endpoint name, in lower case as SageMaker's ARNs write it.
+    endpoint: String,
+}
+
+impl Roles for FleetRoles {
+    fn role(&self, arn: &str) -> Option<&RolePolicies> {
+        self.roles.iter().find(|r| r.arn == arn)
+    }
+
+    fn resource_tags(&self, _account: &str, resource_arn: &str) -> Vec<(String, String)> {
+        let endpoint = &self.endpoint;
+        let ours = [
+            format!("endpoint/{endpoint}"),
+            format!("endpoint-config/{endpoint}-config"),
+            format!("model/{endpoint}-model"),
+        ];
+        let resource = resource_arn.splitn(6, ':').nth(5).unwrap_or_default();
+        if resource_arn.starts_with("arn:aws:sagemaker:") && ours.iter().any(|r| r == resource) {
+            vec![("sagemaker:project-id".to_owned(), PROJECT_ID.to_owned())]
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+/// Takes the statement `sid` out of the inline policies of a resolved role.
+fn remove_statement(role: &mut Value, sid: &str) {
+    let mut removed = 0;
+    for policy in role["Policies"].as_array_mut().into_iter().flatten() {
+        let statements = policy["PolicyDocument"]["Statement"]
+            .as_array_mut()
+            .unwrap();
+        let before = statements.len();
+        statements.retain(|s| s["Sid"] != sid);
+        removed += before - statements.len();
+    }
+    assert_eq!(removed, 1, "{} has one statement {sid}", role["RoleName"]);
+}
+
+/// A recorded call as IAM authorizes it. The proxy records an S3 bucket read it cannot name as
+/// `GET /<bucket>`, and the only ones test-step makes are preflight's GetBucketPolicy and
+/// GetBucketEncryption, so such a call stands for both and must be allowed as either.
+fn named_bucket_reads(call: &RecordedCall) -> Vec<RecordedCall> {
+    let bucket = (call.signing_service == "s3")
+        .then(|| call.operation.strip_prefix("GET /"))
+        .flatten()
+        .map(|path| path.trim_end_matches('/'))
+        .filter(|bucket| !bucket.is_empty() && !bucket.contains('/'));
+    let Some(bucket) = bucket else {
+        return vec![call.clone()];
+    };
+    ["GetBucketPolicy", "GetBucketEncryption"]
+        .into_iter()
+        .map(|operation| RecordedCall {
+            operation: operation.to_owned(),
+            params: json!({ "Bucket": bucket }),
+            ..call.clone()
+        })
+        .collect()
 }
 
 /// A package of a group of its own whose artifacts are in `bucket` and image in `repository`.
@@ -496,6 +788,38 @@ async fn preflight_passes_a_ready_fleet_without_writing_or_invoking() {
         2 * fleet.accounts.len(),
         "artifacts and image, per account"
     );
+
+    // The evaluation `run` made can fail: without the role template's statement that allows
+    // preflight's listings, each listing is denied, named, and nothing else is; without the
+    // product's statement that lets the pipeline's role assume test-step's role, each
+    // AssumeRole is.
+    let calls = fleet.proxy.calls();
+    for (role, sid, operations) in [
+        (
+            TEST_ROLE,
+            "PreflightListings",
+            &["ListEndpoints", "ListServiceQuotas"][..],
+        ),
+        (RUNNER_NAME, "AssumeTheStagingTestRole", &["AssumeRole"][..]),
+    ] {
+        let needed: Vec<&RecordedCall> = calls
+            .iter()
+            .filter(|c| operations.contains(&c.operation.as_str()))
+            .collect();
+        assert!(
+            needed.len() >= fleet.accounts.len(),
+            "{operations:?} in each account: {needed:?}"
+        );
+        let denied = fleet.denied(&calls, Some((role, sid)));
+        assert_eq!(denied.len(), needed.len(), "without {sid}: {denied:#?}");
+        for (line, call) in denied.iter().zip(needed) {
+            let named = format!(
+                "{}:{} in {} is not allowed",
+                call.signing_service, call.operation, call.account
+            );
+            assert!(line.starts_with(&named), "without {sid}: {line}");
+        }
+    }
 }
 
 #[tokio::test]
@@ -549,7 +873,7 @@ async fn preflight_names_each_target_that_is_not_ready_and_why() {
     assert_eq!(assume, "failed");
     assert!(
         why.contains(&format!(
-            "cannot assume arn:aws:iam::{denied}:role/{STAGING_ROLE}"
+            "cannot assume arn:aws:iam::{denied}:role/{TEST_ROLE}"
         )),
         "{why}"
     );
@@ -658,6 +982,7 @@ async fn a_passing_test_with_the_flag_records_its_stage_in_the_registry_and_with
     );
     assert_eq!(fleet.proxy.model_lifecycle(DS, &package), None);
 
+    let before = fleet.proxy.calls().len();
     let with = fleet
         .ws
         .test_step()
@@ -668,6 +993,7 @@ async fn a_passing_test_with_the_flag_records_its_stage_in_the_registry_and_with
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.as_str())),
         )
+        .env("SAGEMAKER_EXECUTION_ROLE_NAME", TEST_ROLE)
         .env("UPDATE_MODEL_LIFECYCLE", "true")
         .env(
             "CODEBUILD_BUILD_URL",
@@ -677,6 +1003,7 @@ async fn a_passing_test_with_the_flag_records_its_stage_in_the_registry_and_with
         .run();
     with.code(0);
     assert_eq!(fleet.proxy.count("UpdateModelPackage"), 1);
+    fleet.assert_calls_allowed(&fleet.proxy.calls().split_off(before));
     let lifecycle = fleet
         .proxy
         .model_lifecycle(DS, &package)
