@@ -171,6 +171,28 @@ fn check(
     Ok(evaluate(&request, &policies))
 }
 
+/// A recorded call as IAM authorizes it. The proxy records an S3 bucket read it cannot name as
+/// `GET /<bucket>`, and the only ones the binaries make are preflight's GetBucketPolicy and
+/// GetBucketEncryption, so such a call stands for both and must be allowed as either.
+pub fn named_bucket_reads(call: &RecordedCall) -> Vec<RecordedCall> {
+    let bucket = (call.signing_service == "s3")
+        .then(|| call.operation.strip_prefix("GET /"))
+        .flatten()
+        .map(|path| path.trim_end_matches('/'))
+        .filter(|bucket| !bucket.is_empty() && !bucket.contains('/'));
+    let Some(bucket) = bucket else {
+        return vec![call.clone()];
+    };
+    ["GetBucketPolicy", "GetBucketEncryption"]
+        .into_iter()
+        .map(|operation| RecordedCall {
+            operation: operation.to_owned(),
+            params: serde_json::json!({ "Bucket": bucket }),
+            ..call.clone()
+        })
+        .collect()
+}
+
 /// The IAM action and resource ARN of a recorded call.
 pub fn iam_request(call: &RecordedCall) -> Result<(String, String), String> {
     let (region, account) = (&call.region, &call.account);

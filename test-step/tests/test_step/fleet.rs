@@ -26,14 +26,14 @@ use serde_json::{json, Value};
 use test_support::cfn_eval::{ResolvedTemplate, StackInputs};
 use test_support::endpoints::{deploy_hosted_endpoint, Hosting, STAGING_ROLE};
 use test_support::fault_proxy::{Fault, FaultKind, FaultProxy, RecordedCall};
-use test_support::iam_calls::{denied_calls, RolePolicies, Roles};
+use test_support::iam_calls::{denied_calls, named_bucket_reads, RolePolicies, Roles};
 use test_support::repo_templates::resolve_repo_template;
 use test_support::seed::{assume_account, sdk_config, sdk_config_with, Organization, ACCOUNT_ID};
 use test_support::tools::repo_root;
 use test_support::workspace::model_package_name;
 use test_support::{moto, CliOutput};
 
-use crate::{build_config, FleetReports, Workspace, REGION};
+use crate::{build_config, target_checks, FleetReports, Workspace, REGION};
 
 /// The data science account, where the package, its bucket and its repository live.
 const DS: &str = ACCOUNT_ID;
@@ -382,18 +382,7 @@ impl Fleet {
             .iter()
             .find(|t| t["account_id"] == account)
             .unwrap_or_else(|| panic!("no target {account}: {report}"));
-        target["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| {
-                (
-                    c["name"].as_str().unwrap().to_owned(),
-                    c["status"].as_str().unwrap().to_owned(),
-                    c["message"].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect()
+        target_checks(target)
     }
 
     fn check<'a>(
@@ -491,28 +480,6 @@ fn remove_statement(role: &mut Value, sid: &str) {
         removed += before - statements.len();
     }
     assert_eq!(removed, 1, "{} has one statement {sid}", role["RoleName"]);
-}
-
-/// A recorded call as IAM authorizes it. The proxy records an S3 bucket read it cannot name as
-/// `GET /<bucket>`, and the only ones test-step makes are preflight's GetBucketPolicy and
-/// GetBucketEncryption, so such a call stands for both and must be allowed as either.
-fn named_bucket_reads(call: &RecordedCall) -> Vec<RecordedCall> {
-    let bucket = (call.signing_service == "s3")
-        .then(|| call.operation.strip_prefix("GET /"))
-        .flatten()
-        .map(|path| path.trim_end_matches('/'))
-        .filter(|bucket| !bucket.is_empty() && !bucket.contains('/'));
-    let Some(bucket) = bucket else {
-        return vec![call.clone()];
-    };
-    ["GetBucketPolicy", "GetBucketEncryption"]
-        .into_iter()
-        .map(|operation| RecordedCall {
-            operation: operation.to_owned(),
-            params: json!({ "Bucket": bucket }),
-            ..call.clone()
-        })
-        .collect()
 }
 
 /// A package of a group of its own whose artifacts are in `bucket` and image in `repository`.

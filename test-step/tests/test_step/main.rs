@@ -172,6 +172,48 @@ pub fn build_config(project: &str, package: &str) -> String {
     params.to_json()
 }
 
+/// `account`'s target in `region` of a report (`json`).
+fn report_target<'a>(json: &'a Value, account: &str, region: &str) -> &'a Value {
+    json["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["account_id"] == account && t["region"] == region)
+        .unwrap_or_else(|| panic!("no target {account} {region} in {json}"))
+}
+
+/// (account, region, status) of every target of a report, in report order.
+fn report_targets(json: &Value) -> Vec<(String, String, String)> {
+    json["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["account_id"].as_str().unwrap().to_owned(),
+                t["region"].as_str().unwrap().to_owned(),
+                t["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// (name, status, message) of a fleet report target's checks.
+pub fn target_checks(target: &Value) -> Vec<(String, String, String)> {
+    target["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_owned(),
+                c["status"].as_str().unwrap().to_owned(),
+                c["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
 /// The fields every report (a test's, a preflight's, a status's) has at its top level.
 const RUN_FIELDS: [&str; 20] = [
     "schema_version",
@@ -358,28 +400,12 @@ impl Reports {
 
     /// The target for `account` in `region`.
     pub fn target(&self, account: &str, region: &str) -> &Value {
-        self.json["targets"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["account_id"] == account && t["region"] == region)
-            .unwrap_or_else(|| panic!("no target {account} {region} in {}", self.json))
+        report_target(&self.json, account, region)
     }
 
     /// (account, region, status) of every target, in report order.
     pub fn targets(&self) -> Vec<(String, String, String)> {
-        self.json["targets"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| {
-                (
-                    t["account_id"].as_str().unwrap().to_owned(),
-                    t["region"].as_str().unwrap().to_owned(),
-                    t["status"].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect()
+        report_targets(&self.json)
     }
 
     /// Names of a target's cases and their statuses.
@@ -539,39 +565,11 @@ impl FleetReports {
 
     /// (account, region, status) of every target, in report order.
     pub fn targets(&self) -> Vec<(String, String, String)> {
-        self.json["targets"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| {
-                (
-                    t["account_id"].as_str().unwrap().to_owned(),
-                    t["region"].as_str().unwrap().to_owned(),
-                    t["status"].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect()
+        report_targets(&self.json)
     }
 
     /// (name, status, message) of the checks of `account`'s target in `region`.
     pub fn checks(&self, account: &str, region: &str) -> Vec<(String, String, String)> {
-        let target = self.json["targets"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["account_id"] == account && t["region"] == region)
-            .unwrap_or_else(|| panic!("no target {account} {region} in {}", self.json));
-        target["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| {
-                (
-                    c["name"].as_str().unwrap().to_owned(),
-                    c["status"].as_str().unwrap().to_owned(),
-                    c["message"].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect()
+        target_checks(report_target(&self.json, account, region))
     }
 }

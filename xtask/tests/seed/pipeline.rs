@@ -26,7 +26,7 @@ use test_support::cfn_eval::{self, ResolvedTemplate, StackInputs};
 use test_support::codebuild::{project_environment, BuildResult, Buildspec};
 use test_support::endpoints::{data_capture, queue_json_answers, Hosting};
 use test_support::fault_proxy::{FaultProxy, RecordedCall};
-use test_support::iam_calls::{denied_calls, RolePolicies, Roles};
+use test_support::iam_calls::{denied_calls, named_bucket_reads, RolePolicies, Roles};
 use test_support::seed::{
     assume_account, sdk_config, sdk_config_with, GroupSeed, Organization, ACCOUNT_ID, REGION,
 };
@@ -1058,28 +1058,6 @@ impl Roles for ProjectRoles {
             Vec::new()
         }
     }
-}
-
-/// A recorded call as IAM authorizes it. The proxy records an S3 bucket read it cannot name as
-/// `GET /<bucket>`, and the only ones the buildspecs make are preflight's GetBucketPolicy and
-/// GetBucketEncryption, so such a call stands for both and must be allowed as either.
-fn named_bucket_reads(call: &RecordedCall) -> Vec<RecordedCall> {
-    let bucket = (call.signing_service == "s3")
-        .then(|| call.operation.strip_prefix("GET /"))
-        .flatten()
-        .map(|path| path.trim_end_matches('/'))
-        .filter(|bucket| !bucket.is_empty() && !bucket.contains('/'));
-    let Some(bucket) = bucket else {
-        return vec![call.clone()];
-    };
-    ["GetBucketPolicy", "GetBucketEncryption"]
-        .into_iter()
-        .map(|operation| RecordedCall {
-            operation: operation.to_owned(),
-            params: serde_json::json!({ "Bucket": bucket }),
-            ..call.clone()
-        })
-        .collect()
 }
 
 /// The product's parameters for a project, as the launch passes them: a permissions boundary,
