@@ -251,6 +251,19 @@ pub fn iam_request(call: &RecordedCall) -> Result<(String, String), String> {
         "s3:GetBucketPolicy" | "s3:GetEncryptionConfiguration" => {
             format!("arn:aws:s3:::{}", param("Bucket"))
         }
+        // And the policy of the repository the model's image comes from, in its registry.
+        "ecr:GetRepositoryPolicy" => {
+            let registry = param("registryId");
+            let registry = if registry.is_empty() {
+                account.clone()
+            } else {
+                registry
+            };
+            format!(
+                "arn:aws:ecr:{region}:{registry}:repository/{}",
+                param("repositoryName")
+            )
+        }
         // Organizations' ARNs name the organization, which the roles do not scope (they read
         // the tree on "*"); the parent's id is kept.
         "organizations:ListAccountsForParent"

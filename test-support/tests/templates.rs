@@ -104,6 +104,8 @@ const PIPELINE_ROLE_CALLS: &[&str] = &[
     // reads (S3 authorizes GetBucketEncryption as s3:GetEncryptionConfiguration).
     "s3:GetBucketPolicy",
     "s3:GetEncryptionConfiguration",
+    // test-step preflight: the policy of the repository the package's image comes from.
+    "ecr:GetRepositoryPolicy",
     // test-step --update-model-lifecycle: the verdict in the tested package's ModelLifeCycle.
     "sagemaker:UpdateModelPackage",
 ];
@@ -1892,7 +1894,12 @@ fn the_binaries_roles_grant_their_calls_and_no_other_sagemaker_organizations_or_
         ]
         .iter()
         .any(|p| a.starts_with(p))
-            || ["s3:GetBucketPolicy", "s3:GetEncryptionConfiguration"].contains(a)
+            || [
+                "s3:GetBucketPolicy",
+                "s3:GetEncryptionConfiguration",
+                "ecr:GetRepositoryPolicy",
+            ]
+            .contains(a)
     };
     let binaries: BTreeSet<&str> = granted
         .iter()
@@ -1935,6 +1942,7 @@ fn the_binaries_roles_grant_their_calls_and_no_other_sagemaker_organizations_or_
         "sagemaker:DescribeModelPackage",
         "s3:GetBucketPolicy",
         "s3:GetEncryptionConfiguration",
+        "ecr:GetRepositoryPolicy",
     ];
     for role in ["TestRole", "VerifyRole", "BuildRole"] {
         let granted = grants(&template.role_statements(role));

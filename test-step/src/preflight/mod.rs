@@ -11,13 +11,13 @@
 //!   (S3, and the bucket's KMS key) and its image (ECR): the role's own policies judged by IAM's
 //!   policy simulator
 //!   (<https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html>),
-//!   and for a bucket of another account its policy, read with the pipeline's role, by
-//!   `deploy_core::grants`;
+//!   and for a bucket or repository of another account its policy, read with the pipeline's
+//!   role, by `deploy_core::grants`;
 //! - `capacity`: the quota minus what the account's endpoints use covers the stage
 //!   (`deploy_core::capacity`);
 //! - `endpoint-name`: `<project>-<stage>` is free, or is this project's stack's.
 //!
-//! The buckets' policies live in the pipeline's account and are read once per run
+//! The buckets' and repositories' policies are read once per run with the pipeline's role
 //! ([`ModelSources`]); every call in a target is a read its session policy allows, and nothing
 //! is written or invoked.
 

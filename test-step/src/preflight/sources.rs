@@ -58,10 +58,10 @@ pub(crate) struct ModelSources {
 }
 
 impl ModelSources {
-    /// DescribeModelPackage, then each artifact bucket's policy and default encryption key. A
-    /// read that fails leaves that policy unknown (the check of a resource of another account is
-    /// then skipped with the reason), never the run. Key policies and repository policies are not
-    /// read: their SDKs would take test-step over its size budget, so a key or a repository of
+    /// DescribeModelPackage, then each artifact bucket's policy and default encryption key, and
+    /// each image repository's policy. A read that fails leaves that policy unknown (the check of
+    /// a resource of another account is then skipped with the reason), never the run. Key
+    /// policies are not read: the KMS SDK would take test-step over its size budget, so a key of
     /// another account is skipped, saying which grant to check.
     pub(crate) async fn read(sdk_config: &SdkConfig, partition: &str, package: &str) -> Self {
         let sagemaker = aws_sdk_sagemaker::Client::new(sdk_config);
@@ -150,15 +150,18 @@ impl ModelSources {
         }
         let mut images = Vec::new();
         let mut other_images = Vec::new();
+        let mut repositories: BTreeMap<String, PolicyRead> = BTreeMap::new();
         for uri in containers.iter().filter_map(|c| c.image()) {
             let Some(image) = Image::parse(uri) else {
                 other_images.push(uri.to_owned());
                 continue;
             };
-            let policy = PolicyRead::Unreadable(format!(
-                "test-step reads no ECR repository policy; check that the policy of repository {} grants this account ecr:BatchGetImage and ecr:GetDownloadUrlForLayer",
-                image.repository
-            ));
+            let arn = image.repository_arn(partition);
+            if !repositories.contains_key(&arn) {
+                let policy = repository_policy(sdk_config, &image).await;
+                repositories.insert(arn.clone(), policy);
+            }
+            let policy = repositories[&arn].clone();
             images.push(Resource {
                 label: uri.to_owned(),
                 arn: image.repository_arn(partition),
@@ -175,6 +178,27 @@ impl ModelSources {
             other_images,
         }
     }
+}
+
+/// The policy of the ECR repository `image` comes from, read in the image's Region and registry
+/// (<https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_GetRepositoryPolicy.html>): a
+/// repository without one grants no other account anything.
+async fn repository_policy(sdk_config: &SdkConfig, image: &Image) -> PolicyRead {
+    let ecr = aws_sdk_ecr::Client::from_conf(
+        aws_sdk_ecr::config::Builder::from(sdk_config)
+            .region(aws_sdk_ecr::config::Region::new(image.region.clone()))
+            .build(),
+    );
+    PolicyRead::of(
+        ecr.get_repository_policy()
+            .registry_id(&image.account_id)
+            .repository_name(&image.repository)
+            .send()
+            .await
+            .map_err(|e| AwsCallError::new("ecr:GetRepositoryPolicy", e)),
+        "RepositoryPolicyNotFoundException",
+        |out| out.policy_text().map(str::to_owned),
+    )
 }
 
 /// The KMS key a bucket encrypts new objects with by default, as an ARN; `None` when it uses

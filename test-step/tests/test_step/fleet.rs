@@ -119,9 +119,9 @@ impl Fleet {
         fleet
     }
 
-    /// The package's artifacts (this fleet's prefix of the bucket), readable by `accounts` (and
-    /// nobody else). The repository needs no policy: test-step reads none (an image of another
-    /// account is skipped, saying so).
+    /// The package's artifacts (this fleet's prefix of the bucket) and image (this fleet's
+    /// repository), readable by `accounts` and nobody else, by the bucket's and the repository's
+    /// policies.
     async fn share_model(&self, accounts: &[String]) {
         let config = sdk_config(moto(), REGION).await;
         let s3 = aws_sdk_s3::Client::from_conf(
@@ -150,6 +150,26 @@ impl Fleet {
             .send()
             .await
             .expect("PutBucketPolicy");
+        drop(shares);
+        let ecr = aws_sdk_ecr::Client::new(&config);
+        let _ = ecr
+            .create_repository()
+            .repository_name(&self.repository)
+            .send()
+            .await;
+        let roots: Vec<String> = accounts
+            .iter()
+            .map(|a| format!("arn:aws:iam::{a}:root"))
+            .collect();
+        let repository_policy = json!({"Version": "2012-10-17", "Statement": [{
+            "Sid": "PullFromTheStages", "Effect": "Allow", "Principal": {"AWS": roots},
+            "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]}]});
+        ecr.set_repository_policy()
+            .repository_name(&self.repository)
+            .policy_text(repository_policy.to_string())
+            .send()
+            .await
+            .expect("SetRepositoryPolicy");
     }
 
     /// The role template deployed into `account` as the platform team deploys it for this
@@ -727,14 +747,14 @@ async fn preflight_passes_a_ready_fleet_without_writing_or_invoking() {
             ]
         );
         let image = Fleet::check(&checks, "model-image");
-        assert_eq!(image.1, "skipped", "{image:?}");
-        assert!(image.2.contains(&format!("test-step reads no ECR repository policy; check that the policy of repository {} grants this account", fleet.repository)), "{image:?}");
         assert!(
-            checks
-                .iter()
-                .all(|c| c.1 == "passed" || c.0 == "model-image"),
-            "{checks:?}"
+            image.2.contains(&format!(
+                "may read {DS}.dkr.ecr.{REGION}.amazonaws.com/{}:1",
+                fleet.repository
+            )),
+            "{image:?}"
         );
+        assert!(checks.iter().all(|c| c.1 == "passed"), "{checks:?}");
         let capacity = Fleet::check(&checks, "capacity");
         assert!(
             capacity.2.contains("\"ml.m5.large for endpoint usage\"")
@@ -853,7 +873,14 @@ async fn preflight_names_each_target_that_is_not_ready_and_why() {
             )),
         "{why}"
     );
-    assert_eq!(status(&unshared, "model-image").0, "skipped");
+    let (image, why) = status(&unshared, "model-image");
+    assert_eq!(image, "failed");
+    assert!(
+        why.contains(&format!(
+            "the resource policy of account {DS} grants account {unshared} no ecr:BatchGetImage, ecr:GetDownloadUrlForLayer"
+        )),
+        "{why}"
+    );
     let (capacity, why) = status(&full, "capacity");
     assert_eq!(capacity, "failed");
     assert!(
@@ -882,6 +909,12 @@ async fn a_check_the_role_may_not_run_is_skipped_and_fails_only_under_strict() {
     fleet
         .proxy
         .inject(Fault::new("ListServiceQuotas", FaultKind::AccessDenied, 100).in_account(&account));
+    // And the pipeline's role may not read the image repository's policy.
+    fleet.proxy.inject(Fault::new(
+        "GetRepositoryPolicy",
+        FaultKind::AccessDenied,
+        100,
+    ));
 
     let lenient = fleet.run("preflight", &[]);
     lenient.code(0);
@@ -895,9 +928,18 @@ async fn a_check_the_role_may_not_run_is_skipped_and_fails_only_under_strict() {
             .contains("AWS denied servicequotas:ListServiceQuotas to the assumed role"),
         "{capacity:?}"
     );
+    let image = Fleet::check(&checks, "model-image");
+    assert_eq!(image.1, "skipped");
+    assert!(
+        image
+            .2
+            .contains("its resource policy could not be read with the pipeline's role")
+            && image.2.contains("ecr:GetRepositoryPolicy"),
+        "{image:?}"
+    );
     assert_eq!(
         report["summary"]["skipped_checks"], 2,
-        "capacity, and the image of another account"
+        "capacity, and the image whose repository policy is unreadable"
     );
 
     let strict = fleet.run("preflight", &["--strict"]);
