@@ -10,13 +10,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
-use deploy_core::input_file::ReadError;
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
     SharedHttpConnector,
 };
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use deploy_core::input_file::ReadError;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 
